@@ -1,0 +1,186 @@
+"""Checks run at every public entry point; each raises a DzGisError that a planner can act on."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import ColumnError, CRSError, GeometryError, ValidationError
+
+__all__ = [
+    "require_crs",
+    "require_projected",
+    "require_columns",
+    "require_nonempty",
+    "require_valid_geometry",
+    "require_geometry_types",
+    "require_unique",
+    "require_nonnegative_numbers",
+    "feature_labels",
+]
+
+
+def feature_labels(gdf: pd.DataFrame, rows: Iterable[int], id_column: str | None = None) -> str:
+    """Describe up to 8 features by row number (and id/name where present)."""
+    rows = list(rows)
+    parts = []
+    for pos in rows[:8]:
+        label = f"row {pos + 1}"
+        for col in (id_column, "name"):
+            if col and col in gdf.columns:
+                val = gdf[col].iloc[pos]
+                if pd.notna(val):
+                    label += f" {col}={val!r}"
+                    break
+        parts.append(label)
+    more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+    return "; ".join(parts) + more
+
+
+def require_crs(gdf: gpd.GeoDataFrame, where: str) -> None:
+    """Raise CRSError if the layer has no CRS."""
+    if gdf.crs is None:
+        raise CRSError(
+            f"{where}: the data has no coordinate reference system (缺少坐标系). "
+            "Add a .prj file / define the CRS in your GIS, or pass crs=... "
+            "(e.g. crs='EPSG:4490' for CGCS2000 lon/lat, 'EPSG:4545' for CGCS2000 GK CM 108E)."
+        )
+
+
+def require_projected(gdf: gpd.GeoDataFrame, where: str) -> None:
+    """Raise CRSError unless the layer is in a projected (metric) CRS."""
+    require_crs(gdf, where)
+    if not gdf.crs.is_projected:
+        raise CRSError(
+            f"{where}: distances need a projected CRS in metres, but the data is in "
+            f"{gdf.crs.name} (degrees). Reproject first, e.g. gdf.to_crs(dz_gis.metric_crs_for(lon, lat))."
+        )
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], where: str, hint: str = "") -> None:
+    """Raise ColumnError naming missing and present columns."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        present = [str(c) for c in df.columns if c != "geometry"]
+        raise ColumnError(
+            f"{where}: missing column(s) {missing} (缺少字段). Columns present: {present}. "
+            + (hint or "Rename the column in the file or pass columns={'standard_name': 'your column'}.")
+        )
+
+
+def require_nonempty(df: pd.DataFrame, where: str) -> None:
+    """Raise ValidationError if the table has no rows."""
+    if len(df) == 0:
+        raise ValidationError(f"{where}: the layer has no features (空图层). Check the file and the layer name.")
+
+
+def require_unique(df: pd.DataFrame, column: str, where: str) -> None:
+    """Raise ValidationError listing duplicate values of ``column``."""
+    dup = df[column][df[column].duplicated(keep=False) & df[column].notna()]
+    if len(dup):
+        values = sorted({str(v) for v in dup})[:8]
+        raise ValidationError(
+            f"{where}: column {column!r} must identify each feature, but {len(dup)} rows share "
+            f"values {values} (编号重复). Give each feature its own id, or pass "
+            f"id_column=None to number them automatically."
+        )
+
+
+def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where: str) -> pd.DataFrame:
+    """Return ``df`` with ``columns`` as floats; raise ColumnError on text or negative values.
+
+    Empty cells become NaN ("no data"), never 0.
+    """
+    df = df.copy()
+    for col in columns:
+        if col not in df.columns:
+            continue
+        raw = df[col]
+        if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+            raw = raw.astype("string").str.strip().str.replace(",", "", regex=False).replace("", pd.NA)
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero(num.isna().to_numpy() & df[col].notna().to_numpy() & (raw.notna().to_numpy()))
+        if len(bad):
+            shown = ", ".join(f"row {i + 1}: {df[col].iloc[i]!r}" for i in bad[:5])
+            raise ColumnError(
+                f"{where}: column {col!r} must hold numbers, but {len(bad)} value(s) are not "
+                f"numeric ({shown}) (非数字). Fix those cells or leave them empty for 'no data'."
+            )
+        neg = np.flatnonzero((num < 0).to_numpy())
+        if len(neg):
+            shown = ", ".join(f"row {i + 1}: {num.iloc[i]}" for i in neg[:5])
+            raise ColumnError(
+                f"{where}: column {col!r} cannot be negative ({shown}) (不能为负数). Correct the values."
+            )
+        df[col] = num.astype(float)
+    return df
+
+
+def require_geometry_types(
+    gdf: gpd.GeoDataFrame, allowed: Sequence[str], where: str, id_column: str | None = None
+) -> None:
+    """Raise GeometryError if any geometry type is not in ``allowed``."""
+    types = gdf.geom_type
+    bad = np.flatnonzero(~types.isin(list(allowed)).to_numpy())
+    if len(bad):
+        found = sorted(set(types.iloc[bad].astype(str)))
+        raise GeometryError(
+            f"{where}: expected {'/'.join(allowed)} geometries but found {found} at "
+            f"{feature_labels(gdf, bad, id_column)} (几何类型错误). "
+            "Check that you passed the right layer (e.g. boundaries to read_communities, "
+            "points to read_facilities)."
+        )
+
+
+def require_valid_geometry(
+    gdf: gpd.GeoDataFrame, where: str, id_column: str | None = None
+) -> gpd.GeoDataFrame:
+    """Reject null/empty geometries; repair invalid ones with make_valid and report each repair."""
+    geoms = gdf.geometry.array
+    null = np.flatnonzero(shapely.is_missing(geoms))
+    if len(null):
+        raise GeometryError(
+            f"{where}: {len(null)} feature(s) have no geometry ({feature_labels(gdf, null, id_column)}) "
+            "(缺少几何). Draw them or delete those rows."
+        )
+    empty = np.flatnonzero(shapely.is_empty(geoms))
+    if len(empty):
+        raise GeometryError(
+            f"{where}: {len(empty)} feature(s) have an empty geometry "
+            f"({feature_labels(gdf, empty, id_column)}) (空几何). Draw them or delete those rows."
+        )
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    if not len(invalid):
+        return gdf
+    gdf = gdf.copy()
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    fixed = shapely.make_valid(geoms[invalid])
+    polygonal = gdf.geom_type.iloc[invalid].isin(["Polygon", "MultiPolygon"]).to_numpy()
+    for k, pos in enumerate(invalid):
+        if polygonal[k]:
+            # make_valid may return a collection with stray lines/points; keep the areas.
+            parts = shapely.get_parts(fixed[k])
+            parts = parts[shapely.get_type_id(parts) == 3]
+            if len(parts) == 0 or shapely.area(shapely.union_all(parts)) == 0:
+                raise GeometryError(
+                    f"{where}: {feature_labels(gdf, [pos], id_column)} has an invalid polygon "
+                    f"({reasons[k]}) that cannot be repaired into an area (无法修复的几何). "
+                    "Redraw it in your GIS."
+                )
+            fixed[k] = shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
+    gdf.loc[gdf.index[invalid], gdf.geometry.name] = fixed
+    detail = "; ".join(
+        f"{feature_labels(gdf, [pos], id_column)}: {reasons[k]}" for k, pos in enumerate(invalid)
+    )
+    warnings.warn(
+        f"{where}: repaired {len(invalid)} invalid geometr{'y' if len(invalid) == 1 else 'ies'} "
+        f"with make_valid (几何已修复): {detail}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return gdf
