@@ -7,9 +7,9 @@ virtual node linked to every facility of that category - not one search per faci
 Reversed, because the time that matters is from home *to* the facility, and with
 slopes the two directions differ.
 
-Points attach to their nearest graph node; the straight walk from the point to that
-node (the snap distance) is added to its time. Points farther than ``max_snap_m`` or on
-a network island with no facility are reported, never silently given a time.
+Points attach to their nearest node of the main connected component; the straight walk
+from the point to that node (the snap distance) is added to its time. Points farther
+than ``max_snap_m`` are reported, never silently given a time.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class PreparedNetwork:
     reverse_csr: sp.csr_matrix  #: walk seconds, entry [v, u] for edge u→v
     component: np.ndarray  #: weakly connected component label of each node
     main_component: int
-    tree: cKDTree
+    main_nodes: np.ndarray  #: matrix rows of the main component's nodes
+    tree: cKDTree  #: spatial index over ``main_nodes``
     crs: object
     walk_m_per_min: float
     signature: tuple[int, int]
@@ -100,13 +101,15 @@ def prepare(graph: nx.MultiDiGraph) -> PreparedNetwork:
     csr = _min_duplicates(coo)
     _, labels = connected_components(csr, directed=True, connection="weak")
     main = int(np.bincount(labels).argmax())
+    main_nodes = np.flatnonzero(labels == main)
     prepared = PreparedNetwork(
         node_ids=node_ids,
         xy=xy,
         reverse_csr=csr,
         component=labels,
         main_component=main,
-        tree=cKDTree(xy),
+        main_nodes=main_nodes,
+        tree=cKDTree(xy[main_nodes]),
         crs=graph.graph["crs"],
         walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
         signature=signature,
@@ -127,13 +130,17 @@ def _min_duplicates(coo: sp.coo_matrix) -> sp.csr_matrix:
 def snap_points(
     graph: nx.MultiDiGraph, points: gpd.GeoDataFrame, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
 ) -> pd.DataFrame:
-    """Attach points to their nearest graph node.
+    """Attach points to their nearest node of the network's main connected component.
+
+    Nodes on islands (fragments not connected to the main network, such as an indoor
+    corridor or a footpath mapped without its connection) are never used: a point
+    next to one is attached to the main network further away, or reported.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``points``: ``node`` (matrix row), ``snap_m``, ``on_island`` and
-        ``too_far`` (bool flags).
+        Indexed like ``points``: ``node`` (matrix row), ``snap_m`` and ``too_far``
+        (True when ``snap_m`` > ``max_snap_m``: no time is given).
     """
     net = prepare(graph)
     require_nonempty(points, "points")
@@ -142,14 +149,9 @@ def snap_points(
     geoms = points.to_crs(net.crs).geometry.array
     pts = shapely.point_on_surface(geoms)
     xy = shapely.get_coordinates(pts)
-    dist, node = net.tree.query(xy)
+    dist, nearest = net.tree.query(xy)
     return pd.DataFrame(
-        {
-            "node": node,
-            "snap_m": dist,
-            "on_island": net.component[node] != net.main_component,
-            "too_far": dist > max_snap_m,
-        },
+        {"node": net.main_nodes[nearest], "snap_m": dist, "too_far": dist > max_snap_m},
         index=points.index,
     )
 

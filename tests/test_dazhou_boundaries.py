@@ -45,7 +45,8 @@ def test_layers_and_columns(districts: gpd.GeoDataFrame, city: gpd.GeoDataFrame)
     assert len(city) == 1 and city.loc[0, "name"] == "达州市" and city.loc[0, "level"] == "市"
     assert len(districts) == 7
     assert set(districts["code"]) == set(EXPECTED_KM2)
-    assert set(districts["name"]) == {"通川区", "达川区", "宣汉县", "开江县", "大竹县", "渠县", "万源市"}
+    names = {"通川区", "达川区", "宣汉县", "开江县", "大竹县", "渠县", "万源市"}
+    assert set(districts["name"]) == names
     assert (districts["level"] == "区县").all()
     for gdf in (districts, city):
         assert gdf.crs.to_epsg() == 4326
@@ -67,7 +68,7 @@ def test_districts_tile_the_city(districts: gpd.GeoDataFrame, city: gpd.GeoDataF
 
 
 def test_district_areas(districts: gpd.GeoDataFrame) -> None:
-    km2 = dict(zip(districts["code"], districts.to_crs(UTM48N).area / 1e6))
+    km2 = dict(zip(districts["code"], districts.to_crs(UTM48N).area / 1e6, strict=True))
     for code, expected in EXPECTED_KM2.items():
         assert km2[code] == pytest.approx(expected, rel=0.02), code
 
@@ -86,7 +87,7 @@ def test_gcj02_offset_is_removed(city: gpd.GeoDataFrame) -> None:
 
 @needs_shared
 def test_shift_against_raw_gcj02(districts: gpd.GeoDataFrame) -> None:
-    for code, shipped in zip(districts["code"], districts.geometry):
+    for code, shipped in zip(districts["code"], districts.geometry, strict=True):
         pair = gpd.GeoSeries([shipped.centroid, _raw_gcj02(code).centroid], crs=4326)
         pair = pair.to_crs(UTM48N)
         assert 300 < pair.iloc[0].distance(pair.iloc[1]) < 700, code

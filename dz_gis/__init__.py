@@ -1,0 +1,55 @@
+"""dz_gis: 15-minute life-circle (15分钟社区生活圈) service-coverage analysis.
+
+Pipeline, one module per stage: :mod:`~dz_gis.io` (read layers, coordinate offsets) →
+:mod:`~dz_gis.network` (walking graph) → :mod:`~dz_gis.access` (walking times,
+coverage) → :mod:`~dz_gis.pipeline` (the coverage run) → :mod:`~dz_gis.export` /
+:mod:`~dz_gis.maps` (GeoPackage, web map).
+"""
+
+from __future__ import annotations
+
+from ._errors import CategoryError as CategoryError
+from ._errors import ColumnError as ColumnError
+from ._errors import CRSError as CRSError
+from ._errors import DataFileError as DataFileError
+from ._errors import DzGisError as DzGisError
+from ._errors import GeometryError as GeometryError
+from ._errors import StudyAreaError as StudyAreaError
+from ._errors import ValidationError as ValidationError
+from .access import nearest_times as nearest_times
+from .catalog import default_catalog as default_catalog
+from .catalog import load_catalog as load_catalog
+from .coords import metric_crs_for as metric_crs_for
+from .coords import to_wgs84 as to_wgs84
+from .datasets import load_dazhou_boundaries as load_dazhou_boundaries
+from .datasets import load_sample as load_sample
+from .io import read_communities as read_communities
+from .io import read_compounds as read_compounds
+from .io import read_facilities as read_facilities
+from .network import walk_graph_from_file as walk_graph_from_file
+from .pipeline import run_coverage as run_coverage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRSError",
+    "CategoryError",
+    "ColumnError",
+    "DataFileError",
+    "DzGisError",
+    "GeometryError",
+    "StudyAreaError",
+    "ValidationError",
+    "default_catalog",
+    "load_catalog",
+    "load_dazhou_boundaries",
+    "load_sample",
+    "metric_crs_for",
+    "nearest_times",
+    "read_communities",
+    "read_compounds",
+    "read_facilities",
+    "run_coverage",
+    "to_wgs84",
+    "walk_graph_from_file",
+]

@@ -1,0 +1,118 @@
+"""Folium web maps of a coverage run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._atomic import atomic_path
+from .catalog import Catalog, default_catalog
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+
+    from .pipeline import CoverageRun
+
+__all__ = ["coverage_map", "save_map"]
+
+_PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+]
+
+
+def _folium():
+    try:
+        import folium
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("Web maps need folium: pip install 'dz_gis[maps]'") from exc
+    return folium
+
+
+def _colour(share: float) -> str:
+    if not np.isfinite(share):
+        return "#bdbdbd"
+    stops = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
+    return stops[min(int(share * len(stops)), len(stops) - 1)]
+
+
+def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog | None = None,
+                 attribution: str = "") -> folium.Map:
+    """A folium map: communities coloured by mean coverage, compounds, facilities by category.
+
+    Parameters
+    ----------
+    run
+        Result of :func:`dz_gis.pipeline.run_coverage`.
+    band
+        Walking band (minutes) used for the colours; default the largest.
+    """
+    folium = _folium()
+    catalog = catalog or default_catalog()
+    band = band or max(run.minutes)
+    comm = run.communities.to_crs(4326)
+    present = [c for c in catalog.ids if f"cov_{c}_{band}min" in comm.columns]
+    cov_cols = [f"cov_{c}_{band}min" for c in present]
+    comm = comm.assign(mean_cov=comm[cov_cols].mean(axis=1) if cov_cols else np.nan)
+    xmin, ymin, xmax, ymax = comm.total_bounds
+    fmap = folium.Map(location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=15, control_scale=True)
+    if attribution:
+        fmap.get_root().html.add_child(folium.Element(
+            f'<div style="position:fixed;bottom:4px;left:60px;z-index:999;background:#fff8;'
+            f'font:11px sans-serif;padding:2px 4px">{attribution}</div>'))
+
+    lines = [f"{catalog[c].name_zh} {catalog[c].name_en}: " for c in present]
+    communities = folium.FeatureGroup(name=f"社区 Communities ({band} 分钟 min coverage)")
+    for _, row in comm.iterrows():
+        detail = "<br>".join(
+            f"{label}{row[col]:.0%}" if np.isfinite(row[col]) else f"{label}无数据 no data"
+            for label, col in zip(lines, cov_cols, strict=True)
+        )
+        flag = " (provisional 暂定)" if bool(row.get("provisional", False)) else ""
+        html = (f"<b>{row.get('name', row['community_id'])}</b>{flag}<br>"
+                f"户数 households: {row.get('households', float('nan')):.0f}<br>"
+                f"{band} 分钟内户数比例 share of households within {band} min:<br>{detail}")
+        folium.GeoJson(
+            row.geometry.__geo_interface__,
+            style_function=lambda _f, c=_colour(row["mean_cov"]): {
+                "fillColor": c, "color": "#333", "weight": 2, "fillOpacity": 0.35},
+            tooltip=folium.Tooltip(html),
+        ).add_to(communities)
+    communities.add_to(fmap)
+
+    comp = run.compounds.to_crs(4326)
+    compounds = folium.FeatureGroup(name="小区 Residential compounds", show=False)
+    for _, row in comp.iterrows():
+        times = [f"{catalog[c].name_zh}: {row[f'walk_min_{c}']:.1f} min"
+                 for c in present if f"walk_min_{c}" in row and np.isfinite(row[f"walk_min_{c}"])]
+        folium.GeoJson(
+            row.geometry.__geo_interface__,
+            style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.2},
+            tooltip=folium.Tooltip(f"<b>{row['compound_id']}</b> 户数 {row['households']:.0f}<br>" + "<br>".join(times)),
+        ).add_to(compounds)
+    compounds.add_to(fmap)
+
+    fac = run.facilities.to_crs(4326)
+    for i, cat in enumerate(c for c in catalog.ids if (fac["category"] == c).any()):
+        group = folium.FeatureGroup(name=f"{catalog[cat].name_zh} {catalog[cat].name_en}")
+        for _, row in fac[fac["category"] == cat].iterrows():
+            name = row.get("name")
+            label = f"{catalog[cat].name_zh}: {name}" if isinstance(name, str) else catalog[cat].name_zh
+            folium.CircleMarker(
+                [row.geometry.y, row.geometry.x], radius=5, color=_PALETTE[i % len(_PALETTE)],
+                fill=True, fill_opacity=0.9, tooltip=label,
+            ).add_to(group)
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    return fmap
+
+
+def save_map(fmap: folium.Map, path: str | Path) -> Path:
+    """Save a folium map as HTML atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fmap.save(str(tmp))
+    return path

@@ -1,0 +1,126 @@
+"""The coverage run: layers + walking graph → coverage per community and compound.
+
+This is the stage the command line and the notebooks call; it only wires together
+:mod:`dz_gis.access` (times, coverage) and returns frames, writing nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ._validate import require_columns, require_nonempty
+from .access import DEFAULT_MAX_SNAP_M, coverage_by_unit, nearest_times, snap_points
+from .catalog import Catalog, default_catalog
+
+__all__ = ["CoverageRun", "run_coverage"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CoverageRun:
+    """Result of :func:`run_coverage`."""
+
+    communities: gpd.GeoDataFrame  #: with ``cov_<category>_<m>min`` columns (share of households)
+    compounds: gpd.GeoDataFrame  #: with ``walk_min_<category>`` columns
+    facilities: gpd.GeoDataFrame  #: with ``snap_m`` and ``reachable``
+    unreachable: pd.DataFrame  #: facilities and compounds that could not be given a time
+    summary: pd.DataFrame  #: per category: households covered within each band, city-wide
+    minutes: tuple[int, ...]
+
+
+def run_coverage(
+    graph: nx.MultiDiGraph,
+    communities: gpd.GeoDataFrame,
+    compounds: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    minutes: Sequence[int] = (5, 10, 15),
+    catalog: Catalog | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> CoverageRun:
+    """Share of each community's households within each walking band of each facility category.
+
+    Parameters
+    ----------
+    graph
+        Walking graph (:func:`dz_gis.network.walk_graph_from_file`).
+    communities
+        Standard community layer; compounds are linked to it by ``community_id``.
+    compounds
+        Residential compounds with ``households`` and ``community_id``.
+    facilities
+        Facility points with ``category``.
+    minutes
+        Walking bands.
+
+    Returns
+    -------
+    CoverageRun
+    """
+    catalog = catalog or default_catalog()
+    for name, frame, cols in (
+        ("communities", communities, ["community_id"]),
+        ("compounds", compounds, ["compound_id", "community_id", "households"]),
+        ("facilities", facilities, ["facility_id", "category"]),
+    ):
+        require_nonempty(frame, name)
+        require_columns(frame, cols, name)
+    minutes = tuple(int(m) for m in minutes)
+    with warnings.catch_warnings():
+        # the unreachable facilities are reported in the result table instead
+        warnings.simplefilter("ignore", UserWarning)
+        _, times = nearest_times(
+            graph, facilities, cutoff_min=max(minutes) * 4, demand=compounds, max_snap_m=max_snap_m
+        )
+    assert times is not None
+    order = [c for c in catalog.ids if c in times.columns]
+    times = times[order]
+
+    comp = compounds.copy()
+    for cat in order:
+        comp[f"walk_min_{cat}"] = times[cat].round(2)
+    csnap = snap_points(graph, compounds, max_snap_m=max_snap_m)
+    comp["snap_m"] = csnap["snap_m"].round(1)
+    comp["reachable"] = ~csnap["too_far"]
+
+    cov = coverage_by_unit(compounds, times, minutes=minutes)
+    comm = communities.drop(columns=[c for c in communities.columns if c.startswith("cov_")])
+    comm = comm.merge(cov.drop(columns=["households"]), left_on="community_id", right_index=True, how="left")
+
+    fac = facilities.copy()
+    fsnap = snap_points(graph, facilities, max_snap_m=max_snap_m)
+    fac["snap_m"] = fsnap["snap_m"].round(1)
+    fac["reachable"] = ~fsnap["too_far"]
+
+    unreachable = pd.concat(
+        [
+            pd.DataFrame({"layer": "facility", "id": fac["facility_id"], "category": fac["category"],
+                          "snap_m": fac["snap_m"], "too_far": fsnap["too_far"]}),
+            pd.DataFrame({"layer": "compound", "id": comp["compound_id"], "category": None,
+                          "snap_m": comp["snap_m"], "too_far": csnap["too_far"]}),
+        ],
+        ignore_index=True,
+    )
+    unreachable = unreachable[unreachable["too_far"]].reset_index(drop=True)
+
+    hh = compounds["households"].to_numpy(dtype=float)
+    hh = np.where(np.isfinite(hh), hh, 0.0)
+    rows = []
+    for cat in catalog.ids:
+        row = {"category": cat, "name_zh": catalog[cat].name_zh,
+               "facilities": int((facilities["category"] == cat).sum())}
+        t = times[cat].to_numpy() if cat in times else np.full(len(hh), np.nan)
+        for m in minutes:
+            row[f"hh_share_{m}min"] = float(hh[t <= m].sum() / hh.sum()) if hh.sum() > 0 else np.nan
+        rows.append(row)
+    summary = pd.DataFrame(rows).set_index("category")
+    return CoverageRun(comm, comp, fac, unreachable, summary, minutes)
