@@ -154,11 +154,21 @@ def load_sample() -> Sample:
     bpath = folder / "boundaries" / "helsinki_sample.gpkg"
     fpath = folder / "facilities" / "helsinki_sample.gpkg"
     return Sample(
-        communities=pyogrio.read_dataframe(bpath, layer="communities"),
-        compounds=pyogrio.read_dataframe(bpath, layer="compounds"),
-        facilities=pyogrio.read_dataframe(fpath, layer="facilities"),
+        communities=_read_layer(bpath, "communities"),
+        compounds=_read_layer(bpath, "compounds"),
+        facilities=_read_layer(fpath, "facilities"),
         osm_path=sample_osm_path(),
     )
+
+
+def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    try:
+        return pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise DataFileError(
+            f"{path}: cannot read layer {layer!r} of the sample ({exc}). "
+            "Rebuild it with: python scripts/build_sample_data.py"
+        ) from None
 
 
 def load_dazhou_boundaries(level: str = "districts") -> gpd.GeoDataFrame:
@@ -172,4 +182,4 @@ def load_dazhou_boundaries(level: str = "districts") -> gpd.GeoDataFrame:
         raise DataFileError(f"{path} is missing; rebuild it with: python scripts/build_dazhou_data.py")
     if level not in {"city", "districts"}:
         raise DataFileError(f"level must be 'city' or 'districts', not {level!r}.")
-    return pyogrio.read_dataframe(path, layer=level)
+    return _read_layer(path, level)

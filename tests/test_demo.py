@@ -1,0 +1,38 @@
+"""`make demo` end to end (through the CLI entry point)."""
+
+import pyogrio
+
+from dz_gis.cli import main
+
+
+def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "OpenStreetMap" in printed and "Unreachable or snapped far" in printed
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["coverage.gpkg", "coverage_map.html", "coverage_summary.csv"]  # no temp files left
+    layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
+    assert layers == {"communities", "compounds", "facilities"}
+    comm = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="communities")
+    cov = comm[[c for c in comm.columns if c.startswith("cov_")]]
+    assert cov.shape[1] >= 3 * 10
+    assert ((cov >= 0) & (cov <= 1)).all().all()
+    # a wider band never covers fewer households
+    assert (comm["cov_park_15min"] >= comm["cov_park_5min"]).all()
+    html = (tmp_path / "coverage_map.html").read_text(encoding="utf-8")
+    assert "leaflet" in html.lower() and "社区" in html
+    summary = (tmp_path / "coverage_summary.csv").read_bytes()
+    assert summary.startswith(b"\xef\xbb\xbf")  # BOM for Excel
+
+
+def test_cli_turns_dzgis_errors_into_a_message(tmp_path, capsys, monkeypatch):
+    # a truncated sample file, as left by an interrupted copy
+    broken = tmp_path / "data"
+    (broken / "boundaries").mkdir(parents=True)
+    (broken / "boundaries" / "helsinki_sample.gpkg").write_bytes(b"SQLite format 3\x00 truncated")
+    monkeypatch.setenv("DZ_GIS_DATA", str(broken))
+    assert main(["demo", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dz-gis: error:") and "helsinki_sample.gpkg" in err and "build_sample_data.py" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
