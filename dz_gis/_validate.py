@@ -86,8 +86,8 @@ def require_unique(df: pd.DataFrame, column: str, where: str) -> None:
         values = sorted({str(v) for v in dup})[:8]
         raise ValidationError(
             f"{where}: column {column!r} must identify each feature, but {len(dup)} rows share "
-            f"values {values} (编号重复). Give each feature its own id, or pass "
-            f"id_column=None to number them automatically."
+            f"values {values} (编号重复). Give each feature its own id, or delete the id "
+            "column to have ids assigned automatically."
         )
 
 
@@ -111,7 +111,7 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
                 f"{where}: column {col!r} must hold numbers, but {len(bad)} value(s) are not "
                 f"numeric ({shown}) (非数字). Fix those cells or leave them empty for 'no data'."
             )
-        neg = np.flatnonzero((num < 0).to_numpy())
+        neg = np.flatnonzero((num < 0).fillna(False).to_numpy(dtype=bool))  # NA (nullable dtypes) is not < 0
         if len(neg):
             shown = ", ".join(f"row {i + 1}: {num.iloc[i]}" for i in neg[:5])
             raise ColumnError(

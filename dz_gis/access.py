@@ -1,159 +1,91 @@
-"""Walking times from every place to the nearest facility of each category, and coverage.
+"""Walking time from every place to the nearest facility of each category, and coverage.
 
-The graph is turned once into a compressed sparse matrix of walking seconds
-(:class:`PreparedNetwork`, cached per graph); each category then costs one
-multi-source Dijkstra (scipy.sparse.csgraph) on the *reversed* graph, started from a
-virtual node linked to every facility of that category - not one search per facility.
-Reversed, because the time that matters is from home *to* the facility, and with
-slopes the two directions differ.
+Each category costs one Dijkstra (scipy.sparse.csgraph) on the *reversed* graph,
+started from a virtual node linked to every facility of that category - not one search
+per facility. Reversed, because the time that matters is from home *to* the facility,
+and with slopes the two directions differ. The graph's compressed form is built once
+(:func:`dz_gis.prepared.prepare`) and reused by every query.
 
-Points attach to their nearest node of the main connected component; the straight walk
-from the point to that node (the snap distance) is added to its time. Points farther
-than ``max_snap_m`` are reported, never silently given a time.
+Facilities and demand points join the network at their projected point on the nearest
+edge (:mod:`dz_gis.snap`). Points farther than ``max_snap_m`` from the network are
+reported in the ``snapped`` table and a warning - never silently dropped, never
+silently given a time.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import shapely
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
+from scipy.sparse.csgraph import dijkstra
 
-from ._errors import ValidationError
 from ._validate import require_columns, require_nonempty
+from .prepared import PreparedNetwork, prepare
+from .snap import DEFAULT_MAX_SNAP_M, snap
 
-__all__ = [
-    "PreparedNetwork",
-    "prepare",
-    "snap_points",
-    "nearest_times",
-    "coverage_by_unit",
-]
+__all__ = ["NearestTimes", "nearest_times", "coverage_by_unit", "snap_points", "DEFAULT_MAX_SNAP_M"]
 
 logger = logging.getLogger(__name__)
 
-#: Points farther than this from the network are reported as unreachable.
-DEFAULT_MAX_SNAP_M = 250.0
 
+class NearestTimes(NamedTuple):
+    """Result of :func:`nearest_times`."""
 
-@dataclass(frozen=True)
-class PreparedNetwork:
-    """A walking graph in compressed form, built once and reused for every query."""
-
-    node_ids: np.ndarray  #: graph node id of each matrix row
-    xy: np.ndarray  #: (n, 2) node coordinates in the graph CRS
-    reverse_csr: sp.csr_matrix  #: walk seconds, entry [v, u] for edge u→v
-    component: np.ndarray  #: weakly connected component label of each node
-    main_component: int
-    main_nodes: np.ndarray  #: matrix rows of the main component's nodes
-    tree: cKDTree  #: spatial index over ``main_nodes``
-    crs: object
-    walk_m_per_min: float
-    signature: tuple[int, int]
-
-    @property
-    def n(self) -> int:
-        return len(self.node_ids)
-
-
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def prepare(graph: nx.MultiDiGraph) -> PreparedNetwork:
-    """Return the compressed form of ``graph``, building it on first use only.
-
-    The cache is tied to the graph object; changing the graph's node or edge count
-    rebuilds it.
-    """
-    signature = (graph.number_of_nodes(), graph.number_of_edges())
-    cached = _CACHE.get(graph)
-    if cached is not None and cached.signature == signature:
-        return cached
-    if "crs" not in graph.graph:
-        raise ValidationError('graph has no graph.graph["crs"]; build it with dz_gis.network or osmnx.')
-    node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=signature[0])
-    index = pd.Index(node_ids)
-    xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=float)
-    u, v, w = [], [], []
-    for a, b, data in graph.edges(data=True):
-        if "walk_s" not in data:
-            raise ValidationError(
-                "graph edges lack 'walk_s' (seconds); call dz_gis.network.add_walk_times(graph) first."
-            )
-        u.append(a)
-        v.append(b)
-        w.append(data["walk_s"])
-    ui = index.get_indexer(u)
-    vi = index.get_indexer(v)
-    n = len(node_ids)
-    # Reverse direction (v -> u); duplicates (parallel edges) keep the fastest.
-    coo = sp.coo_matrix((np.asarray(w, dtype=float), (vi, ui)), shape=(n, n))
-    csr = _min_duplicates(coo)
-    _, labels = connected_components(csr, directed=True, connection="weak")
-    main = int(np.bincount(labels).argmax())
-    main_nodes = np.flatnonzero(labels == main)
-    prepared = PreparedNetwork(
-        node_ids=node_ids,
-        xy=xy,
-        reverse_csr=csr,
-        component=labels,
-        main_component=main,
-        main_nodes=main_nodes,
-        tree=cKDTree(xy[main_nodes]),
-        crs=graph.graph["crs"],
-        walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
-        signature=signature,
-    )
-    _CACHE[graph] = prepared
-    return prepared
-
-
-def _min_duplicates(coo: sp.coo_matrix) -> sp.csr_matrix:
-    order = np.lexsort((coo.data, coo.col, coo.row))
-    r, c, d = coo.row[order], coo.col[order], coo.data[order]
-    first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]
-    # a zero-length edge would vanish in a sparse matrix; keep it as a tiny positive time
-    d = np.maximum(d[first], 1e-9)
-    return sp.csr_matrix((d, (r[first], c[first])), shape=coo.shape)
+    nodes: pd.DataFrame  #: minutes, indexed by graph node id, one column per category
+    demand: pd.DataFrame | None  #: minutes, indexed like the demand points
+    snapped: pd.DataFrame  #: how each facility joined the network (``snap_m``, ``too_far``)
 
 
 def snap_points(
     graph: nx.MultiDiGraph, points: gpd.GeoDataFrame, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
 ) -> pd.DataFrame:
-    """Attach points to their nearest node of the network's main connected component.
+    """Snap points to the nearest edge of ``graph`` (see :func:`dz_gis.snap.snap`)."""
+    return snap(prepare(graph), points, max_snap_m=max_snap_m)
 
-    Nodes on islands (fragments not connected to the main network, such as an indoor
-    corridor or a footpath mapped without its connection) are never used: a point
-    next to one is attached to the main network further away, or reported.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed like ``points``: ``node`` (matrix row), ``snap_m`` and ``too_far``
-        (True when ``snap_m`` > ``max_snap_m``: no time is given).
-    """
-    net = prepare(graph)
-    require_nonempty(points, "points")
-    if points.crs is None:
-        raise ValidationError("points have no CRS; set one with .set_crs(...).")
-    geoms = points.to_crs(net.crs).geometry.array
-    pts = shapely.point_on_surface(geoms)
-    xy = shapely.get_coordinates(pts)
-    dist, nearest = net.tree.query(xy)
-    return pd.DataFrame(
-        {"node": net.main_nodes[nearest], "snap_m": dist, "too_far": dist > max_snap_m},
-        index=points.index,
+def _facility_sources(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
+    off = s["snap_m"].to_numpy() / speed_mps
+    cols = np.r_[s["u"].to_numpy(), s["v"].to_numpy()]
+    secs = np.r_[s["from_u_s"].to_numpy() + off, s["from_v_s"].to_numpy() + off]
+    ok = np.isfinite(secs)
+    return cols[ok], secs[ok]
+
+
+def _category_times(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float, limit: float) -> np.ndarray:
+    cols, secs = _facility_sources(net, s, speed_mps)
+    graph = net.with_source(cols, secs)
+    dist = dijkstra(graph, directed=True, indices=net.n, limit=limit)
+    return dist[: net.n]
+
+
+def _demand_times(
+    node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps: float
+) -> np.ndarray:
+    """Seconds from demand points to the nearest facility: via either end of their edge,
+    or straight along the edge when a facility sits on the same edge."""
+    u, v = d["u"].to_numpy(), d["v"].to_numpy()
+    via = np.minimum(d["to_u_s"].to_numpy() + node_s[u], d["to_v_s"].to_numpy() + node_s[v])
+    same = d[["edge", "pos_m", "from_u_s", "from_v_s"]].reset_index(drop=True).reset_index(names="row").merge(
+        f[["edge", "pos_m", "from_u_s", "from_v_s", "snap_m"]].add_suffix("_f").rename(columns={"edge_f": "edge"}),
+        on="edge",
     )
+    if len(same):
+        ahead = same["pos_m_f"].to_numpy() >= same["pos_m"].to_numpy()
+        along = np.where(
+            ahead,
+            same["from_u_s_f"].to_numpy() - same["from_u_s"].to_numpy(),
+            same["from_v_s_f"].to_numpy() - same["from_v_s"].to_numpy(),
+        )
+        direct = pd.Series(along + same["snap_m_f"].to_numpy() / speed_mps).groupby(same["row"].to_numpy()).min()
+        idx = direct.index.to_numpy()
+        via[idx] = np.minimum(via[idx], direct.to_numpy())
+    return via + d["snap_m"].to_numpy() / speed_mps
 
 
 def nearest_times(
@@ -164,74 +96,80 @@ def nearest_times(
     cutoff_min: float | None = None,
     demand: gpd.GeoDataFrame | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Walking minutes from every node (and demand point) to the nearest facility per category.
+) -> NearestTimes:
+    """Walking minutes from every node (and demand point) to the nearest facility of each category.
 
     Parameters
     ----------
     graph
-        Walking graph in the OSMnx convention with ``walk_s`` on edges.
+        Walking graph in the OSMnx convention with ``walk_s`` on every edge (any
+        source: :mod:`dz_gis.network`, OSMnx, or a planner's own survey network).
     facilities
-        Points with a ``by`` column, in any CRS.
+        Points (or polygons) with a ``by`` column, in any CRS.
     by
-        Column that groups facilities (one Dijkstra per group).
+        Column that groups facilities; one Dijkstra per group.
     cutoff_min
-        Times beyond this are NaN (and the search stops there).
+        Times beyond this are NaN, and the searches stop there.
     demand
-        Optional demand points/polygons; their times include their own snap walk.
+        Optional demand points or polygons (e.g. compounds); their times include the
+        partial edge and their own snap walk.
     max_snap_m
-        Facilities/demand points farther than this from the network are unreachable.
+        Facilities and demand points farther than this from the network get no time.
 
     Returns
     -------
-    (node_times, demand_times)
-        ``node_times`` indexed by graph node id, one column per category, minutes;
-        ``demand_times`` indexed like ``demand`` (or None).
+    NearestTimes
+        ``nodes`` (minutes, graph node index), ``demand`` (minutes, or None) and
+        ``snapped`` (the facilities' snapping table).
+
+    Examples
+    --------
+    >>> import dz_gis
+    >>> s = dz_gis.load_sample()
+    >>> times = dz_gis.nearest_times(s.graph, s.facilities, cutoff_min=15)
+    >>> bool((times.nodes["park"].dropna() <= 15).all())
+    True
     """
+    require_nonempty(facilities, "facilities")
     require_columns(facilities, [by], "facilities")
     net = prepare(graph)
     speed_mps = net.walk_m_per_min / 60.0
-    fac_snap = snap_points(graph, facilities, max_snap_m=max_snap_m)
-    usable = ~fac_snap["too_far"].to_numpy()
-    dropped = int((~usable).sum())
-    if dropped:
+    fsnap = snap(net, facilities, max_snap_m=max_snap_m)
+    far = fsnap["too_far"].to_numpy()
+    if far.any():
+        names = ", ".join(str(i) for i in facilities.index[far][:5])
         warnings.warn(
-            f"{dropped} facilit{'y is' if dropped == 1 else 'ies are'} more than {max_snap_m:g} m "
-            "from the walking network and were left out (see snap_points for the list).",
+            f"{int(far.sum())} facilit{'y is' if far.sum() == 1 else 'ies are'} more than {max_snap_m:g} m "
+            f"from the walking network and got no time (index {names}); see the 'snapped' table.",
             UserWarning,
             stacklevel=2,
         )
-    limit = np.inf if cutoff_min is None else cutoff_min * 60.0
-    n = net.n
-    categories = list(pd.unique(facilities[by]))
-    times = {}
-    for cat in categories:
-        mask = (facilities[by] == cat).to_numpy() & usable
-        if not mask.any():
-            times[cat] = np.full(n, np.nan)
+    limit = np.inf if cutoff_min is None else float(cutoff_min) * 60.0
+    groups = facilities[by].to_numpy()
+    dsnap = snap(net, demand, max_snap_m=max_snap_m) if demand is not None else None
+    node_cols, demand_cols = {}, {}
+    for cat in pd.unique(groups):
+        usable = (groups == cat) & ~far
+        if not usable.any():
+            node_cols[cat] = np.full(net.n, np.inf)
+            if dsnap is not None:
+                demand_cols[cat] = np.full(len(dsnap), np.inf)
             continue
-        # A virtual source (row n) linked to each facility's node by its snap walk makes
-        # one Dijkstra give every node its time to the nearest facility, snap included.
-        nodes = fac_snap["node"].to_numpy()[mask]
-        offset = fac_snap["snap_m"].to_numpy()[mask] / speed_mps
-        src = sp.csr_matrix(
-            (np.maximum(offset, 1e-9), (np.zeros(len(nodes), dtype=int), nodes)), shape=(1, n)
-        )
-        src = _min_duplicates(src.tocoo())
-        aug = sp.vstack([sp.hstack([net.reverse_csr, sp.csr_matrix((n, 1))]), sp.hstack([src, sp.csr_matrix((1, 1))])]).tocsr()
-        dist = dijkstra(aug, directed=True, indices=n, limit=limit)[:n]
-        times[cat] = np.where(np.isfinite(dist), dist / 60.0, np.nan)
-    node_times = pd.DataFrame(times, index=pd.Index(net.node_ids, name="node"))
-    demand_times = None
-    if demand is not None:
-        snap = snap_points(graph, demand, max_snap_m=max_snap_m)
-        walk_min = snap["snap_m"].to_numpy() / net.walk_m_per_min
-        values = node_times.to_numpy()[snap["node"].to_numpy()] + walk_min[:, None]
-        values[snap["too_far"].to_numpy()] = np.nan
-        if cutoff_min is not None:
-            values[values > cutoff_min] = np.nan
-        demand_times = pd.DataFrame(values, index=demand.index, columns=node_times.columns)
-    return node_times, demand_times
+        fs = fsnap[usable]
+        node_cols[cat] = _category_times(net, fs, speed_mps, limit)
+        if dsnap is not None:
+            t = _demand_times(node_cols[cat], dsnap, fs, speed_mps)
+            t[dsnap["too_far"].to_numpy()] = np.inf
+            demand_cols[cat] = t
+
+    def minutes(cols: dict, index: pd.Index) -> pd.DataFrame:
+        values = np.column_stack([cols[c] for c in cols]) / 60.0 if cols else np.empty((len(index), 0))
+        values[~np.isfinite(values) | (values > limit / 60.0)] = np.nan
+        return pd.DataFrame(values, index=index, columns=list(cols))
+
+    nodes = minutes(node_cols, pd.Index(net.node_ids, name="node"))
+    dem = minutes(demand_cols, demand.index) if demand is not None else None
+    return NearestTimes(nodes, dem, fsnap.assign(**{by: groups}))
 
 
 def coverage_by_unit(

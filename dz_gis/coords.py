@@ -130,7 +130,7 @@ def to_wgs84(
     Examples
     --------
     >>> lon, lat = to_wgs84(107.4746, 31.2078, source="gcj02")
-    >>> round(float(lon), 3), round(float(lat), 3)
+    >>> round(float(lon[0]), 3), round(float(lat[0]), 3)
     (107.47, 31.21)
     """
     key = str(source).lower().replace("-", "").replace("_", "")
@@ -148,7 +148,7 @@ def to_wgs84(
         first = int(np.flatnonzero(outside)[0])
         raise StudyAreaError(
             f"{where}: {int(outside.sum())} point(s) lie outside China "
-            f"(first: row {first}, lon={lon[first]:.6f}, lat={lat[first]:.6f}), where the "
+            f"(first: row {first + 1}, lon={lon[first]:.6f}, lat={lat[first]:.6f}), where the "
             f"{key.upper()} offset is undefined. Check that longitude and latitude are not "
             f"swapped, or drop coords={key!r} if these are plain WGS84 coordinates."
         )

@@ -23,6 +23,7 @@ Amap/Baidu coordinates to WGS84.
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 from collections.abc import Mapping
@@ -48,7 +49,7 @@ from ._validate import (
     require_valid_geometry,
 )
 from .catalog import Catalog, default_catalog
-from .coords import to_wgs84
+from .coords import in_china, to_wgs84
 
 __all__ = [
     "COLUMN_ALIASES",
@@ -139,7 +140,12 @@ def _read_vector(path: Path, layer: str | int | None, encoding: str | None) -> g
     try:
         return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise DataFileError(f"{path}: cannot read it as GIS data ({exc}). Is the file complete and not empty?") from None
+        hint = (
+            "Copy the .shp together with its .shx, .dbf and .prj files (same name, same folder)."
+            if path.suffix.lower() == ".shp"
+            else "Is the file complete and not empty? Export it again from your GIS."
+        )
+        raise DataFileError(f"{path}: cannot read it as GIS data ({exc}). {hint}") from None
     except LookupError:
         raise DataFileError(f"{path}: unknown text encoding {encoding!r}. Try encoding='gb18030' or 'utf-8'.") from None
 
@@ -161,10 +167,21 @@ def _read_plain_table(path: Path, layer: str | int | None, encoding: str | None)
         raise DataFileError(
             f"{path}: the text is neither UTF-8 nor GBK/GB18030. Save it as UTF-8 CSV, or pass encoding=...."
         ) from None
-    except pd.errors.EmptyDataError:
-        raise DataFileError(f"{path}: the file is empty (空文件).") from None
-    except (pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
-        raise DataFileError(f"{path}: cannot read the table ({exc}).") from None
+    except ImportError as exc:  # e.g. old binary .xls needs python-calamine or xlrd
+        raise DataFileError(
+            f"{path}: cannot read this Excel format ({exc}). Open it in Excel/WPS and save it as "
+            ".xlsx (Excel 工作簿) or CSV UTF-8."
+        ) from None
+    except (pd.errors.EmptyDataError, csv.Error, pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
+        if suffix not in {".xlsx", ".xls"} and not path.read_bytes().strip():
+            raise DataFileError(
+                f"{path}: the file is empty (空文件). Export the table again with a header row "
+                "(e.g. 名称,经度,纬度) and one row per feature."
+            ) from None
+        raise DataFileError(
+            f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS, and that "
+            "layer=... names an existing sheet."
+        ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -262,6 +279,8 @@ def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gp
             )
     if crs.is_geographic:
         _check_lonlat_ranges(gdf, where)
+    if coords and str(coords).lower().replace("-", "").replace("_", "") in {"gcj02", "bd09"}:
+        _check_in_china(gdf, where, coords)
     if coords:
         def convert(xy: np.ndarray) -> np.ndarray:
             lon, lat = to_wgs84(xy[:, 0], xy[:, 1], source=coords, where=where)
@@ -272,7 +291,36 @@ def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gp
         return gdf.set_crs(WGS84, allow_override=True)
     if crs.equals(WGS84):
         return gdf
-    return gdf.to_crs(WGS84)
+    out = gdf.to_crs(WGS84)
+    _check_finite(out, where, crs)
+    return out
+
+
+def _check_in_china(gdf: gpd.GeoDataFrame, where: str, coords: str) -> None:
+    # Checked per feature here so that the error names features, not vertices.
+    valid = ~(shapely.is_missing(gdf.geometry.array) | shapely.is_empty(gdf.geometry.array))
+    xmin, ymin, xmax, ymax = shapely.bounds(gdf.geometry.array).T
+    bad = np.flatnonzero(valid & ~(in_china(xmin, ymin) & in_china(xmax, ymax)))
+    if len(bad):
+        raise StudyAreaError(
+            f"{where}: {len(bad)} feature(s) lie outside China ({feature_labels(gdf, bad)}), where "
+            f"the coords={coords!r} offset is undefined. Check that longitude and latitude are not "
+            f"swapped, or drop coords={coords!r} if these are plain WGS84 coordinates."
+        )
+
+
+def _check_finite(gdf: gpd.GeoDataFrame, where: str, crs: CRS) -> None:
+    valid = ~(shapely.is_missing(gdf.geometry.array) | shapely.is_empty(gdf.geometry.array))
+    bounds = shapely.bounds(gdf.geometry.array)
+    bad = np.flatnonzero(valid & ~np.isfinite(bounds).all(axis=1))
+    if len(bad):
+        raise CRSError(
+            f"{where}: {len(bad)} feature(s) cannot be converted from {crs.name} to longitude/latitude "
+            f"({feature_labels(gdf, bad)}); the coordinates do not fit that CRS. Check crs=...: "
+            "8-digit X values that start with the zone number (e.g. 36540000) need the 'with zone "
+            "prefix' CRS (EPSG:4513-4533, e.g. 'EPSG:4524' for zone 36), 6-digit X values the "
+            "'CM' CRS (EPSG:4534-4554, e.g. 'EPSG:4545' for CM 108E)."
+        )
 
 
 def _check_lonlat_ranges(gdf: gpd.GeoDataFrame, where: str) -> None:
@@ -303,7 +351,8 @@ def _find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[s
         if col not in df.columns:
             raise ColumnError(
                 f"{where}: columns={{'{standard}': '{col}'}} names a column that is not in the file. "
-                f"Columns present: {[str(c) for c in df.columns if c != 'geometry']}."
+                f"Columns present: {[str(c) for c in df.columns if c != 'geometry']}. Use one of "
+                "these names exactly as written."
             )
         return col
     wanted = {_norm(a) for a in COLUMN_ALIASES[standard]}

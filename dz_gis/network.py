@@ -14,7 +14,9 @@ primary/trunk with their links. Never motorways, and never ways tagged
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from . import settings
+from ._atomic import atomic_path
 from ._errors import DataFileError, ValidationError
 from .coords import metric_crs_for
 
@@ -76,6 +80,9 @@ def walk_graph_from_file(
     buffer_m: float = 1000.0,
     crs: Any = None,
     walk_m_per_min: float | None = None,
+    dem: str | Path | None = None,
+    slope_model: str = "tobler",
+    cache: bool = True,
 ) -> nx.MultiDiGraph:
     """Build a projected walking graph from a local OpenStreetMap file.
 
@@ -94,6 +101,13 @@ def walk_graph_from_file(
         (:func:`dz_gis.coords.metric_crs_for`).
     walk_m_per_min
         Flat walking speed (default :data:`dz_gis.settings.walk_m_per_min`).
+    dem
+        Optional DEM (any raster rasterio reads, any CRS) for slope-aware times.
+    slope_model
+        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.terrain`).
+    cache
+        Keep the built graph in :data:`dz_gis.settings.cache_folder` and reload it when
+        the file, the DEM and every argument are unchanged.
 
     Returns
     -------
@@ -107,15 +121,67 @@ def walk_graph_from_file(
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"{path}: OSM file not found.")
-    area = _study_area_wgs84(polygon, buffer_m)
     name = path.name.lower()
-    if name.endswith(".pbf"):
-        nodes, edges = _pbf_network(path, area)
-    elif name.endswith((".osm", ".osm.bz2", ".xml", ".osm.xml")):
-        nodes, edges = _xml_network(path, area)
-    else:
+    if not name.endswith((".pbf", ".osm", ".osm.bz2", ".xml", ".osm.xml")):
         raise DataFileError(f"{path}: expected an OpenStreetMap .osm.pbf, .osm or .osm.bz2 file.")
-    return walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
+    area = _study_area_wgs84(polygon, buffer_m)
+    key = None
+    if cache:
+        key = _cache_key(path, area, crs, walk_m_per_min, dem, slope_model)
+        graph = _cache_load(key)
+        if graph is not None:
+            return graph
+    nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path, area)
+    graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
+    if dem is not None:
+        add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)
+    if key is not None:
+        _cache_save(key, graph)
+    return graph
+
+
+def _file_stamp(path: str | Path | None) -> str:
+    if path is None:
+        return "-"
+    st = Path(path).stat()
+    return f"{Path(path).resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _cache_key(path: Path, area: Any, crs: Any, speed: Any, dem: Any, model: str) -> str:
+    parts = [
+        "walk-graph-v1", _file_stamp(path), area.wkt if area is not None else "-",
+        str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
+        str(speed or settings.walk_m_per_min), _file_stamp(dem), model if dem is not None else "flat",
+        ",".join(sorted(WALKABLE_HIGHWAYS)), str(STEPS_FACTOR),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def _cache_path(key: str) -> Path:
+    return Path(settings.cache_folder) / "graphs" / f"{key}.pickle"
+
+
+def _cache_load(key: str) -> nx.MultiDiGraph | None:
+    path = _cache_path(key)
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as fh:
+            graph = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        logger.warning("ignoring unreadable graph cache %s", path)
+        return None
+    logger.info("walking graph reloaded from cache %s", path)
+    return graph
+
+
+def _cache_save(key: str, graph: nx.MultiDiGraph) -> None:
+    path = _cache_path(key)
+    try:
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            pickle.dump(graph, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:  # a read-only cache must not stop the analysis
+        logger.warning("could not cache the walking graph in %s: %s", path, exc)
 
 
 def _study_area_wgs84(polygon: Any, buffer_m: float) -> shapely.Geometry | None:
@@ -213,16 +279,90 @@ def walk_graph_from_edges(
     return add_walk_times(graph, walk_m_per_min=walk_m_per_min)
 
 
-def add_walk_times(graph: nx.MultiDiGraph, *, walk_m_per_min: float | None = None) -> nx.MultiDiGraph:
-    """Set ``walk_s`` on every edge from its ``length`` at a flat walking speed.
+def add_walk_times(
+    graph: nx.MultiDiGraph,
+    *,
+    walk_m_per_min: float | None = None,
+    dem: str | Path | None = None,
+    slope_model: str = "tobler",
+) -> nx.MultiDiGraph:
+    """Set ``walk_s`` (seconds) on every edge direction; with a DEM, following the slope.
 
-    Steps take :data:`STEPS_FACTOR` times as long. Modifies and returns ``graph``.
+    Without ``dem`` the time is ``length`` at the flat speed. With ``dem``, each edge
+    geometry is densified to the DEM's cell size, given elevations (its vertices become
+    3-D) and timed segment by segment with ``slope_model`` (see :mod:`dz_gis.terrain`),
+    so a long edge over a hill is judged by its own profile, and the two directions of
+    a street differ. Nodes get ``elevation``. Steps take :data:`STEPS_FACTOR` times the
+    flat time in both directions. Modifies and returns ``graph``.
+
+    Raises
+    ------
+    ValidationError
+        If the speed is not positive or the slope model is unknown.
+    DataFileError
+        If the DEM cannot be read or does not cover the network.
     """
-    speed = (walk_m_per_min or settings.walk_m_per_min) / 60.0
+    from .terrain import SLOPE_MODELS, sample_dem, segment_seconds
+
+    speed = float(walk_m_per_min or graph.graph.get("walk_m_per_min") or settings.walk_m_per_min)
     if speed <= 0:
         raise ValidationError(f"walk_m_per_min must be positive, got {walk_m_per_min}.")
-    for _, _, data in graph.edges(data=True):
-        factor = STEPS_FACTOR if data.get("highway") == "steps" else 1.0
-        data["walk_s"] = float(data["length"]) / speed * factor
-    graph.graph["walk_m_per_min"] = speed * 60.0
+    if slope_model not in SLOPE_MODELS:
+        raise ValidationError(f"slope_model must be one of {SLOPE_MODELS}, not {slope_model!r}.")
+    edges = list(graph.edges(keys=True, data=True))
+    steps = np.array([d.get("highway") == "steps" for *_, d in edges])
+    factor = np.where(steps, STEPS_FACTOR, 1.0)
+    if dem is None:
+        lengths = np.array([float(d["length"]) for *_, d in edges])
+        seconds = lengths / (speed / 60.0) * factor
+    else:
+        geoms = np.array([_edge_geometry(graph, u, v, d) for u, v, _, d in edges], dtype=object)
+        cell = _dem_cell_size(dem, graph.graph["crs"])
+        dense = shapely.segmentize(geoms, max_segment_length=cell)
+        xy, index = shapely.get_coordinates(dense, return_index=True)
+        z = sample_dem(dem, xy[:, 0], xy[:, 1], graph.graph["crs"])
+        xyz = np.column_stack([xy, z])
+        lines = shapely.linestrings(xyz, indices=index)
+        same = index[1:] == index[:-1]
+        seg_edge = index[:-1][same]
+        dx = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))[same]
+        dz = np.diff(z)[same]
+        seg_s = segment_seconds(dx, dz, walk_m_per_min=speed, model=slope_model)
+        flat_s = segment_seconds(dx, None, walk_m_per_min=speed)
+        seg_s = np.where(steps[seg_edge], flat_s * STEPS_FACTOR, seg_s)
+        seconds = np.bincount(seg_edge, weights=seg_s, minlength=len(edges))
+        for (_, _, _, d), line in zip(edges, lines, strict=True):
+            d["geometry"] = line
+        nodes = list(graph.nodes)
+        nz = sample_dem(dem, np.array([graph.nodes[n]["x"] for n in nodes]),
+                        np.array([graph.nodes[n]["y"] for n in nodes]), graph.graph["crs"])
+        for n, value in zip(nodes, nz, strict=True):
+            graph.nodes[n]["elevation"] = float(value)
+        graph.graph["dem"] = str(dem)
+    for (_, _, _, d), value in zip(edges, seconds, strict=True):
+        d["walk_s"] = float(value)
+    graph.graph["walk_m_per_min"] = speed
+    graph.graph["slope_model"] = slope_model if dem is not None else "flat"
+    graph.graph["steps_factor"] = STEPS_FACTOR
     return graph
+
+
+def _edge_geometry(graph: nx.MultiDiGraph, u: Any, v: Any, data: dict) -> shapely.LineString:
+    geom = data.get("geometry")
+    if geom is not None:
+        return shapely.force_2d(geom)
+    a, b = graph.nodes[u], graph.nodes[v]
+    return shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
+
+
+def _dem_cell_size(dem: str | Path, crs: Any) -> float:
+    """The DEM's cell size in metres (approximate for geographic DEMs), at least 5 m."""
+    import rasterio
+
+    try:
+        with rasterio.open(dem) as src:
+            res = min(abs(src.res[0]), abs(src.res[1]))
+            geographic = src.crs is not None and src.crs.is_geographic
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataFileError(f"{dem}: cannot read it as a raster ({exc}).") from None
+    return max(res * 111_000.0 if geographic else res, 5.0)

@@ -78,10 +78,9 @@ def run_coverage(
     with warnings.catch_warnings():
         # the unreachable facilities are reported in the result table instead
         warnings.simplefilter("ignore", UserWarning)
-        _, times = nearest_times(
+        times = nearest_times(
             graph, facilities, cutoff_min=max(minutes) * 4, demand=compounds, max_snap_m=max_snap_m
-        )
-    assert times is not None
+        ).demand
     order = [c for c in catalog.ids if c in times.columns]
     times = times[order]
 

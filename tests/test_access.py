@@ -1,44 +1,62 @@
-"""Walking times checked against networkx's own shortest paths."""
+"""Walking times checked by hand and against networkx shortest paths on split graphs."""
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import points
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference import reference_times
 
-from dz_gis.access import coverage_by_unit, nearest_times, prepare, snap_points
+from dz_gis.access import coverage_by_unit, nearest_times, snap_points
+from dz_gis.prepared import prepare
 
 
 def test_times_follow_the_direction_of_travel(line_graph):
     # a facility at node 3: walking 0→3 is "uphill" (90 s per edge), 3→0 would be 60 s
     fac = points([(180.0, 0.0)], category=["park"])
-    nodes, _ = nearest_times(line_graph, fac)
+    nodes = nearest_times(line_graph, fac).nodes
     assert nodes.loc[0, "park"] == pytest.approx(270 / 60)
     assert nodes.loc[2, "park"] == pytest.approx(90 / 60)
     assert nodes.loc[3, "park"] == pytest.approx(0, abs=1e-9)
 
 
+def test_facility_in_the_middle_of_an_edge(line_graph):
+    fac = points([(90.0, 0.0)], category=["shop"])  # half-way along 1—2
+    nodes = nearest_times(line_graph, fac).nodes["shop"] * 60
+    assert nodes.loc[0] == pytest.approx(90 + 45)  # uphill: 0→1 then half of 1→2
+    assert nodes.loc[3] == pytest.approx(60 + 30)  # downhill: 3→2 then half of 2→1
+
+
+def test_home_and_facility_on_the_same_edge(line_graph):
+    fac = points([(110.0, 0.0)], category=["shop"])
+    homes = points([(70.0, 0.0), (119.0, 0.0)])
+    t = nearest_times(line_graph, fac, demand=homes).demand["shop"] * 60
+    assert t.iloc[0] == pytest.approx(40 / 60 * 90)  # 40 m uphill, straight along the edge
+    assert t.iloc[1] == pytest.approx(9 / 60 * 60)  # 9 m downhill
+
+
 def test_nearest_of_several_facilities_and_cutoff(line_graph):
     fac = points([(0.0, 0.0), (180.0, 0.0)], category=["park", "park"])
-    nodes, _ = nearest_times(line_graph, fac)
+    nodes = nearest_times(line_graph, fac).nodes
     assert nodes["park"].round(6).tolist() == [0.0, 1.0, 1.5, 0.0]
-    cut, _ = nearest_times(line_graph, fac, cutoff_min=1.2)
+    cut = nearest_times(line_graph, fac, cutoff_min=1.2).nodes
     assert np.isnan(cut.loc[2, "park"]) and cut.loc[1, "park"] == pytest.approx(1.0)
 
 
 def test_demand_points_add_their_snap_walk(line_graph):
     fac = points([(0.0, 0.0)], category=["school"])
     home = points([(120.0, 30.0)])  # 30 m off node 2, at 60 m/min = 0.5 min
-    _, demand = nearest_times(line_graph, fac, demand=home)
-    assert demand.iloc[0]["school"] == pytest.approx(2.0 + 0.5)
+    t = nearest_times(line_graph, fac, demand=home).demand
+    assert t.iloc[0]["school"] == pytest.approx(2.0 + 0.5)
 
 
 def test_facility_far_from_network_is_reported_not_timed(line_graph):
     fac = points([(0.0, 5000.0)], category=["park"])
     with pytest.warns(UserWarning, match="more than 250 m"):
-        nodes, _ = nearest_times(line_graph, fac)
-    assert nodes["park"].isna().all()
-    assert snap_points(line_graph, fac)["too_far"].all()
+        result = nearest_times(line_graph, fac)
+    assert result.nodes["park"].isna().all()
+    assert result.snapped["too_far"].all()
 
 
 def test_prepared_network_is_reused_until_the_graph_changes(line_graph):
@@ -48,27 +66,35 @@ def test_prepared_network_is_reused_until_the_graph_changes(line_graph):
     assert prepare(line_graph) is not first
 
 
-def test_times_equal_networkx_on_the_sample(sample):
-    graph = sample.graph
-    fac = sample.facilities
-    nodes, _ = nearest_times(graph, fac)
+def _snap_list(graph, snaps):
     net = prepare(graph)
-    snap = snap_points(graph, fac)
-    speed = net.walk_m_per_min / 60.0
-    reverse = graph.reverse(copy=True)
-    for cat in ["supermarket", "public_toilet", "elderly_day_care"]:
-        rows = np.flatnonzero((fac["category"] == cat).to_numpy())
-        best = pd.Series(np.inf, index=pd.Index(net.node_ids))
-        for r in rows:
-            src = net.node_ids[snap["node"].iloc[r]]
-            offset = snap["snap_m"].iloc[r] / speed
-            lengths = nx.single_source_dijkstra_path_length(reverse, src, weight="walk_s")
-            s = pd.Series(lengths) + offset
-            best.loc[s.index] = np.minimum(best.loc[s.index], s)
-        expected = best.replace(np.inf, np.nan) / 60.0
-        got = nodes[cat]
-        assert (got.isna() == expected.isna()).all()
-        assert np.nanmax(np.abs(got - expected) * 60.0) < 1e-6  # seconds
+    out = []
+    edges = list(graph.edges(keys=True))
+    for row in snaps.itertuples():
+        u, v, k = edges[row.edge]
+        out.append((u, v, k, row.pos_m, row.snap_m))
+    assert len(edges) == len(net.edge_u)
+    return out
+
+
+@pytest.mark.parametrize("category", ["supermarket", "public_toilet", "elderly_day_care", "park"])
+def test_times_equal_networkx_on_the_sample(sample, category):
+    graph = sample.graph
+    fac = sample.facilities[sample.facilities["category"] == category]
+    homes = sample.compounds
+    result = nearest_times(graph, fac, demand=homes)
+    speed = prepare(graph).walk_m_per_min / 60
+    fsn = snap_points(graph, fac)
+    dsn = snap_points(graph, homes)
+    expected, node_dist = reference_times(graph, _snap_list(graph, fsn), _snap_list(graph, dsn), speed)
+    got = result.demand[category].to_numpy() * 60
+    assert np.isfinite(expected).sum() > 10
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    nodes = result.nodes[category] * 60
+    ref_nodes = pd.Series({n: node_dist.get(n, np.nan) for n in nodes.index})
+    both = nodes.notna()
+    assert (both == ref_nodes.notna()).all()
+    np.testing.assert_allclose(nodes[both], ref_nodes[both], rtol=0, atol=1e-6)
 
 
 def test_coverage_shares_weight_by_households():
@@ -80,3 +106,19 @@ def test_coverage_shares_weight_by_households():
     assert cov.loc["B", "cov_park_15min"] == 0.0
     empty = coverage_by_unit(pd.DataFrame({"community_id": ["C"], "households": [0.0]}), pd.DataFrame({"park": [1.0]}))
     assert np.isnan(empty.loc["C", "cov_park_5min"])  # no households: no data, not 0 %
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=6), extra=st.integers(0, 10_000),
+       cut_a=st.floats(1, 20), cut_b=st.floats(0, 20))
+def test_properties_cutoff_and_added_facility(sample, picks, extra, cut_a, cut_b):
+    fac = sample.facilities.iloc[[p % len(sample.facilities) for p in picks]].assign(category="x")
+    small = nearest_times(sample.graph, fac, cutoff_min=cut_a).nodes["x"]
+    large = nearest_times(sample.graph, fac, cutoff_min=cut_a + cut_b).nodes["x"]
+    # a larger cutoff never shrinks a circle, and keeps every time it had
+    assert (large.notna() | small.isna()).all()
+    np.testing.assert_allclose(large[small.notna()], small[small.notna()], atol=1e-9)
+    more = pd.concat([fac, sample.facilities.iloc[[extra % len(sample.facilities)]].assign(category="x")])
+    base = nearest_times(sample.graph, fac).nodes["x"].fillna(np.inf)
+    added = nearest_times(sample.graph, more).nodes["x"].fillna(np.inf)
+    assert (added <= base + 1e-9).all()  # an added facility never makes a time longer

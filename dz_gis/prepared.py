@@ -1,0 +1,214 @@
+"""A walking graph in compressed form, built once per graph and reused by every query.
+
+:func:`prepare` turns any graph in the OSMnx convention (node ``x``/``y`` in a projected
+CRS named by ``graph.graph["crs"]``, edge ``walk_s`` seconds) into NumPy arrays and a
+CSR matrix of the *reversed* graph. It never copies the networkx graph: a 1,000,000-node
+networkx graph already holds several GB. The result is cached per graph object and
+rebuilt when the graph's node or edge count changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+
+from ._errors import CRSError, ValidationError
+
+__all__ = ["PreparedNetwork", "prepare"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class PreparedNetwork:
+    """Arrays describing a walking graph; build it with :func:`prepare`."""
+
+    node_ids: np.ndarray  #: graph node id of each matrix row
+    xy: np.ndarray  #: (n, 2) node coordinates in the graph CRS
+    edge_u: np.ndarray  #: matrix row of each directed edge's start
+    edge_v: np.ndarray  #: ... and end
+    edge_s: np.ndarray  #: walk seconds of each directed edge
+    edge_rev: np.ndarray  #: index of the reverse edge (same way, other direction) or -1
+    edge_steps: np.ndarray  #: True for steps (partial times stay proportional)
+    edge_geom: np.ndarray  #: LineString of each directed edge (references, not copies)
+    component: np.ndarray  #: weakly connected component of each node
+    main_component: int
+    crs: Any
+    walk_m_per_min: float
+    slope_model: str
+    signature: tuple[int, int]
+    #: reversed graph with one spare row/column (index n) for a virtual source
+    csr_indptr: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    csr_indices: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    csr_data: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    _lazy: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def reverse_csr(self) -> sp.csr_matrix:
+        """The reversed graph as an (n, n) CSR matrix of seconds (entry [v, u] for u→v)."""
+        if "reverse_csr" not in self._lazy:
+            n = self.n
+            self._lazy["reverse_csr"] = sp.csr_matrix(
+                (self.csr_data, self.csr_indices, self.csr_indptr[: n + 1]), shape=(n, n)
+            )
+        return self._lazy["reverse_csr"]
+
+    def with_source(self, cols: np.ndarray, seconds: np.ndarray) -> sp.csr_matrix:
+        """The (n+1)-node reversed graph whose extra node ``n`` links to ``cols``.
+
+        Costs one concatenation of the edge arrays, not a rebuild of the matrix.
+        """
+        order = np.lexsort((seconds, cols))
+        cols, seconds = cols[order], seconds[order]
+        first = np.r_[True, cols[1:] != cols[:-1]]  # keep the fastest link per node
+        cols, seconds = cols[first], seconds[first]
+        indptr = self.csr_indptr.copy()
+        indptr[-1] += len(cols)
+        data = np.concatenate([self.csr_data, np.maximum(seconds, 1e-9)])
+        indices = np.concatenate([self.csr_indices, cols.astype(self.csr_indices.dtype)])
+        n1 = self.n + 1
+        return sp.csr_matrix((data, indices, indptr), shape=(n1, n1), copy=False)
+
+    @property
+    def canonical(self) -> np.ndarray:
+        """Edges to snap to: one direction of each two-way way, on the main network."""
+        if "canonical" not in self._lazy:
+            idx = np.arange(len(self.edge_u))
+            one = (self.edge_rev < 0) | (idx < self.edge_rev)
+            main = self.component[self.edge_u] == self.main_component
+            self._lazy["canonical"] = idx[one & main]
+        return self._lazy["canonical"]
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """Spatial index over :attr:`canonical` edge geometries."""
+        if "tree" not in self._lazy:
+            self._lazy["tree"] = shapely.STRtree(self.edge_geom[self.canonical])
+        return self._lazy["tree"]
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def prepare(graph: nx.MultiDiGraph) -> PreparedNetwork:
+    """Return the compressed form of ``graph``, building it on first use only.
+
+    Raises
+    ------
+    ValidationError
+        If the graph has no CRS, a geographic CRS, no nodes, or edges without ``walk_s``.
+    """
+    signature = (graph.number_of_nodes(), graph.number_of_edges())
+    cached = _CACHE.get(graph)
+    if cached is not None and cached.signature == signature:
+        return cached
+    prepared = _build(graph, signature)
+    _CACHE[graph] = prepared
+    return prepared
+
+
+def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwork:
+    crs = graph.graph.get("crs")
+    if crs is None:
+        raise CRSError('graph has no graph.graph["crs"]; build it with dz_gis.network or project it with osmnx.')
+    from pyproj import CRS
+
+    if not CRS.from_user_input(crs).is_projected:
+        raise CRSError(
+            f"graph is in {CRS.from_user_input(crs).name} (degrees); walking distances need metres. "
+            "Project it first, e.g. osmnx.project_graph(graph, to_crs=dz_gis.metric_crs_for(lon, lat))."
+        )
+    n = signature[0]
+    if n == 0:
+        raise ValidationError("graph has no nodes.")
+    node_ids = np.empty(n, dtype=object)
+    xy = np.empty((n, 2), dtype=float)
+    for i, (node, data) in enumerate(graph.nodes(data=True)):
+        node_ids[i] = node
+        xy[i, 0] = data["x"]
+        xy[i, 1] = data["y"]
+    try:
+        node_ids = node_ids.astype(np.int64)
+    except (TypeError, ValueError, OverflowError):
+        pass  # non-integer node ids stay objects
+    index = {node: i for i, node in enumerate(node_ids.tolist())}
+    m = signature[1]
+    eu = np.empty(m, dtype=np.int64)
+    ev = np.empty(m, dtype=np.int64)
+    es = np.empty(m, dtype=float)
+    steps = np.zeros(m, dtype=bool)
+    geoms = np.empty(m, dtype=object)
+    missing = 0
+    for i, (u, v, data) in enumerate(graph.edges(data=True)):
+        eu[i] = index[u]
+        ev[i] = index[v]
+        w = data.get("walk_s")
+        if w is None:
+            missing += 1
+            w = np.nan
+        es[i] = w
+        steps[i] = data.get("highway") == "steps"
+        geoms[i] = data.get("geometry")
+    if missing:
+        raise ValidationError(
+            f"{missing} graph edges lack 'walk_s' (seconds); call dz_gis.network.add_walk_times(graph) first."
+        )
+    if (es < 0).any() or not np.isfinite(es).all():
+        raise ValidationError("graph edges have negative or non-finite 'walk_s'.")
+    no_geom = np.flatnonzero(pd.isna(geoms))
+    if len(no_geom):
+        coords = np.stack([xy[eu[no_geom]], xy[ev[no_geom]]], axis=1)
+        geoms[no_geom] = shapely.linestrings(coords)
+
+    # Reverse pairs: the v→u edge of the same way (same length), one-to-one.
+    length = np.round(shapely.length(geoms), 3)
+    frame = pd.DataFrame({"i": np.arange(m), "a": eu, "b": ev, "L": length})
+    frame["k"] = frame.groupby(["a", "b", "L"]).cumcount()
+    pairs = frame.merge(frame, left_on=["a", "b", "L", "k"], right_on=["b", "a", "L", "k"], suffixes=("", "_r"))
+    rev = np.full(m, -1, dtype=np.int64)
+    rev[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
+    rev[rev == np.arange(m)] = -1  # a self-loop is not its own reverse
+
+    # CSR of the reversed graph (v -> u) plus an empty row n for virtual sources.
+    order = np.lexsort((es, eu, ev))
+    r, c, d = ev[order], eu[order], es[order]
+    keep = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]  # parallel edges: keep the fastest
+    r, c, d = r[keep], c[keep], np.maximum(d[keep], 1e-9)
+    counts = np.bincount(r, minlength=n + 1)
+    indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    base = sp.csr_matrix((d, c.astype(np.int32), indptr[: n + 1]), shape=(n, n))
+    _, labels = connected_components(base, directed=True, connection="weak")
+    main = int(np.bincount(labels).argmax())
+    return PreparedNetwork(
+        node_ids=node_ids,
+        xy=xy,
+        edge_u=eu,
+        edge_v=ev,
+        edge_s=es,
+        edge_rev=rev,
+        edge_steps=steps,
+        edge_geom=geoms,
+        component=labels,
+        main_component=main,
+        crs=crs,
+        walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
+        slope_model=str(graph.graph.get("slope_model", "flat")),
+        signature=signature,
+        csr_indptr=indptr,
+        csr_indices=c.astype(np.int32),
+        csr_data=d,
+    )

@@ -1,0 +1,318 @@
+"""Write the corpus of bad input files in this folder, and cases.csv describing them.
+
+Each file is one mistake a planner really makes with the readers of :mod:`dz_gis.io`
+(wrong file, missing CRS, swapped lon/lat, Amap offsets declared on the wrong data...).
+``cases.csv`` says for each case which reader to call with which arguments, the error
+class expected and a regular expression its message must match; tests/test_bad_inputs.py
+runs them. Some cases use a good file with a wrong argument (``communities_good.gpkg``).
+
+Run from anywhere with the project's Python; the generated files are committed::
+
+    python tests/data/bad/make_corpus.py
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import warnings
+from pathlib import Path
+
+# GeoPackages record the time they were written; fix it so re-running changes nothing.
+os.environ.setdefault("OGR_CURRENT_DATE", "2024-01-01T00:00:00Z")
+
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+from shapely import MultiPoint, Point, Polygon, box  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+WGS84 = "EPSG:4326"
+
+# Four neighbouring communities of 通川区 (codes of the 511702 district), 0.01 deg squares.
+COMMUNITIES = pd.DataFrame(
+    {
+        "社区编码": ["511702001001", "511702001002", "511702001003", "511702001004"],
+        "社区名称": ["朝阳社区", "西外社区", "凤凰山社区", "塔沱社区"],
+        "街道": ["朝阳街道", "西城街道", "东城街道", "塔沱街道"],
+        "户数": [2150, 3120, 1890, 2600],
+        "人口": [6300, 9050, 5480, 7710],
+    }
+)
+SQUARES = [
+    box(107.47, 31.20, 107.48, 31.21),
+    box(107.48, 31.20, 107.49, 31.21),
+    box(107.47, 31.21, 107.48, 31.22),
+    box(107.48, 31.21, 107.49, 31.22),
+]
+
+FACILITIES = [  # 名称, 类型, 经度, 纬度, 建筑面积
+    ("朝阳幼儿园", "幼儿园", 107.4752, 31.2043, "1,200"),
+    ("西外社区卫生服务站", "卫生服务站", 107.4861, 31.2077, "300"),
+    ("凤凰山党群服务中心", "党群服务中心", 107.4733, 31.2155, "800"),
+    ("塔沱超市", "超市", 107.4870, 31.2166, "2,500"),
+    ("达州市第一托育中心", "托育中心", 107.4810, 31.2120, "650"),
+]
+FACILITY_HEADER = ["名称", "类型", "经度", "纬度", "建筑面积"]
+
+
+def communities(geoms=None, **changes) -> gpd.GeoDataFrame:
+    df = COMMUNITIES.copy()
+    for col, values in changes.items():
+        df[col] = values
+    return gpd.GeoDataFrame(df, geometry=list(geoms or SQUARES), crs=WGS84)
+
+
+def write_vector(gdf: gpd.GeoDataFrame, name: str, **kwargs) -> Path:
+    path = HERE / name
+    sidecars = (".shp", ".shx", ".dbf", ".prj", ".cpg") if path.suffix == ".shp" else (path.suffix,)
+    for suffix in sidecars:
+        path.with_suffix(suffix).unlink(missing_ok=True)
+    with warnings.catch_warnings():
+        # "'crs' was not provided": that is the mistake being recorded.
+        warnings.simplefilter("ignore", UserWarning)
+        gdf.to_file(path, **kwargs)
+    return path
+
+
+def write_csv(name: str, header, rows, encoding: str = "utf-8-sig", sep: str = ",") -> Path:
+    path = HERE / name
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=sep, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def facility_rows(replace=None):
+    rows = [list(r) for r in FACILITIES]
+    for (i, col), value in (replace or {}).items():
+        rows[i][FACILITY_HEADER.index(col)] = value
+    return rows
+
+
+def make_files() -> None:
+    # --- files that are not (readable) GIS data -------------------------------------
+    # AutoCAD drawing from the design institute, sent instead of a GIS export.
+    (HERE / "communities.dwg").write_bytes(b"AC1032" + bytes(250))
+    (HERE / "facilities_empty.csv").write_bytes(b"")
+    write_csv("compounds_header_only.csv", ["小区名称", "户数", "经度", "纬度"], [])
+    write_vector(communities(), "communities_good.gpkg", layer="社区")
+    geojson = communities().to_json(ensure_ascii=False)
+    (HERE / "communities_truncated.geojson").write_text(geojson[: len(geojson) // 2], encoding="utf-8")
+    # Excel "Unicode 文本 (*.txt)" export: UTF-16 with BOM, tab separated.
+    write_csv("facilities_unicode_text.txt", FACILITY_HEADER, facility_rows(), encoding="utf-16", sep="\t")
+    # Excel 97-2003 workbook; only the OLE2 signature of a real .xls is kept here, which is
+    # enough for pandas to pick the .xls engine.
+    (HERE / "facilities_old_excel.xls").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504))
+    with pd.ExcelWriter(HERE / "facilities_two_sheets.xlsx") as xl:
+        for sheet, kind in (("幼儿园", "幼儿园"), ("超市", "超市")):
+            rows = [r for r in FACILITIES if r[1] == kind]
+            pd.DataFrame(rows, columns=FACILITY_HEADER).to_excel(xl, sheet_name=sheet, index=False)
+    pd.DataFrame(
+        [("朝阳幼儿园", "幼儿园", "通川区朝阳东路12号"), ("塔沱超市", "超市", "通川区塔沱路88号")],
+        columns=["名称", "类型", "地址"],
+    ).to_excel(HERE / "facilities_no_lonlat.xlsx", index=False)
+
+    # --- shapefile sets and encodings -----------------------------------------------------
+    write_vector(communities(), "communities_no_prj.shp", encoding="gbk")
+    (HERE / "communities_no_prj.prj").unlink()
+    write_vector(communities(), "communities_missing_shx.shp", encoding="gbk")
+    (HERE / "communities_missing_shx.shx").unlink()
+    helsinki = gpd.GeoDataFrame(
+        {"NAME": ["Töölö", "Kallio", "Käpylä"]},
+        geometry=[
+            box(24.91, 60.17, 24.93, 60.19),
+            box(24.94, 60.18, 24.96, 60.19),
+            box(24.94, 60.21, 24.97, 60.22),
+        ],
+        crs=WGS84,
+    )
+    write_vector(helsinki, "communities_latin1_no_cpg.shp", encoding="latin1")
+    (HERE / "communities_latin1_no_cpg.cpg").unlink()
+
+    # --- CRS ------------------------------------------------------------------------
+    write_vector(communities().set_crs(None, allow_override=True), "communities_no_crs.gpkg")
+    write_vector(communities().to_crs("EPSG:4545"), "communities_cgcs2000_gk108.gpkg")
+    path = write_vector(communities(), "communities_two_layers.gpkg", layer="社区")
+    compounds = gpd.GeoDataFrame(
+        {"小区名称": ["金龙小区", "滨江花园"], "户数": [420, 860]},
+        geometry=[Point(107.4745, 31.2051), Point(107.4856, 31.2062)],
+        crs=WGS84,
+    )
+    compounds.to_file(path, layer="小区", mode="a")
+
+    # --- geometry ---------------------------------------------------------------------
+    null = communities()
+    null.loc[1, "geometry"] = None
+    write_vector(null, "communities_null_geometry.geojson")
+    write_vector(communities([*SQUARES[:2], Polygon(), SQUARES[3]]), "communities_empty_geometry.gpkg")
+    # Corners clicked in the wrong order: a bow-tie that make_valid splits into two triangles.
+    bowtie = Polygon([(107.47, 31.21), (107.48, 31.22), (107.48, 31.21), (107.47, 31.22)])
+    write_vector(communities([*SQUARES[:2], bowtie, SQUARES[3]]), "communities_bowtie.geojson")
+    # Boundary digitised along a street centre line: three points on one line, no area.
+    line = Polygon([(107.47, 31.21), (107.48, 31.21), (107.49, 31.21), (107.47, 31.21)])
+    write_vector(communities([*SQUARES[:2], line, SQUARES[3]]), "communities_zero_area.geojson")
+    points = communities([shape.centroid for shape in SQUARES])
+    write_vector(points, "communities_as_points.gpkg")
+    facilities = gpd.GeoDataFrame(
+        pd.DataFrame([r[:2] for r in FACILITIES[:3]], columns=["名称", "类型"]),
+        geometry=[
+            Point(FACILITIES[0][2:4]),
+            MultiPoint([FACILITIES[1][2:4], FACILITIES[2][2:4]]),  # two sites merged
+            Point(FACILITIES[2][2:4]),
+        ],
+        crs=WGS84,
+    )
+    write_vector(facilities, "facilities_multipoint.geojson")
+
+    # --- attribute columns ---------------------------------------------------------------
+    dup = COMMUNITIES["社区编码"].tolist()
+    dup[3] = dup[2]  # row copied and renamed, code left unchanged
+    write_vector(communities(社区编码=dup), "communities_duplicate_ids.geojson")
+    write_vector(communities(户数=[2150, 3120, -350, 2600]), "communities_negative_households.gpkg")
+    write_vector(communities(总户数=[2300, 3200, 1950, 2700]), "communities_two_household_columns.geojson")
+    write_csv(
+        "compounds_households_text.csv",
+        ["小区名称", "户数", "经度", "纬度"],
+        [["金龙小区", "420", 107.4745, 31.2051], ["滨江花园", "约2000户", 107.4856, 31.2062]],
+    )
+    write_csv(
+        "compounds_partial_ids.csv",
+        ["小区编号", "小区名称", "户数", "经度", "纬度"],
+        [["R001", "金龙小区", "420", 107.4745, 31.2051], ["", "滨江花园", "860", 107.4856, 31.2062]],
+    )
+    write_csv("facilities_no_category.csv", ["名称", "经度", "纬度"], [r[:1] + r[2:4] for r in FACILITIES])
+    write_csv("facilities_empty_category.csv", FACILITY_HEADER, facility_rows({(1, "类型"): ""}))
+    write_csv("facilities_unknown_category.csv", FACILITY_HEADER, facility_rows({(3, "类型"): "网吧"}))
+
+    # --- coordinates ----------------------------------------------------------------------
+    write_csv("facilities_missing_lon.csv", FACILITY_HEADER, facility_rows({(2, "经度"): ""}))
+    swapped = facility_rows({(2, "经度"): FACILITIES[2][3], (2, "纬度"): FACILITIES[2][2]})
+    write_csv("facilities_swapped_lonlat.csv", FACILITY_HEADER, swapped)
+    # Decimal point typed one place early: 10.7481 instead of 107.481, about 9,000 km away.
+    write_csv("facilities_one_far_away.csv", FACILITY_HEADER, facility_rows({(3, "经度"): "10.7481"}))
+    to_gk = Transformer.from_crs(WGS84, "EPSG:4545", always_xy=True)
+    xy = [to_gk.transform(r[2], r[3]) for r in FACILITIES]
+    write_csv(
+        "facilities_projected_xy.csv",
+        ["名称", "类型", "X", "Y"],
+        [[r[0], r[1], f"{x:.2f}", f"{y:.2f}"] for r, (x, y) in zip(FACILITIES, xy, strict=True)],
+    )
+    write_csv(
+        "facilities_zone_prefixed_xy.csv",
+        ["名称", "类型", "X", "Y"],
+        [[r[0], r[1], f"{36_000_000 + x:.2f}", f"{y:.2f}"] for r, (x, y) in zip(FACILITIES, xy, strict=True)],
+    )
+    write_csv(
+        "facilities_helsinki.csv",
+        FACILITY_HEADER,
+        [
+            ["Töölön päiväkoti", "幼儿园", 24.9235, 60.1801, ""],
+            ["Kallion terveysasema", "卫生服务站", 24.9497, 60.1841, ""],
+        ],
+    )
+
+
+# file, reader, keyword arguments, expected error class (or "UserWarning"), message regex, the mistake
+CASES = [
+    ("missing_communities.gpkg", "read_communities", {}, "DataFileError", r"file not found",
+     "path typed wrong / file not copied (the file does not exist)"),
+    ("communities.dwg", "read_communities", {}, "DataFileError", r"unsupported file type '\.dwg'",
+     "AutoCAD drawing sent instead of a GIS export"),
+    ("facilities_empty.csv", "read_facilities", {}, "DataFileError", r"empty \(空文件\)",
+     "0-byte CSV (export interrupted)"),
+    ("compounds_header_only.csv", "read_compounds", {}, "ValidationError", r"no features \(空图层\)",
+     "CSV with the header row only"),
+    ("communities_no_crs.gpkg", "read_communities", {}, "CRSError", r"no coordinate reference system",
+     "GeoPackage written without a CRS"),
+    ("communities_no_prj.shp", "read_communities", {}, "CRSError", r"Add a \.prj file",
+     "shapefile sent without its .prj"),
+    ("communities_missing_shx.shp", "read_communities", {}, "DataFileError", r"\.shx",
+     "shapefile sent without its .shx"),
+    ("communities_two_layers.gpkg", "read_communities", {}, "DataFileError",
+     r"2 layers .*社区.*小区.*pass layer=",
+     "GeoPackage with several layers and no layer= given"),
+    ("communities_truncated.geojson", "read_communities", {}, "DataFileError", r"cannot read it as GIS data",
+     "GeoJSON cut off half way (incomplete download / copy)"),
+    ("communities_null_geometry.geojson", "read_communities", {}, "GeometryError",
+     r"no geometry \(row 2 community_id='511702001002'\)", "one community row without a drawn boundary"),
+    ("communities_empty_geometry.gpkg", "read_communities", {}, "GeometryError",
+     r"empty geometry \(row 3 community_id='511702001003'\)", "one community with an empty polygon"),
+    ("communities_bowtie.geojson", "read_communities", {}, "UserWarning",
+     r"repaired 1 invalid geometry .*row 3 community_id='511702001003'.*Self-intersection",
+     "corners clicked in the wrong order: bow-tie polygon, repaired with a warning"),
+    ("communities_zero_area.geojson", "read_communities", {}, "GeometryError",
+     r"row 3 community_id='511702001003' has an invalid polygon .*cannot be repaired into an area",
+     "boundary digitised along a street line (no area)"),
+    ("communities_as_points.gpkg", "read_communities", {}, "GeometryError",
+     r"expected Polygon/MultiPolygon geometries but found \['Point'\]",
+     "community centre points passed where boundaries are needed"),
+    ("communities_duplicate_ids.geojson", "read_communities", {}, "ValidationError",
+     r"'community_id'.*\['511702001003'\] \(编号重复\)", "row copied and renamed, 社区编码 left unchanged"),
+    ("communities_negative_households.gpkg", "read_communities", {}, "ColumnError",
+     r"'households' cannot be negative \(row 3: -350", "negative 户数 (typing slip)"),
+    ("compounds_households_text.csv", "read_compounds", {}, "ColumnError",
+     r"'households' must hold numbers.*row 2: '约2000户'", "户数 written as text: 约2000户"),
+    ("compounds_partial_ids.csv", "read_compounds", {}, "ColumnError",
+     r"'compound_id' is empty for row 2 name='滨江花园'", "小区编号 filled in for some rows only"),
+    ("communities_two_household_columns.geojson", "read_communities", {}, "ColumnError",
+     r"several columns could be 'households': \['户数', '总户数'\]", "both 户数 and 总户数 in the layer"),
+    ("communities_good.gpkg", "read_communities", {"columns": {"households": "nope"}}, "ColumnError",
+     r"columns=\{'households': 'nope'\} names a column that is not in the file",
+     "columns= naming a column that does not exist"),
+    ("communities_good.gpkg", "read_communities", {"coords": "gaode"}, "CRSError",
+     r"unknown coordinate offset 'gaode'", "coords='gaode' instead of coords='gcj02'"),
+    ("communities_good.gpkg", "read_communities", {"study_area": [31.19, 107.46, 31.24, 107.52]},
+     "StudyAreaError", r"4 feature\(s\) lie outside the study area",
+     "study_area bbox given as (lat, lon, lat, lon)"),
+    ("communities_cgcs2000_gk108.gpkg", "read_communities", {"coords": "gcj02"}, "CRSError",
+     r"coords='gcj02' applies to longitude/latitude.*projected CRS",
+     "coords='gcj02' on a projected EPSG:4545 layer"),
+    ("communities_latin1_no_cpg.shp", "read_communities", {}, "DataFileError",
+     r"neither UTF-8 nor GBK.*Pass encoding=", "DBF in Latin-1 without a .cpg"),
+    ("facilities_unicode_text.txt", "read_facilities", {}, "DataFileError",
+     r"neither UTF-8 nor GBK.*Save it as UTF-8 CSV", "Excel 'Unicode 文本' export (UTF-16)"),
+    ("facilities_old_excel.xls", "read_facilities", {}, "DataFileError",
+     r"save it as \.xlsx", "Excel 97-2003 .xls workbook"),
+    ("facilities_two_sheets.xlsx", "read_facilities", {"layer": "学校"}, "DataFileError",
+     r"Worksheet named '学校' not found.*layer=", "layer= naming a sheet that does not exist"),
+    ("facilities_no_lonlat.xlsx", "read_facilities", {}, "ColumnError",
+     r"needs longitude and latitude columns \(经度/纬度", "facility list with addresses but no 经度/纬度"),
+    ("facilities_no_category.csv", "read_facilities", {}, "ColumnError",
+     r"no facility category column", "facility list without a 类型 column"),
+    ("facilities_empty_category.csv", "read_facilities", {}, "ColumnError",
+     r"category is empty for row 2 name='西外社区卫生服务站'", "类型 left blank in one row"),
+    ("facilities_unknown_category.csv", "read_facilities", {}, "CategoryError",
+     r"not in the catalog: '网吧'", "a category the plan does not have (网吧)"),
+    ("facilities_multipoint.geojson", "read_facilities", {}, "GeometryError",
+     r"row 2 facility_id='F2' hold several points", "two sites merged into one multipoint feature"),
+    ("facilities_missing_lon.csv", "read_facilities", {}, "ColumnError",
+     r"'经度' \(lon\) has 1 empty or non-numeric value\(s\) \(row 3: ", "经度 missing in one row"),
+    ("facilities_swapped_lonlat.csv", "read_facilities", {}, "StudyAreaError",
+     r"\(row 3\)\. Longitude and latitude look swapped", "经度 and 纬度 swapped in one row (纬度 > 90)"),
+    ("facilities_one_far_away.csv", "read_facilities", {}, "StudyAreaError",
+     r"1 feature\(s\) are more than 100 km from the rest .*row 4", "经度 typed 10.7481 for 107.481"),
+    ("facilities_projected_xy.csv", "read_facilities", {}, "StudyAreaError",
+     r"look like projected metres.*pass crs=", "CGCS2000 GK metres read as lon/lat"),
+    ("facilities_zone_prefixed_xy.csv", "read_facilities", {"crs": "EPSG:4545"}, "CRSError",
+     r"cannot be converted from CGCS2000 .*'EPSG:4524'",
+     "X with the zone prefix 36 (EPSG:4524) declared as EPSG:4545"),
+    ("facilities_helsinki.csv", "read_facilities", {"coords": "gcj02"}, "StudyAreaError",
+     r"2 feature\(s\) lie outside China .*drop coords='gcj02'", "coords='gcj02' on points outside China"),
+]
+
+
+def write_cases() -> None:
+    with (HERE / "cases.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["file", "reader", "kwargs", "expect", "match", "mistake"])
+        for file, reader, kwargs, expect, match, mistake in CASES:
+            writer.writerow([file, reader, json.dumps(kwargs, ensure_ascii=False), expect, match, mistake])
+
+
+if __name__ == "__main__":
+    make_files()
+    write_cases()
+    print(f"{len(CASES)} cases written to {HERE.name}/cases.csv")
