@@ -95,7 +95,9 @@ def sample_dem(dem: str | Path, x: np.ndarray, y: np.ndarray, crs: Any) -> np.nd
             raise DataFileError(f"{dem}: the DEM has no CRS. Add one (e.g. gdal_edit.py -a_srs EPSG:4326 {dem.name}).")
         to_dem = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
         dx, dy = to_dem.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        cols, rows = ~src.transform * (dx, dy)
+        inv = ~src.transform
+        cols = inv.a * dx + inv.b * dy + inv.c
+        rows = inv.d * dx + inv.e * dy + inv.f
         # pixel centres sit at +0.5; map_coordinates indexes centres at integers
         rows = np.asarray(rows) - 0.5
         cols = np.asarray(cols) - 0.5
