@@ -26,7 +26,9 @@ from .datasets import load_sample as load_sample
 from .io import read_communities as read_communities
 from .io import read_compounds as read_compounds
 from .io import read_facilities as read_facilities
+from .isochrones import isochrones as isochrones
 from .network import walk_graph_from_file as walk_graph_from_file
+from .network_online import walk_graph_from_place as walk_graph_from_place
 from .pipeline import run_coverage as run_coverage
 
 __version__ = "0.1.0"
@@ -52,4 +54,6 @@ __all__ = [
     "run_coverage",
     "to_wgs84",
     "walk_graph_from_file",
+    "walk_graph_from_place",
+    "isochrones",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "walk_graph_from_file",
     "walk_graph_from_edges",
     "add_walk_times",
+    "walk_graph_from_place",
 ]
 
 logger = logging.getLogger(__name__)
@@ -366,3 +367,7 @@ def _dem_cell_size(dem: str | Path, crs: Any) -> float:
     except rasterio.errors.RasterioIOError as exc:
         raise DataFileError(f"{dem}: cannot read it as a raster ({exc}).") from None
     return max(res * 111_000.0 if geographic else res, 5.0)
+
+
+# re-export; last, because network_online imports this module
+from .network_online import walk_graph_from_place as walk_graph_from_place  # noqa: E402

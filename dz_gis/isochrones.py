@@ -1,0 +1,377 @@
+"""Walking isochrones made from the street segments actually reached.
+
+A circle is the land within ``offset_m`` of the reached parts of the network - edges
+cut at the exact position where the remaining time runs out - never a convex hull of
+reached nodes, which claims land across rivers, rail lines and walls that no one can
+walk to (a known complaint about QNEAT3 and the OSMnx notebook recipe).
+
+``offset_m`` (default 25 m) is the walking-side offset: the depth of frontage a
+pedestrian reaches from the street. A point inside an isochrone of ``m`` minutes is
+therefore at most ``m`` minutes of network walk plus ``offset_m`` metres off the
+network from the facility.
+
+How it is fast (written by hand: no library builds network-buffer polygons quickly).
+Buffering thousands of reached segments and unioning them costs ~40 ms per polygon in
+GEOS. Instead, the faces of the planar street network (blocks) are found once per
+graph; for each face, the land within ``offset_m`` of its own streets is precomputed.
+The nearest street to any point of a face lies on that face's boundary (or on a dead
+end inside it), so a face whose streets are all reached contributes exactly its
+precomputed piece; pieces of neighbouring faces share their street lines vertex for
+vertex and merge with GEOS's fast coverage union. Only faces at the frontier, with
+streets partly reached, are buffered on the fly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from ._errors import ValidationError
+from ._validate import require_columns, require_nonempty
+from .prepared import PreparedNetwork, prepare
+from .snap import DEFAULT_MAX_SNAP_M, snap, time_fraction
+
+__all__ = ["DEFAULT_OFFSET_M", "isochrones"]
+
+logger = logging.getLogger(__name__)
+
+#: Land within this distance of a reached street belongs to the isochrone.
+DEFAULT_OFFSET_M = 25.0
+
+_BUFFER_QUAD_SEGS = 4
+
+
+@dataclass
+class _Faces:
+    """The planar faces of the main network and the street pieces around each."""
+
+    offset_m: float
+    piece_edge: np.ndarray  #: canonical directed edge each piece lies on
+    piece_a: np.ndarray  #: start position (m along that edge)
+    piece_b: np.ndarray  #: end position
+    piece_geom: np.ndarray
+    pf_piece: np.ndarray  #: (piece, face) incidence pairs
+    pf_face: np.ndarray
+    face_pieces: np.ndarray  #: number of pieces around each face
+    face_geom: np.ndarray
+    face_near: np.ndarray  #: land of each face within offset_m of its streets
+    node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
+    edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
+    piece_faces: sp.csr_matrix  #: piece × face incidence
+
+
+def _faces(net: PreparedNetwork, offset_m: float) -> _Faces:
+    key = ("faces", float(offset_m))
+    if key in net._lazy:
+        return net._lazy[key]
+    canon = net.canonical
+    geoms = shapely.force_2d(net.edge_geom[canon])
+    noded = shapely.get_parts(shapely.node(shapely.multilinestrings(geoms)))
+    noded = noded[shapely.length(noded) > 1e-9]
+    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    # map every noded piece back to the edge it came from and its position along it
+    tree = shapely.STRtree(geoms)
+    hit_mid, hit_edge = tree.query_nearest(mid, all_matches=False)
+    order = np.argsort(hit_mid)
+    local = hit_edge[order]
+    edge = canon[local]
+    g = geoms[local]
+    start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
+    end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
+    a, b = np.minimum(start, end), np.maximum(start, end)
+
+    frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(noded)), 4 * offset_m + 10).exterior
+    faces = shapely.get_parts(shapely.polygonize(np.r_[noded, [frame]]))
+    ftree = shapely.STRtree(faces)
+    # pieces touch the faces on their two sides, or lie inside one (dead ends)
+    probe = shapely.buffer(mid, 1e-6)
+    pf_piece, pf_face = ftree.query(probe, predicate="intersects")
+    order = np.argsort(pf_face, kind="stable")
+    pf_piece, pf_face = pf_piece[order], pf_face[order]
+    counts = np.bincount(pf_face, minlength=len(faces))
+    near = np.full(len(faces), shapely.Polygon(), dtype=object)
+    if len(pf_piece):
+        has, inv = np.unique(pf_face, return_inverse=True)
+        lines = shapely.multilinestrings(noded[pf_piece], indices=inv)
+        owned = shapely.buffer(shapely.line_merge(lines), offset_m, quad_segs=_BUFFER_QUAD_SEGS)
+        near[has] = shapely.intersection(faces[has], owned)
+    piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
+    piece_ids = np.r_[np.arange(len(noded)), np.arange(len(noded))]
+    node_pieces = sp.csr_matrix(
+        (np.ones(len(piece_ids), dtype=np.int8), (piece_nodes, piece_ids)), shape=(net.n, len(noded))
+    )
+    ones = np.ones(len(noded), dtype=np.int8)
+    edge_pieces = sp.csr_matrix((ones, (edge, np.arange(len(noded)))), shape=(len(net.edge_u), len(noded)))
+    piece_faces = sp.csr_matrix(
+        (np.ones(len(pf_piece), dtype=np.int8), (pf_piece, pf_face)), shape=(len(noded), len(faces))
+    )
+    result = _Faces(
+        offset_m, edge, a, b, noded, pf_piece, pf_face, counts, faces, near, node_pieces, edge_pieces, piece_faces
+    )
+    net._lazy[key] = result
+    logger.info("isochrone faces: %d faces, %d street pieces", len(faces), len(noded))
+    return result
+
+
+def _reach(net: PreparedNetwork, edges: np.ndarray, budget_u: np.ndarray, budget_v: np.ndarray):
+    """Furthest position reached from u (``su``) and nearest position reached from v (``sv``)."""
+    length = shapely.length(net.edge_geom[edges])
+    w = net.edge_s[edges]
+    rev = net.edge_rev[edges]
+    wr = np.where(rev >= 0, net.edge_s[np.maximum(rev, 0)], np.inf)
+    if net.slope_model == "flat":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            su = np.where(wr > 0, budget_u / wr, np.inf) * length
+            sv = length * (1.0 - np.where(w > 0, budget_v / w, np.inf))
+        su = np.where(budget_u < 0, -np.inf, su)
+        sv = np.where(budget_v < 0, np.inf, sv)
+        return su, sv
+    su = np.full(len(edges), -np.inf)
+    sv = np.full(len(edges), np.inf)
+    for k in range(len(edges)):
+        L = length[k]
+        grid = np.linspace(0.0, L, 65)
+        if budget_u[k] >= 0 and rev[k] >= 0:
+            to_u = wr[k] * (1.0 - time_fraction(net, np.full(65, rev[k]), L - grid))
+            su[k] = np.interp(budget_u[k], to_u, grid) if budget_u[k] < to_u[-1] else np.inf
+        if budget_v[k] >= 0:
+            to_v = w[k] * (1.0 - time_fraction(net, np.full(65, edges[k]), grid))
+            sv[k] = np.interp(-budget_v[k], -to_v, grid) if budget_v[k] < to_v[0] else -np.inf
+    return su, sv
+
+
+def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised ``shapely.ops.substring`` for start < end (shapely has no array version)."""
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+    same = np.r_[idx[1:] == idx[:-1]]
+    cum = np.r_[0.0, np.cumsum(np.where(same, seg, 0.0))]
+    first = np.r_[0, np.flatnonzero(~same) + 1]
+    cum = cum - np.repeat(cum[first], np.diff(np.r_[first, len(idx)]))
+    inner = (cum > start[idx]) & (cum < end[idx])
+    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    n = len(geoms)
+    all_xy = np.vstack([p0, coords[inner], p1])
+    all_idx = np.r_[np.arange(n), idx[inner], np.arange(n)]
+    all_key = np.r_[np.full(n, -1.0), cum[inner], np.full(n, np.inf)]
+    order = np.lexsort((all_key, all_idx))
+    return shapely.linestrings(all_xy[order], indices=all_idx[order])
+
+
+def _polygon(
+    net: PreparedNetwork, faces: _Faces, node_s: np.ndarray, band_s: float, own: list[tuple[int, float, float]]
+) -> shapely.Geometry:
+    """The isochrone polygon for node times ``node_s`` (seconds) within ``band_s``.
+
+    ``own`` lists the facilities' own edges as (edge, position m, snap walk s). All work
+    is on the pieces around reached nodes, never on arrays of the whole graph.
+    """
+    reached_nodes = np.flatnonzero(node_s <= band_s)
+    own = [o for o in own if o[2] <= band_s]
+    pieces = faces.node_pieces[reached_nodes].indices
+    if own:
+        pieces = np.r_[pieces, faces.edge_pieces[[o[0] for o in own]].indices]
+    pieces = np.unique(pieces)
+    if len(pieces) == 0:
+        return shapely.Polygon()
+    edge = faces.piece_edge[pieces]
+    a, b = faces.piece_a[pieces], faces.piece_b[pieces]
+    su, sv = _reach(net, edge, band_s - node_s[net.edge_u[edge]], band_s - node_s[net.edge_v[edge]])
+    # reached intervals on each piece: [a, min(b, su)] from u and [max(a, sv), b] from v
+    loc = np.arange(len(pieces))
+    parts_loc, parts_lo, parts_hi = [loc, loc], [a, np.maximum(a, sv)], [np.minimum(b, su), b]
+    for e, pos, off in own:  # a facility's own edge: reached straight along it
+        on = np.flatnonzero(edge == e)
+        if len(on):
+            lo, hi = _own_interval(net, e, pos, off, band_s)
+            parts_loc.append(on)
+            parts_lo.append(np.maximum(a[on], lo))
+            parts_hi.append(np.minimum(b[on], hi))
+    pl, plo, phi = np.concatenate(parts_loc), np.concatenate(parts_lo), np.concatenate(parts_hi)
+    keep = phi > plo + 1e-9
+    pl, plo, phi = pl[keep], plo[keep], phi[keep]
+    if len(pl) == 0:
+        return shapely.Polygon()
+    # a piece is full when one interval covers it, or the intervals from its two ends meet
+    full = np.zeros(len(pieces), dtype=bool)
+    full[pl[(plo <= a[pl] + 1e-9) & (phi >= b[pl] - 1e-9)]] = True
+    full |= (su >= sv) & (su > a) & (sv < b)
+    touched = np.unique(pl)
+    pf = faces.piece_faces[pieces[touched]]
+    pair_loc = np.repeat(touched, np.diff(pf.indptr))
+    pair_face = pf.indices
+    face_ids, inv = np.unique(pair_face, return_inverse=True)
+    n_full = np.bincount(inv, weights=full[pair_loc], minlength=len(face_ids))
+    is_full = n_full == faces.face_pieces[face_ids]
+    core = shapely.coverage_union_all(faces.face_near[face_ids[is_full]]) if is_full.any() else None
+    ring = None
+    if not is_full.all():
+        # reached lines around each frontier face: full pieces whole, partial pieces cut
+        sel = ~is_full[inv]
+        f_loc, f_face = pair_loc[sel], inv[sel]
+        whole = full[f_loc]
+        lines = [faces.piece_geom[pieces[f_loc[whole]]]]
+        owner = [f_face[whole]]
+        part = ~full[pl]
+        if part.any():
+            cut = _substrings(shapely.force_2d(net.edge_geom[edge[pl[part]]]), plo[part], phi[part])
+            # each cut goes to every frontier face its piece borders
+            cut_loc = pl[part]
+            order = np.argsort(cut_loc, kind="stable")
+            starts = np.searchsorted(cut_loc[order], f_loc[~whole], side="left")
+            stops = np.searchsorted(cut_loc[order], f_loc[~whole], side="right")
+            k = np.concatenate([order[s0:s1] for s0, s1 in zip(starts, stops, strict=True)]) if len(starts) else []
+            reps = stops - starts
+            lines.append(cut[np.asarray(k, dtype=int)])
+            owner.append(np.repeat(f_face[~whole], reps))
+        lines_all, owner_all = np.concatenate(lines), np.concatenate(owner)
+        if len(lines_all):
+            order = np.argsort(owner_all, kind="stable")
+            uniq, idx = np.unique(owner_all[order], return_inverse=True)
+            ml = shapely.multilinestrings(lines_all[order], indices=idx)
+            # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
+            reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=_BUFFER_QUAD_SEGS)
+            near = shapely.intersection(faces.face_geom[face_ids[uniq]], reach)
+            near = near[~shapely.is_empty(near)]
+            ring = shapely.union_all(near) if len(near) else None
+    if core is None or ring is None:
+        return core or ring or shapely.Polygon()
+    # one overlay of the core with the (small) frontier ring; a cascaded union of
+    # every piece costs twice as much
+    return shapely.union(core, ring)
+
+
+def _own_interval(net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float) -> tuple[float, float]:
+    """Positions on a facility's own edge within ``band_s`` of it, walking straight along the edge."""
+    left = band_s - off_s
+    if left < 0:
+        return np.inf, -np.inf
+    L = float(shapely.length(net.edge_geom[e]))
+    grid = np.linspace(0.0, L, 129)
+    fe = time_fraction(net, np.full(len(grid), e), grid) * net.edge_s[e]
+    here = np.interp(pos_m, grid, fe)
+    before = grid <= pos_m
+    ok_before = before & (here - fe <= left)  # walking forward along the edge to the facility
+    lo = grid[ok_before].min() if ok_before.any() else pos_m
+    rev = int(net.edge_rev[e])
+    hi = pos_m
+    if rev >= 0:
+        fr = time_fraction(net, np.full(len(grid), rev), L - grid) * net.edge_s[rev]
+        here_r = np.interp(L - pos_m, L - grid[::-1], fr[::-1])
+        after = grid >= pos_m
+        ok_after = after & (here_r - fr <= left)
+        hi = grid[ok_after].max() if ok_after.any() else pos_m
+    return float(lo), float(hi)
+
+
+def isochrones(
+    graph: nx.MultiDiGraph,
+    facilities: gpd.GeoDataFrame,
+    *,
+    minutes: Sequence[float] = (5, 10, 15),
+    dissolve: bool = False,
+    by: str = "category",
+    id_column: str = "facility_id",
+    offset_m: float = DEFAULT_OFFSET_M,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    batch: int = 64,
+    n_jobs: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Walking isochrones: per facility, or dissolved per category (``dissolve=True``).
+
+    Parameters
+    ----------
+    graph
+        Walking graph with ``walk_s`` on every edge.
+    facilities
+        Facility points with ``by`` (and ``id_column``) columns, any CRS.
+    minutes
+        Walking bands.
+    dissolve
+        One polygon per category and band (from one multi-source search per category)
+        instead of one per facility and band.
+    offset_m
+        Walking-side offset: land within this distance of a reached street belongs to
+        the isochrone.
+    batch
+        Facilities searched together (memory grows with batch × number of nodes).
+    n_jobs
+        Threads building polygons (default: one per CPU).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``facility_id`` (absent when dissolved), ``category``, ``minutes`` and polygon
+        geometry, in the graph CRS. Facilities more than ``max_snap_m`` from the
+        network get empty polygons.
+    """
+    require_nonempty(facilities, "facilities")
+    require_columns(facilities, [by] if dissolve else [by, id_column], "facilities")
+    if offset_m <= 0:
+        raise ValidationError(f"offset_m must be positive, got {offset_m}.")
+    bands = sorted(float(m) for m in minutes)
+    net = prepare(graph)
+    faces = _faces(net, offset_m)
+    speed = net.walk_m_per_min / 60.0
+    s = snap(net, facilities, max_snap_m=max_snap_m).reset_index(drop=True)
+    s["off_s"] = s["snap_m"] / speed
+    s[by] = facilities[by].to_numpy()
+    limit = max(bands) * 60.0
+    rows = []
+    if dissolve:
+        for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
+            cols = np.r_[grp["u"].to_numpy(), grp["v"].to_numpy()]
+            secs = np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()] + np.r_[grp["off_s"], grp["off_s"]]
+            ok = np.isfinite(secs)
+            dist = dijkstra(net.with_source(cols[ok], secs[ok]), directed=True, indices=net.n, limit=limit)[: net.n]
+            own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
+            for m in bands:
+                rows.append({by: cat, "minutes": m, "geometry": _polygon(net, faces, dist, m * 60.0, own)})
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+
+    ids = facilities[id_column].to_numpy()
+    workers = n_jobs or os.cpu_count() or 1
+    # GEOS and NumPy release the GIL, so threads share the polygon work without
+    # copying the graph into other processes
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(s), batch):
+            chunk = s.iloc[start : start + batch]
+            dist = _batch_times(net, chunk, limit)
+            tasks = [(k, row, m) for k, row in enumerate(chunk.itertuples(index=True)) for m in bands]
+
+            def one(task, dist=dist):
+                k, row, m = task
+                if row.too_far:
+                    return shapely.Polygon()
+                return _polygon(net, faces, dist[k], m * 60.0, [(row.edge, row.pos_m, row.off_s)])
+
+            for (_, row, m), geom in zip(tasks, pool.map(one, tasks), strict=True):
+                rows.append({id_column: ids[row.Index], by: getattr(row, by), "minutes": m, "geometry": geom})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+
+
+def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> np.ndarray:
+    """Node times (s) to each facility of ``chunk``: one search per facility, run together."""
+    n, k = net.n, len(chunk)
+    rows = np.r_[np.arange(k), np.arange(k)]
+    cols = np.r_[chunk["u"].to_numpy(), chunk["v"].to_numpy()]
+    secs = np.r_[chunk["from_u_s"].to_numpy(), chunk["from_v_s"].to_numpy()] + np.r_[chunk["off_s"], chunk["off_s"]]
+    ok = np.isfinite(secs) & np.r_[~chunk["too_far"].to_numpy(), ~chunk["too_far"].to_numpy()]
+    src = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (rows[ok], cols[ok])), shape=(k, n))
+    top = sp.hstack([net.reverse_csr, sp.csr_matrix((n, k))])
+    bottom = sp.hstack([src, sp.csr_matrix((k, k))])
+    graph = sp.vstack([top, bottom]).tocsr()
+    dist = dijkstra(graph, directed=True, indices=np.arange(n, n + k), limit=limit)
+    return dist[:, :n]
