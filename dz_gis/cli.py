@@ -28,7 +28,8 @@ def _demo(args: argparse.Namespace) -> int:
     run = run_coverage(graph, sample.communities, sample.compounds, sample.facilities, minutes=args.minutes)
     gpkg = write_geopackage(
         out / "coverage.gpkg",
-        {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities},
+        {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities,
+         "isochrones": run.isochrones},
     )
     csv = write_csv(out / "coverage_summary.csv", run.summary)
     html = save_map(coverage_map(run, attribution=sample.attribution), out / "coverage_map.html")

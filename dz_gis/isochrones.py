@@ -93,10 +93,9 @@ def _faces(net: PreparedNetwork, offset_m: float) -> _Faces:
 
     frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(noded)), 4 * offset_m + 10).exterior
     faces = shapely.get_parts(shapely.polygonize(np.r_[noded, [frame]]))
-    ftree = shapely.STRtree(faces)
-    # pieces touch the faces on their two sides, or lie inside one (dead ends)
-    probe = shapely.buffer(mid, 1e-6)
-    pf_piece, pf_face = ftree.query(probe, predicate="intersects")
+    # pieces touch the faces on their two sides, or lie inside one (dead ends); the
+    # faces query the pieces' midpoints (the big outer face is prepared only once)
+    pf_face, pf_piece = shapely.STRtree(mid).query(faces, predicate="dwithin", distance=1e-6)
     order = np.argsort(pf_face, kind="stable")
     pf_piece, pf_face = pf_piece[order], pf_face[order]
     counts = np.bincount(pf_face, minlength=len(faces))
@@ -330,22 +329,25 @@ def isochrones(
     s[by] = facilities[by].to_numpy()
     limit = max(bands) * 60.0
     rows = []
-    if dissolve:
-        for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
-            cols = np.r_[grp["u"].to_numpy(), grp["v"].to_numpy()]
-            secs = np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()] + np.r_[grp["off_s"], grp["off_s"]]
-            ok = np.isfinite(secs)
-            dist = dijkstra(net.with_source(cols[ok], secs[ok]), directed=True, indices=net.n, limit=limit)[: net.n]
-            own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
-            for m in bands:
-                rows.append({by: cat, "minutes": m, "geometry": _polygon(net, faces, dist, m * 60.0, own)})
-        return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
-
-    ids = facilities[id_column].to_numpy()
     workers = n_jobs or os.cpu_count() or 1
     # GEOS and NumPy release the GIL, so threads share the polygon work without
     # copying the graph into other processes
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        if dissolve:
+            tasks = []
+            for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
+                cols = np.r_[grp["u"].to_numpy(), grp["v"].to_numpy()]
+                secs = np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()] + np.r_[grp["off_s"], grp["off_s"]]
+                ok = np.isfinite(secs)
+                graph_s = net.with_source(cols[ok], secs[ok])
+                dist = dijkstra(graph_s, directed=True, indices=net.n, limit=limit)[: net.n]
+                own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
+                tasks += [(cat, m, dist, own) for m in bands]
+            polys = pool.map(lambda t: _polygon(net, faces, t[2], t[1] * 60.0, t[3]), tasks)
+            rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
+            return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
+
+        ids = facilities[id_column].to_numpy()
         for start in range(0, len(s), batch):
             chunk = s.iloc[start : start + batch]
             dist = _batch_times(net, chunk, limit)
@@ -359,7 +361,7 @@ def isochrones(
 
             for (_, row, m), geom in zip(tasks, pool.map(one, tasks), strict=True):
                 rows.append({id_column: ids[row.Index], by: getattr(row, by), "minutes": m, "geometry": geom})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+    return gpd.GeoDataFrame(rows, columns=[id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
 
 
 def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> np.ndarray:

@@ -94,6 +94,20 @@ def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog 
         ).add_to(compounds)
     compounds.add_to(fmap)
 
+    if run.isochrones is not None and len(run.isochrones):
+        iso = run.isochrones.to_crs(4326)
+        for cat in (c for c in catalog.ids if (iso["category"] == c).any()):
+            group = folium.FeatureGroup(name=f"{band} 分钟步行圈 {band}-min walk: {catalog[cat].name_zh}", show=False)
+            for _, row in iso[(iso["category"] == cat) & (iso["minutes"] == band)].iterrows():
+                if row.geometry is None or row.geometry.is_empty:
+                    continue
+                folium.GeoJson(
+                    row.geometry.__geo_interface__,
+                    style_function=lambda _f: {"color": "#08519c", "weight": 1, "fillOpacity": 0.15},
+                    tooltip=f"{catalog[cat].name_zh} {catalog[cat].name_en}: {band} 分钟 min",
+                ).add_to(group)
+            group.add_to(fmap)
+
     fac = run.facilities.to_crs(4326)
     for i, cat in enumerate(c for c in catalog.ids if (fac["category"] == c).any()):
         group = folium.FeatureGroup(name=f"{catalog[cat].name_zh} {catalog[cat].name_en}")

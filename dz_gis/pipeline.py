@@ -19,6 +19,7 @@ import pandas as pd
 from ._validate import require_columns, require_nonempty
 from .access import DEFAULT_MAX_SNAP_M, coverage_by_unit, nearest_times, snap_points
 from .catalog import Catalog, default_catalog
+from .isochrones import isochrones
 
 __all__ = ["CoverageRun", "run_coverage"]
 
@@ -35,6 +36,7 @@ class CoverageRun:
     unreachable: pd.DataFrame  #: facilities and compounds that could not be given a time
     summary: pd.DataFrame  #: per category: households covered within each band, city-wide
     minutes: tuple[int, ...]
+    isochrones: gpd.GeoDataFrame | None = None  #: walking circles dissolved per category and band
 
 
 def run_coverage(
@@ -46,6 +48,7 @@ def run_coverage(
     minutes: Sequence[int] = (5, 10, 15),
     catalog: Catalog | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    with_isochrones: bool = True,
 ) -> CoverageRun:
     """Share of each community's households within each walking band of each facility category.
 
@@ -61,6 +64,8 @@ def run_coverage(
         Facility points with ``category``.
     minutes
         Walking bands.
+    with_isochrones
+        Also build the walking circles of each category (dissolved per band).
 
     Returns
     -------
@@ -122,4 +127,10 @@ def run_coverage(
             row[f"hh_share_{m}min"] = float(hh[t <= m].sum() / hh.sum()) if hh.sum() > 0 else np.nan
         rows.append(row)
     summary = pd.DataFrame(rows).set_index("category")
-    return CoverageRun(comm, comp, fac, unreachable, summary, minutes)
+    iso = None
+    if with_isochrones:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # unreachable ones are reported above
+            iso = isochrones(graph, facilities, minutes=minutes, dissolve=True)
+        iso.insert(1, "name_zh", [catalog[c].name_zh for c in iso["category"]])
+    return CoverageRun(comm, comp, fac, unreachable, summary, minutes, iso)

@@ -12,7 +12,7 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["coverage.gpkg", "coverage_map.html", "coverage_summary.csv"]  # no temp files left
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
-    assert layers == {"communities", "compounds", "facilities"}
+    assert layers == {"communities", "compounds", "facilities", "isochrones"}
     comm = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="communities")
     cov = comm[[c for c in comm.columns if c.startswith("cov_")]]
     assert cov.shape[1] >= 3 * 10
