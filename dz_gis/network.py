@@ -59,6 +59,10 @@ STEPS_FACTOR = 2.0
 
 _FOOT_ALLOWED = {"yes", "designated", "permissive"}
 
+#: Way tags the walking graph needs; ``foot`` is not among OSMnx's default
+#: ``useful_tags_way``, so it is added whenever OSMnx reads ways for us.
+_WAY_TAGS = ("highway", "name", "foot", "access")
+
 
 def _walkable(edges: pd.DataFrame) -> np.ndarray:
     def col(name: str) -> pd.Series:
@@ -221,23 +225,47 @@ def _pbf_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoData
 def _xml_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     import osmnx as ox
 
+    saved = ox.settings.useful_tags_way
+    # OSMnx keeps only its default way tags; the walkable filter also needs foot/access
+    ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *_WAY_TAGS]))
     try:
         graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     except Exception as exc:  # osmnx surfaces XML and parsing errors of many types
         raise DataFileError(f"{path}: cannot read it as OSM XML ({exc}).") from None
+    finally:
+        ox.settings.useful_tags_way = saved
     if graph.number_of_edges() == 0:
         raise DataFileError(f"{path}: no ways found in the file.")
+    return _osmnx_nodes_edges(graph, area)
+
+
+def _osmnx_nodes_edges(
+    graph: nx.MultiDiGraph, area: shapely.Geometry | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """OSM node points and way segments (one row per segment) from an unsimplified OSMnx graph.
+
+    The input :func:`dz_gis.network.walk_graph_from_edges` takes, as
+    ``dz_gis.network._xml_network`` makes it for OSM XML files. OSMnx adds a copy
+    with ``reversed=True`` for each segment of a two-way way; those copies are
+    dropped, so each OSM segment appears once whatever its ``oneway`` tag.
+    """
+    import osmnx as ox
+
     nodes, edges = ox.graph_to_gdfs(graph)
     edges = edges.reset_index()
-    for col in ("highway", "name", "foot", "access"):
+    for col in _WAY_TAGS:
         if col in edges:
             edges[col] = edges[col].map(lambda v: v[0] if isinstance(v, list) else v)
-    keep = edges["u"] < edges["v"]  # osmnx adds reverse copies of two-way ways; keep one
-    edges = edges[keep | ~edges.set_index(["v", "u"]).index.isin(edges.set_index(["u", "v"]).index)]
+    if "reversed" in edges:
+        edges = edges[~edges["reversed"].eq(True).to_numpy()]
+    else:  # not an OSMnx >= 2 graph: keep one of each pair of opposite segments
+        keep = edges["u"] < edges["v"]
+        edges = edges[keep | ~edges.set_index(["v", "u"]).index.isin(edges.set_index(["u", "v"]).index)]
     if area is not None:
         edges = edges[shapely.intersects(edges.geometry.array, area)]
-    nodes = nodes[["geometry"]]
-    return nodes, edges
+    columns = ["u", "v", *[c for c in ("osmid", *_WAY_TAGS) if c in edges], "geometry"]
+    edges = gpd.GeoDataFrame(pd.DataFrame(edges[columns]), geometry="geometry", crs=nodes.crs)
+    return nodes[["geometry"]], edges
 
 
 def walk_graph_from_edges(

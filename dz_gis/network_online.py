@@ -28,18 +28,19 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import pandas as pd
 import shapely
 from pyproj import CRS
 
 from . import settings
 from ._errors import CRSError, DataFileError, GeometryError, ValidationError
 from .network import (
+    _WAY_TAGS,
     STEPS_FACTOR,
     WALKABLE_HIGHWAYS,
     _cache_load,
     _cache_save,
     _file_stamp,
+    _osmnx_nodes_edges,
     _study_area_wgs84,
     add_walk_times,
     walk_graph_from_edges,
@@ -49,9 +50,6 @@ __all__ = ["DownloadError", "walk_graph_from_place"]
 
 logger = logging.getLogger(__name__)
 
-#: Way tags the walking graph needs; ``foot`` is not among OSMnx's default
-#: ``useful_tags_way``, so it is added for the duration of a download.
-_WAY_TAGS = ("highway", "name", "foot", "access")
 
 _OFFLINE_HINT = (
     "To work offline, download an OpenStreetMap extract (.osm.pbf, e.g. from "
@@ -309,35 +307,6 @@ def _reason(exc: Exception) -> str:
         found = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
         return f"cannot be reached ({found[-1].strip() if found else type(exc).__name__})"
     return f"failed ({type(exc).__name__})"
-
-
-def _osmnx_nodes_edges(
-    graph: nx.MultiDiGraph, area: shapely.Geometry | None = None
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """OSM node points and way segments (one row per segment) from an unsimplified OSMnx graph.
-
-    The input :func:`dz_gis.network.walk_graph_from_edges` takes, as
-    ``dz_gis.network._xml_network`` makes it for OSM XML files. OSMnx adds a copy
-    with ``reversed=True`` for each segment of a two-way way; those copies are
-    dropped, so each OSM segment appears once whatever its ``oneway`` tag.
-    """
-    import osmnx as ox
-
-    nodes, edges = ox.graph_to_gdfs(graph)
-    edges = edges.reset_index()
-    for col in _WAY_TAGS:
-        if col in edges:
-            edges[col] = edges[col].map(lambda v: v[0] if isinstance(v, list) else v)
-    if "reversed" in edges:
-        edges = edges[~edges["reversed"].eq(True).to_numpy()]
-    else:  # not an OSMnx >= 2 graph: keep one of each pair of opposite segments
-        keep = edges["u"] < edges["v"]
-        edges = edges[keep | ~edges.set_index(["v", "u"]).index.isin(edges.set_index(["u", "v"]).index)]
-    if area is not None:
-        edges = edges[shapely.intersects(edges.geometry.array, area)]
-    columns = ["u", "v", *[c for c in ("osmid", *_WAY_TAGS) if c in edges], "geometry"]
-    edges = gpd.GeoDataFrame(pd.DataFrame(edges[columns]), geometry="geometry", crs=nodes.crs)
-    return nodes[["geometry"]], edges
 
 
 def _cache_key(
