@@ -147,6 +147,15 @@ def nearest_times(
     limit = np.inf if cutoff_min is None else float(cutoff_min) * 60.0
     groups = facilities[by].to_numpy()
     dsnap = snap(net, demand, max_snap_m=max_snap_m) if demand is not None else None
+    if dsnap is not None and dsnap["too_far"].any():
+        far_d = dsnap["too_far"].to_numpy()
+        names = ", ".join(str(i) for i in demand.index[far_d][:5])
+        warnings.warn(
+            f"{int(far_d.sum())} demand point(s) are more than {max_snap_m:g} m from the walking network "
+            f"and got no time (index {names}).",
+            UserWarning,
+            stacklevel=2,
+        )
     node_cols, demand_cols = {}, {}
     for cat in pd.unique(groups):
         usable = (groups == cat) & ~far

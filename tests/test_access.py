@@ -122,3 +122,11 @@ def test_properties_cutoff_and_added_facility(sample, picks, extra, cut_a, cut_b
     base = nearest_times(sample.graph, fac).nodes["x"].fillna(np.inf)
     added = nearest_times(sample.graph, more).nodes["x"].fillna(np.inf)
     assert (added <= base + 1e-9).all()  # an added facility never makes a time longer
+
+
+def test_demand_far_from_network_warns_and_gets_no_time(line_graph):
+    fac = points([(0.0, 0.0)], category=["park"])
+    homes = points([(60.0, 5.0), (60.0, 900.0)])
+    with pytest.warns(UserWarning, match="1 demand point"):
+        t = nearest_times(line_graph, fac, demand=homes).demand["park"]
+    assert np.isfinite(t.iloc[0]) and np.isnan(t.iloc[1])
