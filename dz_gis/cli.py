@@ -18,20 +18,27 @@ def _demo(args: argparse.Namespace) -> int:
     from .datasets import load_sample
     from .export import write_csv, write_geopackage
     from .maps import coverage_map, save_map
-    from .pipeline import run_coverage
+    from .pipeline import check_plan, run_coverage
+    from .rules import load_rules
 
     t0 = time.perf_counter()
     out = Path(args.out)
     sample = load_sample()
     graph = sample.graph
     t_graph = time.perf_counter() - t0
+    rules = load_rules(args.rules)
+    t1 = time.perf_counter()
     run = run_coverage(graph, sample.communities, sample.compounds, sample.facilities, minutes=args.minutes)
+    check = check_plan(run, rules)
+    t_check = time.perf_counter() - t1
     gpkg = write_geopackage(
         out / "coverage.gpkg",
         {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities,
-         "isochrones": run.isochrones},
+         "isochrones": run.isochrones, "gaps": check.gaps},
     )
     csv = write_csv(out / "coverage_summary.csv", run.summary)
+    gaps_csv = write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry"))
+    ind_csv = write_csv(out / "indicators.csv", check.indicators)
     html = save_map(coverage_map(run, attribution=sample.attribution), out / "coverage_map.html")
     elapsed = time.perf_counter() - t0
 
@@ -56,8 +63,33 @@ def _demo(args: argparse.Namespace) -> int:
               + "".join(f"{row[b]:>12.0%}" for b in bands))
     missing = [f"{cat[c].name_zh} ({c})" for c in run.summary.index[run.summary["facilities"] == 0]]
     print(f"\nNo facilities found for {len(missing)} categories: {', '.join(missing)}.")
-    print(f"\nWrote {gpkg}, {csv} and {html} in {elapsed:.1f} s.")
+    _print_plan_check(check, rules, t_check)
+    print(f"\nWrote {gpkg}, {csv}, {gaps_csv}, {ind_csv} and {html} in {elapsed:.1f} s.")
     return 0
+
+
+def _print_plan_check(check, rules, seconds: float) -> None:
+    gaps = check.gaps
+    counts = gaps["status"].value_counts()
+    print(f"\nPlan check ({rules.name}): {len(rules)} rules, {len(gaps)} unit-rule rows in {seconds:.1f} s "
+          f"(coverage + gaps + indicators): {counts.get('gap', 0)} gaps, {counts.get('met', 0)} met, "
+          f"{counts.get('no data', 0)} no data.")
+    worst = gaps[gaps["status"] == "gap"].head(10)
+    if len(worst):
+        print("Worst gaps 最突出的短板:")
+        for _, row in worst.iterrows():
+            short = f", short {row['shortfall']:,.0f} {row['shortfall_unit']}" if row["shortfall"] == row["shortfall"] else ""
+            print(f"  [{row['severity']}] {row['unit_name']}: {row['title_zh']} — needs {row['required']}, "
+                  f"has {row['actual']}{short} ({row['clause']})")
+    ind = check.indicators
+    supported = ind[ind["actual"] != "—"]
+    print(f"Indicators 主要指标: {len(supported)} of {len(ind)} computable from the data")
+    for _, row in supported.iterrows():
+        print(f"  {row['indicator_zh']}: {row['actual']} (target {row['target']}, {row['status']})")
+    if check.register is not None:
+        r = check.register
+        print(f"Register check 区划核对: {len(r.matched)} of {len(r.matched) + len(r.unknown) + len(r.ambiguous)} "
+              "units match the 2023 register (the sample's units are provisional, so none should).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the coverage analysis on the bundled sample")
     demo.add_argument("--out", default="out", help="output folder (default: out)")
     demo.add_argument("--minutes", type=int, nargs="+", default=[5, 10, 15], help="walking bands")
+    demo.add_argument("--rules", default=None, help="rules file (default: the Dazhou plan's rules)")
     demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")

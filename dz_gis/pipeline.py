@@ -18,10 +18,12 @@ import pandas as pd
 
 from ._validate import require_columns, require_nonempty
 from .access import DEFAULT_MAX_SNAP_M, coverage_by_unit, nearest_times, snap_points
+from ._errors import DzGisError
 from .catalog import Catalog, default_catalog
 from .isochrones import isochrones
+from .rules import RuleSet
 
-__all__ = ["CoverageRun", "run_coverage"]
+__all__ = ["CoverageRun", "PlanCheck", "run_coverage", "check_plan"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class CoverageRun:
     summary: pd.DataFrame  #: per category: households covered within each band, city-wide
     minutes: tuple[int, ...]
     isochrones: gpd.GeoDataFrame | None = None  #: walking circles dissolved per category and band
+    times: pd.DataFrame | None = None  #: minutes from each compound to the nearest facility per category
 
 
 def run_coverage(
@@ -133,4 +136,57 @@ def run_coverage(
             warnings.simplefilter("ignore", UserWarning)  # unreachable ones are reported above
             iso = isochrones(graph, facilities, minutes=minutes, dissolve=True)
         iso.insert(1, "name_zh", [catalog[c].name_zh for c in iso["category"]])
-    return CoverageRun(comm, comp, fac, unreachable, summary, minutes, iso)
+    return CoverageRun(comm, comp, fac, unreachable, summary, minutes, iso, times)
+
+
+@dataclass
+class PlanCheck:
+    """Result of :func:`check_plan`."""
+
+    gaps: gpd.GeoDataFrame  #: one row per (unit, rule) with the unit's geometry
+    indicators: pd.DataFrame  #: the plan's indicator table, target beside actual
+    register: object | None  #: :class:`dz_gis.register.RegisterReport`, or None without a register
+
+
+def check_plan(
+    run: CoverageRun,
+    rules: RuleSet,
+    *,
+    register: pd.DataFrame | None = None,
+    catalog: Catalog | None = None,
+) -> PlanCheck:
+    """Gap flags, the indicator table and the register check for a coverage run.
+
+    Parameters
+    ----------
+    run
+        Result of :func:`run_coverage` (its walking times are reused).
+    rules
+        From :func:`dz_gis.rules.load_rules`.
+    register
+        The 2023 register (:func:`dz_gis.register.read_register`); read from the shipped
+        file when omitted, skipped (None) when that file is absent.
+    """
+    from .gaps import build_units, flag_gaps
+    from .indicators import indicators
+    from .register import reconcile_register, read_register
+
+    table = flag_gaps(rules, run.communities, run.facilities, compounds=run.compounds, times=run.times,
+                      catalog=catalog)
+    units = build_units(run.communities, run.compounds)
+    geoms = pd.concat(
+        [frame[["unit_id", "geometry"]].assign(scope=scope).to_crs(4326) for scope, frame in units.items()],
+        ignore_index=True,
+    )
+    located = table.merge(geoms, on=["scope", "unit_id"], how="left")
+    gaps = gpd.GeoDataFrame(located, geometry="geometry", crs=4326)
+    ind = indicators(table, rules, communities=run.communities, facilities=run.facilities, compounds=run.compounds)
+    report = None
+    try:
+        reg = register if register is not None else read_register()
+    except DzGisError as exc:
+        logger.info("register check skipped: %s", exc)
+        reg = None
+    if reg is not None:
+        report = reconcile_register(run.communities, reg)
+    return PlanCheck(gaps, ind, report)
