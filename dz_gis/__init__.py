@@ -29,7 +29,9 @@ from .io import read_facilities as read_facilities
 from .isochrones import isochrones as isochrones
 from .network import walk_graph_from_file as walk_graph_from_file
 from .network_online import walk_graph_from_place as walk_graph_from_place
+from .pipeline import check_plan as check_plan
 from .pipeline import run_coverage as run_coverage
+from .rules import load_rules as load_rules
 
 __version__ = "0.1.0"
 
@@ -56,4 +58,6 @@ __all__ = [
     "walk_graph_from_file",
     "walk_graph_from_place",
     "isochrones",
+    "check_plan",
+    "load_rules",
 ]

@@ -203,23 +203,30 @@ def load_rules(path: str | Path | None = None, *, catalog: Catalog | None = None
         where = f"line {mark.line + 1}" if mark else "?"
         raise RulesError(f"{path}, {where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        raise RulesError(f"{path}, line 1: expected a mapping with a 'rules:' list.")
+        raise RulesError(f"{path}, line {_line_of(text, 'rules')}: expected a mapping with a 'rules:' list.")
     extra = set(data) - _TOP_KEYS
     if extra:
-        raise RulesError(f"{path}, line 1: unknown top-level key(s) {sorted(extra)}; allowed: name, source, rules, walk_m_per_min.")
+        line = min(_line_of(text, str(k)) for k in extra)
+        raise RulesError(f"{path}, line {line}: unknown top-level key(s) {sorted(extra)}; "
+                         "allowed: name, source, rules, walk_m_per_min.")
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["rules"]):
+        if not isinstance(raw, dict):
+            raise RulesError(f"{path}, line {_line_of(text, 'rules', i)}: rule #{i + 1} is not a mapping "
+                             "(each rule starts with '- id: ...').")
         rules.append(_rule(raw, i, path, catalog, seen))
     ids = {r.id for r in rules}
     for r in rules:
         if r.kind == "share_target" and r.param("of_rule") not in ids:
             raise RulesError(
-                f"{path}, line {r.line}, rule {r.id!r}: of_rule {r.param('of_rule')!r} is not a rule in this file."
+                f"{path}, line {r.line}, rule {r.id!r}: of_rule {r.param('of_rule')!r} "
+                "is not a rule in this file."
             )
     speed = data.get("walk_m_per_min")
-    if speed is not None and (not isinstance(speed, _NUMBER) or isinstance(speed, bool) or speed <= 0):
-        raise RulesError(f"{path}: walk_m_per_min must be a positive number, not {speed!r}.")
+    if speed is not None and (not isinstance(speed, _NUMBER) or isinstance(speed, bool) or not speed > 0):
+        line = _line_of(text, "walk_m_per_min")
+        raise RulesError(f"{path}, line {line}: walk_m_per_min must be a positive number, not {speed!r}.")
     return RuleSet(
         name=str(data.get("name", path.stem)),
         source=str(data.get("source", "")),
@@ -227,6 +234,20 @@ def load_rules(path: str | Path | None = None, *, catalog: Catalog | None = None
         path=str(path),
         walk_m_per_min=float(speed) if speed is not None else None,
     )
+
+
+def _line_of(text: str, key: str, item: int | None = None) -> int:
+    """Line of a top-level key, or of item ``item`` of the list under it (1 if not found)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return root.start_mark.line + 1 if root is not None else 1
+    for k, v in root.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            if item is None:
+                return k.start_mark.line + 1
+            if isinstance(v, yaml.SequenceNode) and item < len(v.value):
+                return v.value[item].start_mark.line + 1
+    return 1
 
 
 def _rule(raw: Any, i: int, path: Path, catalog: Catalog, seen: dict[str, int]) -> Rule:
@@ -276,7 +297,8 @@ def _rule(raw: Any, i: int, path: Path, catalog: Catalog, seen: dict[str, int]) 
             continue
         value = params[name]
         if isinstance(value, bool) or not isinstance(value, types):
-            names = "/".join("number" if t in _NUMBER else t.__name__ for t in types)
+            names = "whole number" if types == (int,) else "/".join(
+                dict.fromkeys("number" if t in _NUMBER else t.__name__ for t in types))
             raise fail(f"parameter {name!r} must be a {names}, not {value!r}.")
         if name in {"category", "near_category"} and value not in catalog.ids:
             hint = catalog.resolve(value)
@@ -284,7 +306,7 @@ def _rule(raw: Any, i: int, path: Path, catalog: Catalog, seen: dict[str, int]) 
             raise fail(f"unknown facility category {value!r}{extra_hint}; use a catalog id.")
         if name in {"min_share", "target"} and not 0 <= value <= 1:
             raise fail(f"parameter {name!r} is a share between 0 and 1, not {value!r}.")
-        if name in {"minutes", "m2_per_100_households", "min_m2", "max_m"} and value <= 0:
+        if name in {"minutes", "m2_per_100_households", "min_m2", "max_m"} and not value > 0:  # NaN too
             raise fail(f"parameter {name!r} must be positive, not {value!r}.")
         if name == "min_count" and value < 1:
             raise fail(f"parameter 'min_count' must be at least 1, not {value!r}.")

@@ -10,9 +10,13 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "OpenStreetMap" in printed and "Unreachable or snapped far" in printed
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["coverage.gpkg", "coverage_map.html", "coverage_summary.csv"]  # no temp files left
+    assert names == ["coverage.gpkg", "coverage_map.html", "coverage_summary.csv", "gaps.csv", "indicators.csv"]
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
-    assert layers == {"communities", "compounds", "facilities", "isochrones"}
+    assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps"}
+    assert "Plan check" in printed and "Worst gaps" in printed and "Register check" in printed
+    gaps = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="gaps")
+    assert set(gaps["status"]) <= {"met", "gap", "no data"} and (gaps["status"] == "gap").any()
+    assert (tmp_path / "gaps.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     comm = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="communities")
     cov = comm[[c for c in comm.columns if c.startswith("cov_")]]
     assert cov.shape[1] >= 3 * 10
