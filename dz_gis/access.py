@@ -189,23 +189,49 @@ def coverage_by_unit(
     weight: str = "households",
     minutes: Sequence[int] = (5, 10, 15),
 ) -> pd.DataFrame:
-    """Share of ``weight`` (households) per unit within each walking band, per category.
+    """Coverage per unit and category: shares within each band, median and 90th-percentile time.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by unit; columns ``cov_<category>_<m>min`` in [0, 1], plus
-        ``<weight>`` (the total). Units with no demand get NaN ("no data"), never 0.
+        Indexed by unit: ``<weight>`` (the total), ``cov_<category>_<m>min`` (share of
+        ``weight`` within ``m`` minutes, 0-1), ``covpop_<category>_<m>min`` (share of
+        ``population`` when the demand has it), and ``p50_<category>_min`` /
+        ``p90_<category>_min`` (``weight``-weighted median and 90th-percentile walking
+        time; NaN when fewer than half / 90 % of the weight reaches a facility within
+        the times computed). Units with no demand get NaN ("no data"), never 0.
     """
     require_columns(demand, [unit, weight], "demand")
-    w = demand[weight].to_numpy(dtype=float)
-    w = np.where(np.isfinite(w), w, 0.0)
     groups = demand[unit].to_numpy()
-    out = {weight: pd.Series(w, index=demand.index).groupby(groups).sum()}
-    total = out[weight]
+    weights = {weight: demand[weight].to_numpy(dtype=float)}
+    if "population" in demand and weight != "population":
+        weights["population"] = pd.to_numeric(demand["population"], errors="coerce").to_numpy(dtype=float)
+    out: dict[str, pd.Series] = {}
+    totals = {}
+    for name, w in weights.items():
+        w = np.where(np.isfinite(w), w, 0.0)
+        weights[name] = w
+        totals[name] = pd.Series(w, index=demand.index).groupby(groups).sum()
+    out[weight] = totals[weight]
     for cat in demand_times.columns:
         t = demand_times[cat].to_numpy()
-        for m in minutes:
-            within = pd.Series(np.where(t <= m, w, 0.0), index=demand.index).groupby(groups).sum()
-            out[f"cov_{cat}_{m}min"] = (within / total.where(total > 0)).reindex(total.index)
+        for name, w in weights.items():
+            prefix = "cov" if name == weight else "covpop"
+            total = totals[name]
+            for m in minutes:
+                within = pd.Series(np.where(t <= m, w, 0.0), index=demand.index).groupby(groups).sum()
+                out[f"{prefix}_{cat}_{m}min"] = (within / total.where(total > 0)).reindex(total.index)
+        for q in (50, 90):
+            out[f"p{q}_{cat}_min"] = _weighted_quantile(groups, t, weights[weight], q / 100).reindex(out[weight].index)
     return pd.DataFrame(out)
+
+
+def _weighted_quantile(groups: np.ndarray, t: np.ndarray, w: np.ndarray, q: float) -> pd.Series:
+    """Per group, the smallest time by which a share ``q`` of the weight has arrived."""
+    frame = pd.DataFrame({"g": groups, "t": np.where(np.isfinite(t), t, np.inf), "w": w})
+    frame = frame[frame["w"] > 0].sort_values(["g", "t"])
+    cum = frame.groupby("g")["w"].cumsum()
+    total = frame.groupby("g")["w"].transform("sum")
+    reached = frame[cum >= q * total - 1e-9]
+    first = reached.groupby("g")["t"].first()
+    return first.where(np.isfinite(first))

@@ -132,6 +132,7 @@ def build_sample_layers(**assumptions: float) -> dict[str, gpd.GeoDataFrame]:
     units["households"] = units["community_id"].map(totals).fillna(0.0)
     units["population"] = (units["households"] * a["persons_per_household"]).round()
     units["size_ok"] = units["households"].between(a["min_households"], a["max_households"])
+    units["demand_source"] = "compounds (OSM buildings: footprint x levels / m2 per household)"
     return {"communities": units.to_crs(4326), "compounds": compounds, "facilities": facilities}
 
 

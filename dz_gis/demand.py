@@ -163,7 +163,8 @@ def assign_demand(
     for col in ("households", "population"):
         if col not in comm:
             comm[col] = np.nan
-    comm["demand_source"] = np.where(comm["households"].notna(), "attributes", "no data")
+    given = comm["demand_source"] if "demand_source" in comm else pd.Series(None, index=comm.index, dtype=object)
+    comm["demand_source"] = given.where(given.notna(), np.where(comm["households"].notna(), "attributes", "no data"))
     if points is None or len(points) == 0:
         return comm, points
     pts = points.copy()
@@ -178,6 +179,8 @@ def assign_demand(
             pts[col] = np.nan
     sums = pts.groupby("community_id")[["households", "population"]].sum(min_count=1)
     fill = comm["households"].isna() & comm["community_id"].isin(sums.index)
+    if not fill.any():
+        return comm, pts
     label = str(pts["demand_source"].iloc[0]) if "demand_source" in pts and len(pts) else source
     for col in ("households", "population"):
         comm.loc[fill, col] = comm.loc[fill, "community_id"].map(sums[col]).to_numpy()

@@ -20,6 +20,7 @@ from ._validate import require_columns, require_nonempty
 from .access import DEFAULT_MAX_SNAP_M, coverage_by_unit, nearest_times, snap_points
 from ._errors import DzGisError
 from .catalog import Catalog, default_catalog
+from .demand import assign_demand
 from .isochrones import isochrones
 from .rules import RuleSet
 
@@ -83,6 +84,7 @@ def run_coverage(
         require_nonempty(frame, name)
         require_columns(frame, cols, name)
     minutes = tuple(int(m) for m in minutes)
+    communities, _ = assign_demand(communities, compounds)
     with warnings.catch_warnings():
         # the unreachable facilities are reported in the result table instead
         warnings.simplefilter("ignore", UserWarning)

@@ -130,3 +130,16 @@ def test_demand_far_from_network_warns_and_gets_no_time(line_graph):
     with pytest.warns(UserWarning, match="1 demand point"):
         t = nearest_times(line_graph, fac, demand=homes).demand["park"]
     assert np.isfinite(t.iloc[0]) and np.isnan(t.iloc[1])
+
+
+def test_coverage_percentiles_and_population_shares():
+    demand = pd.DataFrame({"community_id": ["A"] * 4, "households": [10.0, 10.0, 10.0, 70.0],
+                           "population": [100.0, 0.0, 0.0, 0.0]})
+    times = pd.DataFrame({"park": [2.0, 4.0, 6.0, 30.0]})
+    cov = coverage_by_unit(demand, times)
+    assert cov.loc["A", "p50_park_min"] == 30.0  # 70 % of households live 30 minutes away
+    assert cov.loc["A", "covpop_park_5min"] == 1.0  # but every resident counted lives within 5
+    times2 = pd.DataFrame({"park": [2.0, 4.0, 6.0, np.nan]})
+    cov2 = coverage_by_unit(demand, times2)
+    assert np.isnan(cov2.loc["A", "p50_park_min"])  # most households reach no park at all
+    assert cov2.loc["A", "cov_park_5min"] == pytest.approx(0.2)
