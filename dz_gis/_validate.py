@@ -76,7 +76,9 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], where: str, hint: 
 def require_nonempty(df: pd.DataFrame, where: str) -> None:
     """Raise ValidationError if the table has no rows."""
     if len(df) == 0:
-        raise ValidationError(f"{where}: the layer has no features (空图层). Check the file and the layer name.")
+        raise ValidationError(
+            f"{where}: the layer has no features (空图层). Check the file and the layer name."
+        )
 
 
 def require_unique(df: pd.DataFrame, column: str, where: str) -> None:

@@ -86,9 +86,7 @@ class Catalog:
         for cat in self.categories:
             if cat.id == category_id:
                 return cat
-        raise CategoryError(
-            f"Unknown facility category {category_id!r}. Known ids: {', '.join(self.ids)}."
-        )
+        raise CategoryError(f"Unknown facility category {category_id!r}. Known ids: {', '.join(self.ids)}.")
 
     @property
     def ids(self) -> list[str]:
@@ -150,8 +148,12 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         raise ValidationError(f"Facility catalog {path} does not exist.") from None
     except yaml.YAMLError as exc:
         raise ValidationError(f"{path}: not valid YAML: {exc}") from None
-    _check(isinstance(data, dict) and "categories" in data, str(path), "top level",
-           "expected a mapping with a 'categories' list")
+    _check(
+        isinstance(data, dict) and "categories" in data,
+        str(path),
+        "top level",
+        "expected a mapping with a 'categories' list",
+    )
     cats = []
     seen: set[str] = set()
     for i, raw in enumerate(data["categories"]):
@@ -159,17 +161,27 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         _check(isinstance(raw, dict), str(path), where, "expected a mapping")
         where = f"category {raw.get('id', '#' + str(i + 1))!r}"
         extra = set(raw) - _CATEGORY_KEYS
-        _check(not extra, str(path), where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(_CATEGORY_KEYS)}")
+        _check(
+            not extra, str(path), where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(_CATEGORY_KEYS)}"
+        )
         missing = {"id", "name_zh", "name_en", "circle_min", "clause", "osm"} - set(raw)
         _check(not missing, str(path), where, f"missing key(s) {sorted(missing)}")
         _check(raw["id"] not in seen, str(path), where, "duplicate id")
         seen.add(raw["id"])
         _check(raw["circle_min"] in (5, 10, 15), str(path), where, "circle_min must be 5, 10 or 15")
         osm = raw["osm"] or []
-        _check(isinstance(osm, list) and all(isinstance(t, dict) and t for t in osm), str(path),
-               where, "osm must be a list of non-empty tag mappings")
-        _check(bool(osm) or bool(raw.get("osm_note")), str(path), where,
-               "a category without OSM tags needs an osm_note saying why")
+        _check(
+            isinstance(osm, list) and all(isinstance(t, dict) and t for t in osm),
+            str(path),
+            where,
+            "osm must be a list of non-empty tag mappings",
+        )
+        _check(
+            bool(osm) or bool(raw.get("osm_note")),
+            str(path),
+            where,
+            "a category without OSM tags needs an osm_note saying why",
+        )
         cats.append(
             Category(
                 id=str(raw["id"]),

@@ -33,8 +33,13 @@ def _demo(args: argparse.Namespace) -> int:
     t_check = time.perf_counter() - t1
     gpkg = write_geopackage(
         out / "coverage.gpkg",
-        {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities,
-         "isochrones": run.isochrones, "gaps": check.gaps},
+        {
+            "communities": run.communities,
+            "compounds": run.compounds,
+            "facilities": run.facilities,
+            "isochrones": run.isochrones,
+            "gaps": check.gaps,
+        },
     )
     csv = write_csv(out / "coverage_summary.csv", run.summary)
     gaps_csv = write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry"))
@@ -44,13 +49,17 @@ def _demo(args: argparse.Namespace) -> int:
 
     cat = default_catalog()
     print(sample.attribution)
-    print(f"Walking graph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges "
-          f"(built in {t_graph:.1f} s); {len(sample.communities)} provisional community units, "
-          f"{len(sample.compounds)} compounds ({sample.compounds['households'].sum():,.0f} households), "
-          f"{len(sample.facilities)} facilities.")
+    print(
+        f"Walking graph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges "
+        f"(built in {t_graph:.1f} s); {len(sample.communities)} provisional community units, "
+        f"{len(sample.compounds)} compounds ({sample.compounds['households'].sum():,.0f} households), "
+        f"{len(sample.facilities)} facilities."
+    )
     n_fac = int((run.unreachable["layer"] == "facility").sum())
     n_comp = int((run.unreachable["layer"] == "compound").sum())
-    print(f"Unreachable or snapped far: {n_fac} facilities, {n_comp} compounds (see 'reachable' in the GeoPackage).")
+    print(
+        f"Unreachable or snapped far: {n_fac} facilities, {n_comp} compounds (see 'reachable' in the GeoPackage)."
+    )
     print()
     bands = [f"hh_share_{m}min" for m in run.minutes]
     table = run.summary.copy()
@@ -59,8 +68,10 @@ def _demo(args: argparse.Namespace) -> int:
     for key, row in table.iterrows():
         name = cat[key].name_zh
         pad = 20 - sum(2 if ord(ch) > 127 else 1 for ch in name)
-        print(f"{key:<24}{name}{' ' * max(pad, 1)}{row['facilities']:>4}"
-              + "".join(f"{row[b]:>12.0%}" for b in bands))
+        print(
+            f"{key:<24}{name}{' ' * max(pad, 1)}{row['facilities']:>4}"
+            + "".join(f"{row[b]:>12.0%}" for b in bands)
+        )
     missing = [f"{cat[c].name_zh} ({c})" for c in run.summary.index[run.summary["facilities"] == 0]]
     print(f"\nNo facilities found for {len(missing)} categories: {', '.join(missing)}.")
     _print_plan_check(check, rules, t_check)
@@ -71,16 +82,24 @@ def _demo(args: argparse.Namespace) -> int:
 def _print_plan_check(check, rules, seconds: float) -> None:
     gaps = check.gaps
     counts = gaps["status"].value_counts()
-    print(f"\nPlan check ({rules.name}): {len(rules)} rules, {len(gaps)} unit-rule rows in {seconds:.1f} s "
-          f"(coverage + gaps + indicators): {counts.get('gap', 0)} gaps, {counts.get('met', 0)} met, "
-          f"{counts.get('no data', 0)} no data.")
+    print(
+        f"\nPlan check ({rules.name}): {len(rules)} rules, {len(gaps)} unit-rule rows in {seconds:.1f} s "
+        f"(coverage + gaps + indicators): {counts.get('gap', 0)} gaps, {counts.get('met', 0)} met, "
+        f"{counts.get('no data', 0)} no data."
+    )
     worst = gaps[gaps["status"] == "gap"].head(10)
     if len(worst):
         print("Worst gaps 最突出的短板:")
         for _, row in worst.iterrows():
-            short = f", short {row['shortfall']:,.0f} {row['shortfall_unit']}" if row["shortfall"] == row["shortfall"] else ""
-            print(f"  [{row['severity']}] {row['unit_name']}: {row['title_zh']} — needs {row['required']}, "
-                  f"has {row['actual']}{short} ({row['clause']})")
+            short = (
+                f", short {row['shortfall']:,.0f} {row['shortfall_unit']}"
+                if row["shortfall"] == row["shortfall"]
+                else ""
+            )
+            print(
+                f"  [{row['severity']}] {row['unit_name']}: {row['title_zh']} — needs {row['required']}, "
+                f"has {row['actual']}{short} ({row['clause']})"
+            )
     ind = check.indicators
     supported = ind[ind["actual"] != "—"]
     print(f"Indicators 主要指标: {len(supported)} of {len(ind)} computable from the data")
@@ -88,8 +107,10 @@ def _print_plan_check(check, rules, seconds: float) -> None:
         print(f"  {row['indicator_zh']}: {row['actual']} (target {row['target']}, {row['status']})")
     if check.register is not None:
         r = check.register
-        print(f"Register check 区划核对: {len(r.matched)} of {len(r.matched) + len(r.unknown) + len(r.ambiguous)} "
-              "units match the 2023 register (the sample's units are provisional, so none should).")
+        print(
+            f"Register check 区划核对: {len(r.matched)} of {len(r.matched) + len(r.unknown) + len(r.ambiguous)} "
+            "units match the 2023 register (the sample's units are provisional, so none should)."
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rules", default=None, help="rules file (default: the Dazhou plan's rules)")
     demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
     try:
         return int(args.func(args))
     except DzGisError as exc:

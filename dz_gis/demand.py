@@ -65,7 +65,11 @@ def households_from_buildings(
     polys = b.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if not polys.all():
         raise ValidationError(f"buildings: {int((~polys).sum())} features are not footprints (polygons).")
-    levels = pd.to_numeric(b[levels_column], errors="coerce") if levels_column in b else pd.Series(np.nan, index=b.index)
+    levels = (
+        pd.to_numeric(b[levels_column], errors="coerce")
+        if levels_column in b
+        else pd.Series(np.nan, index=b.index)
+    )
     levels = levels.where(levels > 0, default_levels).to_numpy(dtype=float)
     hh = b.area.to_numpy() * levels / m2_per_household
     return gpd.GeoDataFrame(
@@ -122,12 +126,16 @@ def demand_from_raster(
         raise DataFileError(f"{path}: no populated cells (all zero or nodata).")
     xs = transform.c + (cols + 0.5) * transform.a + (rows + 0.5) * transform.b
     ys = transform.f + (cols + 0.5) * transform.d + (rows + 0.5) * transform.e
-    pts = gpd.GeoDataFrame({"population": values[rows, cols]}, geometry=shapely.points(xs, ys), crs=raster_crs)
+    pts = gpd.GeoDataFrame(
+        {"population": values[rows, cols]}, geometry=shapely.points(xs, ys), crs=raster_crs
+    )
     pts = pts.to_crs(communities.crs)
     joined = gpd.sjoin(pts, communities[["community_id", "geometry"]], predicate="within", how="inner")
     joined = joined[~joined.index.duplicated()]
     if len(joined) == 0:
-        raise DataFileError(f"{path}: no populated cell lies inside the communities; check the raster's extent and CRS.")
+        raise DataFileError(
+            f"{path}: no populated cell lies inside the communities; check the raster's extent and CRS."
+        )
     out = gpd.GeoDataFrame(
         {
             "community_id": joined["community_id"].to_numpy(),
@@ -138,7 +146,12 @@ def demand_from_raster(
         geometry=joined.geometry.to_numpy(),
         crs=communities.crs,
     )
-    logger.info("%s: %d populated cells, %.0f residents inside the communities", path, len(out), out["population"].sum())
+    logger.info(
+        "%s: %d populated cells, %.0f residents inside the communities",
+        path,
+        len(out),
+        out["population"].sum(),
+    )
     return out
 
 
@@ -163,15 +176,24 @@ def assign_demand(
     for col in ("households", "population"):
         if col not in comm:
             comm[col] = np.nan
-    given = comm["demand_source"] if "demand_source" in comm else pd.Series(None, index=comm.index, dtype=object)
-    comm["demand_source"] = given.where(given.notna(), np.where(comm["households"].notna(), "attributes", "no data"))
+    given = (
+        comm["demand_source"] if "demand_source" in comm else pd.Series(None, index=comm.index, dtype=object)
+    )
+    comm["demand_source"] = given.where(
+        given.notna(), np.where(comm["households"].notna(), "attributes", "no data")
+    )
     if points is None or len(points) == 0:
         return comm, points
     pts = points.copy()
     if "community_id" not in pts or pts["community_id"].isna().any():
-        loc = gpd.sjoin(pts.to_crs(comm.crs)[["geometry"]].set_geometry(
-            shapely.point_on_surface(pts.to_crs(comm.crs).geometry.to_numpy())),
-            comm[["community_id", "geometry"]], predicate="within", how="left")
+        loc = gpd.sjoin(
+            pts.to_crs(comm.crs)[["geometry"]].set_geometry(
+                shapely.point_on_surface(pts.to_crs(comm.crs).geometry.to_numpy())
+            ),
+            comm[["community_id", "geometry"]],
+            predicate="within",
+            how="left",
+        )
         loc = loc[~loc.index.duplicated()]
         pts["community_id"] = loc["community_id"].reindex(pts.index).to_numpy()
     for col in ("households", "population"):

@@ -31,16 +31,34 @@ logger = logging.getLogger(__name__)
 
 #: Columns of the gap table, in order.
 GAP_COLUMNS = [
-    "scope", "unit_id", "unit_name", "rule_id", "title_zh", "title_en", "kind", "status", "severity",
-    "required", "actual", "required_value", "actual_value", "shortfall", "shortfall_unit", "detail",
-    "clause", "verified",
+    "scope",
+    "unit_id",
+    "unit_name",
+    "rule_id",
+    "title_zh",
+    "title_en",
+    "kind",
+    "status",
+    "severity",
+    "required",
+    "actual",
+    "required_value",
+    "actual_value",
+    "shortfall",
+    "shortfall_unit",
+    "detail",
+    "clause",
+    "verified",
 ]
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 class Units(dict):
-    """Units of each scope: ``{scope: GeoDataFrame}`` with ``unit_id``, ``unit_name``,
-    ``households``, ``population`` and polygon geometry (compounds may be points)."""
+    """Units of each scope: ``{scope: GeoDataFrame}``.
+
+    Each frame has ``unit_id``, ``unit_name``, ``households``, ``population`` and polygon
+    geometry (compounds may be points).
+    """
 
 
 def build_units(communities: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | None = None) -> Units:
@@ -59,7 +77,9 @@ def build_units(communities: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | Non
     )
     keep = [c for c in comm.columns if c not in base.columns and c != "geometry"]
     units["community"] = gpd.GeoDataFrame(
-        pd.concat([base, comm[keep].reset_index(drop=True)], axis=1), geometry=comm.geometry.to_numpy(), crs=metric
+        pd.concat([base, comm[keep].reset_index(drop=True)], axis=1),
+        geometry=comm.geometry.to_numpy(),
+        crs=metric,
     )
     for scope, col in (("street", "street"), ("district", "district")):
         if col in comm and comm[col].notna().any():
@@ -77,7 +97,9 @@ def build_units(communities: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | Non
                 "unit_name": comp["name"].to_numpy() if "name" in comp else comp["compound_id"].to_numpy(),
                 "households": _num(comp, "households"),
                 "population": _num(comp, "population"),
-                "community_id": comp["community_id"].astype(str).to_numpy() if "community_id" in comp else None,
+                "community_id": comp["community_id"].astype(str).to_numpy()
+                if "community_id" in comp
+                else None,
             },
             geometry=comp.geometry.to_numpy(),
             crs=metric,
@@ -86,7 +108,11 @@ def build_units(communities: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | Non
 
 
 def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float) if col in frame else np.full(len(frame), np.nan)
+    return (
+        pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        if col in frame
+        else np.full(len(frame), np.nan)
+    )
 
 
 def _dissolve(frame: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
@@ -166,11 +192,18 @@ def flag_gaps(
     require_columns(facilities, ["category", "geometry"], "facilities")
     units = build_units(communities, compounds)
     present = set(facilities["category"].unique())
-    if times is None and compounds is not None and graph is not None and any(r.kind == "reach" for r in rules):
+    if (
+        times is None
+        and compounds is not None
+        and graph is not None
+        and any(r.kind == "reach" for r in rules)
+    ):
         from .access import nearest_times
 
         times = nearest_times(graph, facilities, demand=compounds).demand
-    where = {scope: _facilities_in(frame, facilities) for scope, frame in units.items() if scope != "compound"}
+    where = {
+        scope: _facilities_in(frame, facilities) for scope, frame in units.items() if scope != "compound"
+    }
     if "compound" in units:
         where["compound"] = _facilities_in(units["compound"], facilities)
     comp_unit = _compound_units(units, compounds)
@@ -184,7 +217,8 @@ def flag_gaps(
     table = pd.DataFrame(rows, columns=GAP_COLUMNS)
     order = {"gap": 0, "no data": 1, "met": 2}
     table = table.assign(
-        _s=table["status"].map(order), _v=table["severity"].map(_SEVERITY_ORDER),
+        _s=table["status"].map(order),
+        _v=table["severity"].map(_SEVERITY_ORDER),
         _r=table["rule_id"].map({r.id: i for i, r in enumerate(rules)}),
     ).sort_values(["_s", "_v", "_r", "unit_id"], kind="stable")
     return table.drop(columns=["_s", "_v", "_r"]).reset_index(drop=True)
@@ -216,15 +250,37 @@ class _Context:
         self.catalog = catalog
 
 
-def _row(rule: Rule, unit: pd.Series, status: str, required: str, actual: str, required_value: float,
-         actual_value: float, shortfall: float, shortfall_unit: str, detail: str = "") -> dict:
+def _row(
+    rule: Rule,
+    unit: pd.Series,
+    status: str,
+    required: str,
+    actual: str,
+    required_value: float,
+    actual_value: float,
+    shortfall: float,
+    shortfall_unit: str,
+    detail: str = "",
+) -> dict:
     return {
-        "scope": rule.scope, "unit_id": unit["unit_id"], "unit_name": unit["unit_name"], "rule_id": rule.id,
-        "title_zh": rule.title_zh, "title_en": rule.title_en, "kind": rule.kind, "status": status,
-        "severity": rule.severity, "required": required, "actual": actual, "required_value": required_value,
-        "actual_value": actual_value, "shortfall": shortfall, "shortfall_unit": shortfall_unit,
+        "scope": rule.scope,
+        "unit_id": unit["unit_id"],
+        "unit_name": unit["unit_name"],
+        "rule_id": rule.id,
+        "title_zh": rule.title_zh,
+        "title_en": rule.title_en,
+        "kind": rule.kind,
+        "status": status,
+        "severity": rule.severity,
+        "required": required,
+        "actual": actual,
+        "required_value": required_value,
+        "actual_value": actual_value,
+        "shortfall": shortfall,
+        "shortfall_unit": shortfall_unit,
         "detail": (detail + ("" if rule.verified else " [standard unverified]")).strip(),
-        "clause": rule.clause, "verified": rule.verified,
+        "clause": rule.clause,
+        "verified": rule.verified,
     }
 
 
@@ -232,9 +288,11 @@ def _evaluate(rule: Rule, ctx: _Context, results: dict[str, pd.DataFrame]) -> pd
     units = ctx.units.get(rule.scope)
     if units is None or len(units) == 0:
         fake = pd.Series({"unit_id": "—", "unit_name": f"no {rule.scope} units"})
-        why = {"street": "the community layer has no 'street' (街道) column",
-               "district": "the community layer has no 'district' (区县) column",
-               "compound": "no compounds were given"}.get(rule.scope, "no units")
+        why = {
+            "street": "the community layer has no 'street' (街道) column",
+            "district": "the community layer has no 'district' (区县) column",
+            "compound": "no compounds were given",
+        }.get(rule.scope, "no units")
         return pd.DataFrame([_row(rule, fake, "no data", "—", "—", np.nan, np.nan, np.nan, "", why)])
     units = _applies(rule, units)
     if isinstance(units, str):
@@ -265,8 +323,18 @@ def _name(ctx: _Context, category: str) -> str:
 
 
 def _unmapped(rule: Rule, unit: pd.Series, ctx: _Context, category: str, required: str, req_value: float):
-    return _row(rule, unit, "no data", required, "—", req_value, np.nan, np.nan, "",
-                f"no {_name(ctx, category)} ({category}) anywhere in the facility data; supply a list of them")
+    return _row(
+        rule,
+        unit,
+        "no data",
+        required,
+        "—",
+        req_value,
+        np.nan,
+        np.nan,
+        "",
+        f"no {_name(ctx, category)} ({category}) anywhere in the facility data; supply a list of them",
+    )
 
 
 def _presence(rule, unit, ctx, results, min_count=None):
@@ -291,12 +359,28 @@ def _reach(rule, unit, ctx, results):
     if cat not in ctx.present:
         return _unmapped(rule, unit, ctx, cat, required, share)
     if ctx.compounds is None or ctx.times is None or rule.scope not in ctx.comp_unit:
-        return _row(rule, unit, "no data", required, "—", share, np.nan, np.nan, "",
-                    "needs compounds (with community_id) and walking times")
+        return _row(
+            rule,
+            unit,
+            "no data",
+            required,
+            "—",
+            share,
+            np.nan,
+            np.nan,
+            "",
+            "needs compounds (with community_id) and walking times",
+        )
     mine = ctx.comp_unit[rule.scope] == str(unit["unit_id"])
-    w = pd.to_numeric(ctx.compounds[weight], errors="coerce").to_numpy(dtype=float)[mine] if weight in ctx.compounds else np.array([])
+    w = (
+        pd.to_numeric(ctx.compounds[weight], errors="coerce").to_numpy(dtype=float)[mine]
+        if weight in ctx.compounds
+        else np.array([])
+    )
     if len(w) == 0 or not np.isfinite(w).all() or w.sum() <= 0:
-        return _row(rule, unit, "no data", required, "—", share, np.nan, np.nan, "", f"no {weight} in this unit")
+        return _row(
+            rule, unit, "no data", required, "—", share, np.nan, np.nan, "", f"no {weight} in this unit"
+        )
     t = ctx.times[cat].to_numpy(dtype=float)[mine] if cat in ctx.times else np.full(len(w), np.nan)
     covered = w[t <= minutes].sum()
     total = w.sum()
@@ -304,8 +388,11 @@ def _reach(rule, unit, ctx, results):
     short = max(math.ceil(share * total - covered - 1e-9), 0)
     status = "met" if actual >= share - 1e-12 else "gap"
     finite = t[np.isfinite(t)]
-    detail = (f"median {np.median(finite):.1f} min, 90th percentile {np.percentile(finite, 90):.1f} min"
-              if len(finite) else "no compound reaches one")
+    detail = (
+        f"median {np.median(finite):.1f} min, 90th percentile {np.percentile(finite, 90):.1f} min"
+        if len(finite)
+        else "no compound reaches one"
+    )
     return _row(rule, unit, status, required, f"{actual:.0%}", share, actual, short, weight, detail)
 
 
@@ -320,14 +407,34 @@ def _area_per_households(rule, unit, ctx, results):
     fac = _in_unit(ctx, rule, unit, cat)
     area = pd.to_numeric(fac["area_m2"], errors="coerce") if "area_m2" in fac else pd.Series(dtype=float)
     if len(fac) and area.isna().any():
-        return _row(rule, unit, "no data", required, "—", per100, np.nan, np.nan, "",
-                    f"{int(area.isna().sum())} {_name(ctx, cat)} without floor area (area_m2)")
+        return _row(
+            rule,
+            unit,
+            "no data",
+            required,
+            "—",
+            per100,
+            np.nan,
+            np.nan,
+            "",
+            f"{int(area.isna().sum())} {_name(ctx, cat)} without floor area (area_m2)",
+        )
     total = float(area.sum())
     actual = total / hh * 100
     short = max(per100 * hh / 100 - total, 0.0)
     status = "met" if actual >= per100 - 1e-9 else "gap"
-    return _row(rule, unit, status, required, f"{actual:.1f} m²/100 hh", per100, actual, short, "m²",
-                f"{total:,.0f} m² for {hh:,.0f} households")
+    return _row(
+        rule,
+        unit,
+        status,
+        required,
+        f"{actual:.1f} m²/100 hh",
+        per100,
+        actual,
+        short,
+        "m²",
+        f"{total:,.0f} m² for {hh:,.0f} households",
+    )
 
 
 def _min_area(rule, unit, ctx, results):
@@ -338,9 +445,15 @@ def _min_area(rule, unit, ctx, results):
     fac = _in_unit(ctx, rule, unit, cat)
     if len(fac) == 0:
         return _row(rule, unit, "gap", required, f"no {_name(ctx, cat)}", need, 0.0, need, "m²")
-    area = pd.to_numeric(fac["area_m2"], errors="coerce") if "area_m2" in fac else pd.Series(np.nan, index=fac.index)
+    area = (
+        pd.to_numeric(fac["area_m2"], errors="coerce")
+        if "area_m2" in fac
+        else pd.Series(np.nan, index=fac.index)
+    )
     if area.isna().all():
-        return _row(rule, unit, "no data", required, "—", need, np.nan, np.nan, "", "floor area (area_m2) unknown")
+        return _row(
+            rule, unit, "no data", required, "—", need, np.nan, np.nan, "", "floor area (area_m2) unknown"
+        )
     best = float(area.max())
     status = "met" if best >= need else "gap"
     return _row(rule, unit, status, required, _fmt(best, "m²"), need, best, max(need - best, 0.0), "m²")
@@ -357,16 +470,27 @@ def _size_range(rule, unit, ctx, results):
         req_text.append(f"{lo:,}–{hi:,} {col}")
         value = unit.get(col, np.nan)
         if not np.isfinite(value):
-            return _row(rule, unit, "no data", "; ".join(req_text), "—", np.nan, np.nan, np.nan, "", f"{col} unknown")
+            return _row(
+                rule, unit, "no data", "; ".join(req_text), "—", np.nan, np.nan, np.nan, "", f"{col} unknown"
+            )
         parts.append(f"{value:,.0f} {col}")
         off = lo - value if value < lo else value - hi if value > hi else 0.0
         if off > 0:
             status = "gap"
             if not unit_name:
                 short, unit_name = off, col
-    return _row(rule, unit, status, "; ".join(req_text), "; ".join(parts), np.nan,
-                unit.get("households", np.nan), short, unit_name or "households",
-                "outside the range by the shortfall" if status == "gap" else "")
+    return _row(
+        rule,
+        unit,
+        status,
+        "; ".join(req_text),
+        "; ".join(parts),
+        np.nan,
+        unit.get("households", np.nan),
+        short,
+        unit_name or "households",
+        "outside the range by the shortfall" if status == "gap" else "",
+    )
 
 
 def _adjacency(rule, unit, ctx, results):
@@ -377,15 +501,35 @@ def _adjacency(rule, unit, ctx, results):
             return _unmapped(rule, unit, ctx, c, required, max_m)
     fac = _in_unit(ctx, rule, unit, cat)
     if len(fac) == 0:
-        return _row(rule, unit, "no data", required, "—", max_m, np.nan, np.nan, "",
-                    f"no {_name(ctx, cat)} in this unit to check")
+        return _row(
+            rule,
+            unit,
+            "no data",
+            required,
+            "—",
+            max_m,
+            np.nan,
+            np.nan,
+            "",
+            f"no {_name(ctx, cat)} in this unit to check",
+        )
     crs = ctx.units[rule.scope].crs
     others = ctx.facilities[ctx.facilities["category"] == near].to_crs(crs).geometry.to_numpy()
     d = shapely.distance(fac.to_crs(crs).geometry.to_numpy()[:, None], others[None, :]).min(axis=1)
     far = int((d > max_m).sum())
     status = "met" if far == 0 else "gap"
-    return _row(rule, unit, status, required, f"nearest {_fmt(float(d.max()), 'm')}", max_m, float(d.max()),
-                far, "facilities", f"{far} of {len(d)} too far")
+    return _row(
+        rule,
+        unit,
+        status,
+        required,
+        f"nearest {_fmt(float(d.max()), 'm')}",
+        max_m,
+        float(d.max()),
+        far,
+        "facilities",
+        f"{far} of {len(d)} too far",
+    )
 
 
 def _share_target(rule, unit, ctx, results):
@@ -393,7 +537,18 @@ def _share_target(rule, unit, ctx, results):
     target = rule.param("target")
     required = f"≥ {target:.0%} of units meet {rule.param('of_rule')}"
     if base is None or len(base) == 0:
-        return _row(rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "the rule it counts was not evaluated")
+        return _row(
+            rule,
+            unit,
+            "no data",
+            required,
+            "—",
+            target,
+            np.nan,
+            np.nan,
+            "",
+            "the rule it counts was not evaluated",
+        )
     scope = base["scope"].iloc[0]
     if rule.scope == "city":
         mine = base
@@ -401,18 +556,32 @@ def _share_target(rule, unit, ctx, results):
         members = ctx.units["community"]
         col = {"district": "district", "street": "street"}.get(rule.scope)
         if scope != "community" or col is None or col not in members:
-            return _row(rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "cannot group the units")
+            return _row(
+                rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "cannot group the units"
+            )
         ids = set(members.loc[members[col].astype(str) == str(unit["unit_id"]), "unit_id"])
         mine = base[base["unit_id"].isin(ids)]
     judged = mine[mine["status"] != "no data"]
     if len(judged) == 0:
-        return _row(rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "no unit could be judged")
+        return _row(
+            rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "no unit could be judged"
+        )
     met = int((judged["status"] == "met").sum())
     actual = met / len(judged)
     short = max(math.ceil(target * len(judged) - met - 1e-9), 0)
     status = "met" if actual >= target - 1e-12 else "gap"
-    return _row(rule, unit, status, required, f"{actual:.0%} ({met} of {len(judged)})", target, actual, short,
-                f"{scope} units", f"{len(mine) - len(judged)} without data")
+    return _row(
+        rule,
+        unit,
+        status,
+        required,
+        f"{actual:.0%} ({met} of {len(judged)})",
+        target,
+        actual,
+        short,
+        f"{scope} units",
+        f"{len(mine) - len(judged)} without data",
+    )
 
 
 _KINDS: dict[str, Callable] = {

@@ -66,7 +66,15 @@ WGS84 = CRS.from_epsg(4326)
 
 #: Names a file may use for each standard column (compared ignoring case, spaces, _ and -).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "community_id": ("community_id", "社区编码", "社区代码", "社区编号", "居委会代码", "统计用区划代码", "区划代码"),
+    "community_id": (
+        "community_id",
+        "社区编码",
+        "社区代码",
+        "社区编号",
+        "居委会代码",
+        "统计用区划代码",
+        "区划代码",
+    ),
     "compound_id": ("compound_id", "小区编码", "小区编号", "小区代码", "院落编号"),
     "facility_id": ("facility_id", "设施编码", "设施编号", "设施代码", "poi_id", "osm_id"),
     "name": ("name", "名称", "社区名称", "社区", "小区名称", "小区名", "设施名称", "单位名称", "mc"),
@@ -147,7 +155,9 @@ def _read_vector(path: Path, layer: str | int | None, encoding: str | None) -> g
         )
         raise DataFileError(f"{path}: cannot read it as GIS data ({exc}). {hint}") from None
     except LookupError:
-        raise DataFileError(f"{path}: unknown text encoding {encoding!r}. Try encoding='gb18030' or 'utf-8'.") from None
+        raise DataFileError(
+            f"{path}: unknown text encoding {encoding!r}. Try encoding='gb18030' or 'utf-8'."
+        ) from None
 
 
 def _read_plain_table(path: Path, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
@@ -282,6 +292,7 @@ def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gp
     if coords and str(coords).lower().replace("-", "").replace("_", "") in {"gcj02", "bd09"}:
         _check_in_china(gdf, where, coords)
     if coords:
+
         def convert(xy: np.ndarray) -> np.ndarray:
             lon, lat = to_wgs84(xy[:, 0], xy[:, 1], source=coords, where=where)
             return np.column_stack([lon, lat])
@@ -328,7 +339,9 @@ def _check_lonlat_ranges(gdf: gpd.GeoDataFrame, where: str) -> None:
     if not valid.any():
         return
     xmin, ymin, xmax, ymax = shapely.bounds(gdf.geometry.array[valid]).T
-    bad = np.flatnonzero(valid)[(np.abs(xmin) > 180) | (np.abs(xmax) > 180) | (np.abs(ymin) > 90) | (np.abs(ymax) > 90)]
+    bad = np.flatnonzero(valid)[
+        (np.abs(xmin) > 180) | (np.abs(xmax) > 180) | (np.abs(ymin) > 90) | (np.abs(ymax) > 90)
+    ]
     if len(bad):
         hint = (
             "These look like projected metres, not degrees: pass crs=... with the projected CRS "
@@ -442,7 +455,9 @@ def _study_area_wgs84(study_area: Any) -> shapely.Geometry:
         return study_area
     if isinstance(study_area, tuple | list) and len(study_area) == 4:
         return shapely.box(*study_area)
-    raise CRSError("study_area must be a GeoDataFrame/GeoSeries, a WGS84 shapely geometry or a (minx, miny, maxx, maxy) tuple.")
+    raise CRSError(
+        "study_area must be a GeoDataFrame/GeoSeries, a WGS84 shapely geometry or a (minx, miny, maxx, maxy) tuple."
+    )
 
 
 # ----------------------------------------------------------------------------- readers
@@ -577,12 +592,16 @@ def read_facilities(
 
 
 for _fn in (read_communities, read_compounds, read_facilities):
-    _fn.__doc__ = (_fn.__doc__ or "") + _COMMON_DOC + """
+    _fn.__doc__ = (
+        (_fn.__doc__ or "")
+        + _COMMON_DOC
+        + """
     Raises
     ------
     DzGisError
         With a message naming the file, the column or feature, and the fix.
     """
+    )
 
 
 def _as_points(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
@@ -597,7 +616,9 @@ def _as_points(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
     if (types != "Point").any():
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = shapely.point_on_surface(gdf.geometry.array)
-        logger.info("%s: %d facility polygon(s) replaced by a point inside them", where, int((types != "Point").sum()))
+        logger.info(
+            "%s: %d facility polygon(s) replaced by a point inside them", where, int((types != "Point").sum())
+        )
     return gdf
 
 
@@ -611,5 +632,3 @@ def _ordered(gdf: gpd.GeoDataFrame, standard: list[str]) -> gpd.GeoDataFrame:
     if geom != "geometry":
         out = out.rename_geometry("geometry")
     return out.reset_index(drop=True)
-
-

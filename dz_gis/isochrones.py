@@ -116,7 +116,19 @@ def _faces(net: PreparedNetwork, offset_m: float) -> _Faces:
         (np.ones(len(pf_piece), dtype=np.int8), (pf_piece, pf_face)), shape=(len(noded), len(faces))
     )
     result = _Faces(
-        offset_m, edge, a, b, noded, pf_piece, pf_face, counts, faces, near, node_pieces, edge_pieces, piece_faces
+        offset_m,
+        edge,
+        a,
+        b,
+        noded,
+        pf_piece,
+        pf_face,
+        counts,
+        faces,
+        near,
+        node_pieces,
+        edge_pieces,
+        piece_faces,
     )
     net._lazy[key] = result
     logger.info("isochrone faces: %d faces, %d street pieces", len(faces), len(noded))
@@ -170,7 +182,11 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
 
 
 def _polygon(
-    net: PreparedNetwork, faces: _Faces, node_s: np.ndarray, band_s: float, own: list[tuple[int, float, float]]
+    net: PreparedNetwork,
+    faces: _Faces,
+    node_s: np.ndarray,
+    band_s: float,
+    own: list[tuple[int, float, float]],
 ) -> shapely.Geometry:
     """The isochrone polygon for node times ``node_s`` (seconds) within ``band_s``.
 
@@ -231,7 +247,11 @@ def _polygon(
             order = np.argsort(cut_loc, kind="stable")
             starts = np.searchsorted(cut_loc[order], f_loc[~whole], side="left")
             stops = np.searchsorted(cut_loc[order], f_loc[~whole], side="right")
-            k = np.concatenate([order[s0:s1] for s0, s1 in zip(starts, stops, strict=True)]) if len(starts) else []
+            k = (
+                np.concatenate([order[s0:s1] for s0, s1 in zip(starts, stops, strict=True)])
+                if len(starts)
+                else []
+            )
             reps = stops - starts
             lines.append(cut[np.asarray(k, dtype=int)])
             owner.append(np.repeat(f_face[~whole], reps))
@@ -252,7 +272,9 @@ def _polygon(
     return shapely.union(core, ring)
 
 
-def _own_interval(net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float) -> tuple[float, float]:
+def _own_interval(
+    net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float
+) -> tuple[float, float]:
     """Positions on a facility's own edge within ``band_s`` of it, walking straight along the edge."""
     left = band_s - off_s
     if left < 0:
@@ -337,15 +359,22 @@ def isochrones(
             tasks = []
             for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
                 cols = np.r_[grp["u"].to_numpy(), grp["v"].to_numpy()]
-                secs = np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()] + np.r_[grp["off_s"], grp["off_s"]]
+                secs = (
+                    np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()]
+                    + np.r_[grp["off_s"], grp["off_s"]]
+                )
                 ok = np.isfinite(secs)
                 graph_s = net.with_source(cols[ok], secs[ok])
                 dist = dijkstra(graph_s, directed=True, indices=net.n, limit=limit)[: net.n]
                 own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
                 tasks += [(cat, m, dist, own) for m in bands]
             polys = pool.map(lambda t: _polygon(net, faces, t[2], t[1] * 60.0, t[3]), tasks)
-            rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
-            return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
+            rows = [
+                {by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)
+            ]
+            return gpd.GeoDataFrame(
+                rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs
+            )
 
         ids = facilities[id_column].to_numpy()
         for start in range(0, len(s), batch):
@@ -361,7 +390,9 @@ def isochrones(
 
             for (_, row, m), geom in zip(tasks, pool.map(one, tasks), strict=True):
                 rows.append({id_column: ids[row.Index], by: getattr(row, by), "minutes": m, "geometry": geom})
-    return gpd.GeoDataFrame(rows, columns=[id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
+    return gpd.GeoDataFrame(
+        rows, columns=[id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs
+    )
 
 
 def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> np.ndarray:
@@ -369,7 +400,10 @@ def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> np.
     n, k = net.n, len(chunk)
     rows = np.r_[np.arange(k), np.arange(k)]
     cols = np.r_[chunk["u"].to_numpy(), chunk["v"].to_numpy()]
-    secs = np.r_[chunk["from_u_s"].to_numpy(), chunk["from_v_s"].to_numpy()] + np.r_[chunk["off_s"], chunk["off_s"]]
+    secs = (
+        np.r_[chunk["from_u_s"].to_numpy(), chunk["from_v_s"].to_numpy()]
+        + np.r_[chunk["off_s"], chunk["off_s"]]
+    )
     ok = np.isfinite(secs) & np.r_[~chunk["too_far"].to_numpy(), ~chunk["too_far"].to_numpy()]
     src = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (rows[ok], cols[ok])), shape=(k, n))
     top = sp.hstack([net.reverse_csr, sp.csr_matrix((n, k))])

@@ -18,8 +18,22 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["coverage_map", "save_map"]
 
 _PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
 ]
 
 
@@ -38,8 +52,9 @@ def _colour(share: float) -> str:
     return stops[min(int(share * len(stops)), len(stops) - 1)]
 
 
-def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog | None = None,
-                 attribution: str = "") -> folium.Map:
+def coverage_map(
+    run: CoverageRun, *, band: int | None = None, catalog: Catalog | None = None, attribution: str = ""
+) -> folium.Map:
     """A folium map: communities coloured by mean coverage, compounds, facilities by category.
 
     Parameters
@@ -59,9 +74,12 @@ def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog 
     xmin, ymin, xmax, ymax = comm.total_bounds
     fmap = folium.Map(location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=15, control_scale=True)
     if attribution:
-        fmap.get_root().html.add_child(folium.Element(
-            f'<div style="position:fixed;bottom:4px;left:60px;z-index:999;background:#fff8;'
-            f'font:11px sans-serif;padding:2px 4px">{attribution}</div>'))
+        fmap.get_root().html.add_child(
+            folium.Element(
+                f'<div style="position:fixed;bottom:4px;left:60px;z-index:999;background:#fff8;'
+                f'font:11px sans-serif;padding:2px 4px">{attribution}</div>'
+            )
+        )
 
     lines = [f"{catalog[c].name_zh} {catalog[c].name_en}: " for c in present]
     communities = folium.FeatureGroup(name=f"社区 Communities ({band} 分钟 min coverage)")
@@ -71,13 +89,19 @@ def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog 
             for label, col in zip(lines, cov_cols, strict=True)
         )
         flag = " (provisional 暂定)" if bool(row.get("provisional", False)) else ""
-        html = (f"<b>{row.get('name', row['community_id'])}</b>{flag}<br>"
-                f"户数 households: {row.get('households', float('nan')):.0f}<br>"
-                f"{band} 分钟内户数比例 share of households within {band} min:<br>{detail}")
+        html = (
+            f"<b>{row.get('name', row['community_id'])}</b>{flag}<br>"
+            f"户数 households: {row.get('households', float('nan')):.0f}<br>"
+            f"{band} 分钟内户数比例 share of households within {band} min:<br>{detail}"
+        )
         folium.GeoJson(
             row.geometry.__geo_interface__,
-            style_function=lambda _f, c=_colour(row["mean_cov"]): {
-                "fillColor": c, "color": "#333", "weight": 2, "fillOpacity": 0.35},
+            style_function=lambda _f, c=_colour(row["mean_cov"]): {  # noqa: B008 - bind per row
+                "fillColor": c,
+                "color": "#333",
+                "weight": 2,
+                "fillOpacity": 0.35,
+            },
             tooltip=folium.Tooltip(html),
         ).add_to(communities)
     communities.add_to(fmap)
@@ -85,19 +109,26 @@ def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog 
     comp = run.compounds.to_crs(4326)
     compounds = folium.FeatureGroup(name="小区 Residential compounds", show=False)
     for _, row in comp.iterrows():
-        times = [f"{catalog[c].name_zh}: {row[f'walk_min_{c}']:.1f} min"
-                 for c in present if f"walk_min_{c}" in row and np.isfinite(row[f"walk_min_{c}"])]
+        times = [
+            f"{catalog[c].name_zh}: {row[f'walk_min_{c}']:.1f} min"
+            for c in present
+            if f"walk_min_{c}" in row and np.isfinite(row[f"walk_min_{c}"])
+        ]
         folium.GeoJson(
             row.geometry.__geo_interface__,
             style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.2},
-            tooltip=folium.Tooltip(f"<b>{row['compound_id']}</b> 户数 {row['households']:.0f}<br>" + "<br>".join(times)),
+            tooltip=folium.Tooltip(
+                f"<b>{row['compound_id']}</b> 户数 {row['households']:.0f}<br>" + "<br>".join(times)
+            ),
         ).add_to(compounds)
     compounds.add_to(fmap)
 
     if run.isochrones is not None and len(run.isochrones):
         iso = run.isochrones.to_crs(4326)
         for cat in (c for c in catalog.ids if (iso["category"] == c).any()):
-            group = folium.FeatureGroup(name=f"{band} 分钟步行圈 {band}-min walk: {catalog[cat].name_zh}", show=False)
+            group = folium.FeatureGroup(
+                name=f"{band} 分钟步行圈 {band}-min walk: {catalog[cat].name_zh}", show=False
+            )
             for _, row in iso[(iso["category"] == cat) & (iso["minutes"] == band)].iterrows():
                 if row.geometry is None or row.geometry.is_empty:
                     continue
@@ -115,8 +146,12 @@ def coverage_map(run: CoverageRun, *, band: int | None = None, catalog: Catalog 
             name = row.get("name")
             label = f"{catalog[cat].name_zh}: {name}" if isinstance(name, str) else catalog[cat].name_zh
             folium.CircleMarker(
-                [row.geometry.y, row.geometry.x], radius=5, color=_PALETTE[i % len(_PALETTE)],
-                fill=True, fill_opacity=0.9, tooltip=label,
+                [row.geometry.y, row.geometry.x],
+                radius=5,
+                color=_PALETTE[i % len(_PALETTE)],
+                fill=True,
+                fill_opacity=0.9,
+                tooltip=label,
             ).add_to(group)
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -46,10 +46,24 @@ logger = logging.getLogger(__name__)
 #: OSM ``highway`` values a pedestrian may use.
 WALKABLE_HIGHWAYS = frozenset(
     {
-        "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
-        "unclassified", "track", "road",
-        "tertiary", "tertiary_link", "secondary", "secondary_link",
-        "primary", "primary_link", "trunk", "trunk_link",
+        "footway",
+        "path",
+        "pedestrian",
+        "steps",
+        "living_street",
+        "residential",
+        "service",
+        "unclassified",
+        "track",
+        "road",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "trunk",
+        "trunk_link",
     }
 )
 
@@ -154,10 +168,15 @@ def _file_stamp(path: str | Path | None) -> str:
 
 def _cache_key(path: Path, area: Any, crs: Any, speed: Any, dem: Any, model: str) -> str:
     parts = [
-        "walk-graph-v1", _file_stamp(path), area.wkt if area is not None else "-",
+        "walk-graph-v1",
+        _file_stamp(path),
+        area.wkt if area is not None else "-",
         str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
-        str(speed or settings.walk_m_per_min), _file_stamp(dem), model if dem is not None else "flat",
-        ",".join(sorted(WALKABLE_HIGHWAYS)), str(STEPS_FACTOR),
+        str(speed or settings.walk_m_per_min),
+        _file_stamp(dem),
+        model if dem is not None else "flat",
+        ",".join(sorted(WALKABLE_HIGHWAYS)),
+        str(STEPS_FACTOR),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
@@ -290,9 +309,7 @@ def walk_graph_from_edges(
     edges = edges.to_crs(crs)
     used = pd.unique(np.r_[edges["u"].to_numpy(), edges["v"].to_numpy()])
     nodes = nodes.loc[nodes.index.isin(used)].to_crs(crs)
-    nodes = gpd.GeoDataFrame(
-        {"x": nodes.geometry.x, "y": nodes.geometry.y}, geometry=nodes.geometry, crs=crs
-    )
+    nodes = gpd.GeoDataFrame({"x": nodes.geometry.x, "y": nodes.geometry.y}, geometry=nodes.geometry, crs=crs)
     nodes.index.name = "osmid"
     attrs = edges.drop(columns=["u", "v"]).reset_index(drop=True)
     forward = attrs.assign(u=edges["u"].to_numpy(), v=edges["v"].to_numpy())
@@ -363,8 +380,12 @@ def add_walk_times(
         for (_, _, _, d), line in zip(edges, lines, strict=True):
             d["geometry"] = line
         nodes = list(graph.nodes)
-        nz = sample_dem(dem, np.array([graph.nodes[n]["x"] for n in nodes]),
-                        np.array([graph.nodes[n]["y"] for n in nodes]), graph.graph["crs"])
+        nz = sample_dem(
+            dem,
+            np.array([graph.nodes[n]["x"] for n in nodes]),
+            np.array([graph.nodes[n]["y"] for n in nodes]),
+            graph.graph["crs"],
+        )
         for n, value in zip(nodes, nz, strict=True):
             graph.nodes[n]["elevation"] = float(value)
         graph.graph["dem"] = str(dem)

@@ -309,14 +309,17 @@ def _reason(exc: Exception) -> str:
     return f"failed ({type(exc).__name__})"
 
 
-def _cache_key(
-    server: str, area: shapely.Geometry, crs: Any, speed: Any, dem: Any, model: str
-) -> str:
+def _cache_key(server: str, area: shapely.Geometry, crs: Any, speed: Any, dem: Any, model: str) -> str:
     dem_stamp = _file_stamp(dem) if dem is None or Path(dem).exists() else str(dem)
     parts = [
-        "walk-graph-online-v1", server.rstrip("/"), area.wkt,
+        "walk-graph-online-v1",
+        server.rstrip("/"),
+        area.wkt,
         str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
-        str(speed or settings.walk_m_per_min), dem_stamp, model if dem is not None else "flat",
-        ",".join(sorted(WALKABLE_HIGHWAYS)), str(STEPS_FACTOR),
+        str(speed or settings.walk_m_per_min),
+        dem_stamp,
+        model if dem is not None else "flat",
+        ",".join(sorted(WALKABLE_HIGHWAYS)),
+        str(STEPS_FACTOR),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]

@@ -160,13 +160,23 @@ def compounds_from_osm(
     for idx, grp in b[b["area_idx"] >= 0].groupby("area_idx"):
         area = areas.iloc[int(idx)]
         rows.append(
-            {"osm_id": f"way/{area['id']}" if "id" in areas else str(idx), "name": area.get("name"),
-             "floor_area_m2": grp["floor_area_m2"].sum(), "n_buildings": len(grp), "geometry": area.geometry}
+            {
+                "osm_id": f"way/{area['id']}" if "id" in areas else str(idx),
+                "name": area.get("name"),
+                "floor_area_m2": grp["floor_area_m2"].sum(),
+                "n_buildings": len(grp),
+                "geometry": area.geometry,
+            }
         )
     for _, bld in b[b["area_idx"] < 0].iterrows():
         rows.append(
-            {"osm_id": f"{bld['osm_type']}/{bld['id']}", "name": bld.get("name"),
-             "floor_area_m2": bld["floor_area_m2"], "n_buildings": 1, "geometry": bld.geometry}
+            {
+                "osm_id": f"{bld['osm_type']}/{bld['id']}",
+                "name": bld.get("name"),
+                "floor_area_m2": bld["floor_area_m2"],
+                "n_buildings": 1,
+                "geometry": bld.geometry,
+            }
         )
     if not rows:
         raise DataFileError(f"{path}: no residential buildings found; cannot estimate households.")
@@ -178,6 +188,15 @@ def compounds_from_osm(
         f"OSM buildings: footprint x levels (default {default_levels:g}) / {m2_per_household:g} m2 per household"
     )
     out.insert(0, "compound_id", [f"R{i + 1:03d}" for i in range(len(out))])
-    cols = ["compound_id", "osm_id", "name", "households", "population", "floor_area_m2", "n_buildings",
-            "demand_source", "geometry"]
+    cols = [
+        "compound_id",
+        "osm_id",
+        "name",
+        "households",
+        "population",
+        "floor_area_m2",
+        "n_buildings",
+        "demand_source",
+        "geometry",
+    ]
     return out[cols].to_crs(4326)

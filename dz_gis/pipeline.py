@@ -16,9 +16,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ._errors import DzGisError
 from ._validate import require_columns, require_nonempty
 from .access import DEFAULT_MAX_SNAP_M, coverage_by_unit, nearest_times, snap_points
-from ._errors import DzGisError
 from .catalog import Catalog, default_catalog
 from .demand import assign_demand
 from .isochrones import isochrones
@@ -112,10 +112,24 @@ def run_coverage(
 
     unreachable = pd.concat(
         [
-            pd.DataFrame({"layer": "facility", "id": fac["facility_id"], "category": fac["category"],
-                          "snap_m": fac["snap_m"], "too_far": fsnap["too_far"]}),
-            pd.DataFrame({"layer": "compound", "id": comp["compound_id"], "category": None,
-                          "snap_m": comp["snap_m"], "too_far": csnap["too_far"]}),
+            pd.DataFrame(
+                {
+                    "layer": "facility",
+                    "id": fac["facility_id"],
+                    "category": fac["category"],
+                    "snap_m": fac["snap_m"],
+                    "too_far": fsnap["too_far"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "layer": "compound",
+                    "id": comp["compound_id"],
+                    "category": None,
+                    "snap_m": comp["snap_m"],
+                    "too_far": csnap["too_far"],
+                }
+            ),
         ],
         ignore_index=True,
     )
@@ -125,8 +139,11 @@ def run_coverage(
     hh = np.where(np.isfinite(hh), hh, 0.0)
     rows = []
     for cat in catalog.ids:
-        row = {"category": cat, "name_zh": catalog[cat].name_zh,
-               "facilities": int((facilities["category"] == cat).sum())}
+        row = {
+            "category": cat,
+            "name_zh": catalog[cat].name_zh,
+            "facilities": int((facilities["category"] == cat).sum()),
+        }
         t = times[cat].to_numpy() if cat in times else np.full(len(hh), np.nan)
         for m in minutes:
             row[f"hh_share_{m}min"] = float(hh[t <= m].sum() / hh.sum()) if hh.sum() > 0 else np.nan
@@ -171,10 +188,11 @@ def check_plan(
     """
     from .gaps import build_units, flag_gaps
     from .indicators import indicators
-    from .register import reconcile_register, read_register
+    from .register import read_register, reconcile_register
 
-    table = flag_gaps(rules, run.communities, run.facilities, compounds=run.compounds, times=run.times,
-                      catalog=catalog)
+    table = flag_gaps(
+        rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog
+    )
     units = build_units(run.communities, run.compounds)
     geoms = pd.concat(
         [frame[["unit_id", "geometry"]].assign(scope=scope).to_crs(4326) for scope, frame in units.items()],
@@ -182,7 +200,9 @@ def check_plan(
     )
     located = table.merge(geoms, on=["scope", "unit_id"], how="left")
     gaps = gpd.GeoDataFrame(located, geometry="geometry", crs=4326)
-    ind = indicators(table, rules, communities=run.communities, facilities=run.facilities, compounds=run.compounds)
+    ind = indicators(
+        table, rules, communities=run.communities, facilities=run.facilities, compounds=run.compounds
+    )
     report = None
     try:
         reg = register if register is not None else read_register()

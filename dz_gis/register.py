@@ -43,7 +43,13 @@ DEFAULT_REGISTER_PATH = (
     Path(__file__).resolve().parents[1] / "data" / "boundaries" / "dazhou_register_2023.csv"
 )
 REGISTER_COLUMNS = (
-    "code", "name", "level", "district_code", "district_name", "street_code", "street_name",
+    "code",
+    "name",
+    "level",
+    "district_code",
+    "district_name",
+    "street_code",
+    "street_name",
 )
 
 
@@ -56,24 +62,33 @@ class Table1Row(NamedTuple):
 
 
 #: The plan's Table 1 (end of 2020) per district; 621 = 226 urban + 395 town.
-PLAN_TABLE1 = MappingProxyType({
-    "通川区": Table1Row(104, 72, 32),
-    "达川区": Table1Row(106, 31, 75),
-    "万源市": Table1Row(49, 20, 29),
-    "宣汉县": Table1Row(81, 13, 68),
-    "大竹县": Table1Row(89, 34, 55),
-    "渠县": Table1Row(149, 35, 114),
-    "开江县": Table1Row(37, 18, 19),
-    "高新区": Table1Row(6, 3, 3),
-})
-_DISTRICT_CODES = MappingProxyType({
-    "通川区": "511702", "达川区": "511703", "宣汉县": "511722", "开江县": "511723",
-    "大竹县": "511724", "渠县": "511725", "万源市": "511781",
-})
+PLAN_TABLE1 = MappingProxyType(
+    {
+        "通川区": Table1Row(104, 72, 32),
+        "达川区": Table1Row(106, 31, 75),
+        "万源市": Table1Row(49, 20, 29),
+        "宣汉县": Table1Row(81, 13, 68),
+        "大竹县": Table1Row(89, 34, 55),
+        "渠县": Table1Row(149, 35, 114),
+        "开江县": Table1Row(37, 18, 19),
+        "高新区": Table1Row(6, 3, 3),
+    }
+)
+_DISTRICT_CODES = MappingProxyType(
+    {
+        "通川区": "511702",
+        "达川区": "511703",
+        "宣汉县": "511722",
+        "开江县": "511723",
+        "大竹县": "511724",
+        "渠县": "511725",
+        "万源市": "511781",
+    }
+)
 _NOTES = {
     "达川区": "2023 count = Table 1 达川 106 + 高新区 6 = 112 (高新区 has no own code in 2023)",
     "高新区": "高新区 2023 名册无单独代码 has no separate code in the 2023 register: its "
-              "communities are counted under their county (达川区 +6 fits)",
+    "communities are counted under their county (达川区 +6 fits)",
 }
 # Longest first, applied repeatedly: "岩门村社区村民委员会" -> "岩门村社区" -> "岩门村".
 _SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "居委会", "村委会", "社区")
@@ -202,17 +217,19 @@ class RegisterReport:
         by = self.matched["match_by"].value_counts() if len(self.matched) else pd.Series()
         total = self.by_district.iloc[-1]
         layer_rows = len(self.matched) + len(self.unknown) + len(self.ambiguous)
-        return "\n".join([
-            f"社区名册核对 Register check (NBS 2023, {int(total['register_2023'])} 社区)",
-            f"  图层社区 Layer rows: {layer_rows}",
-            f"  已匹配 Matched: {len(self.matched)} (by code {int(by.get('code', 0))}, "
-            f"by name {int(by.get('name', 0)) + int(by.get('name+district', 0))})",
-            f"  图层缺失 Missing from layer: {len(self.missing)}",
-            f"  名册无此社区 Unknown to register: {len(self.unknown)}",
-            f"  重名待定 Ambiguous names: {len(self.ambiguous)}",
-            f"  规划表1 Plan Table 1 (2020): {int(total['plan_2020_total'])} "
-            f"(urban {int(total['plan_2020_urban'])}, town {int(total['plan_2020_town'])})",
-        ])
+        return "\n".join(
+            [
+                f"社区名册核对 Register check (NBS 2023, {int(total['register_2023'])} 社区)",
+                f"  图层社区 Layer rows: {layer_rows}",
+                f"  已匹配 Matched: {len(self.matched)} (by code {int(by.get('code', 0))}, "
+                f"by name {int(by.get('name', 0)) + int(by.get('name+district', 0))})",
+                f"  图层缺失 Missing from layer: {len(self.missing)}",
+                f"  名册无此社区 Unknown to register: {len(self.unknown)}",
+                f"  重名待定 Ambiguous names: {len(self.ambiguous)}",
+                f"  规划表1 Plan Table 1 (2020): {int(total['plan_2020_total'])} "
+                f"(urban {int(total['plan_2020_urban'])}, town {int(total['plan_2020_town'])})",
+            ]
+        )
 
 
 def _code_text(value: object) -> str:
@@ -238,15 +255,24 @@ def _district_lookup(register: pd.DataFrame) -> dict[str, str]:
 def _hint(key: str, villages: pd.DataFrame, keys: list[str], district: str) -> dict[str, object]:
     close = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
     if not key or not close:
-        return {"hint_code": "", "hint_name": "", "hint_level": "", "hint_district": "",
-                "hint_score": float("nan")}
+        return {
+            "hint_code": "",
+            "hint_name": "",
+            "hint_level": "",
+            "hint_district": "",
+            "hint_score": float("nan"),
+        }
     rows = villages[villages["key"] == close[0]]
     # Prefer a candidate in the layer row's own district, then a 社区 over a 村.
     order = (rows["district_code"] != district).astype(int) * 2 + (rows["level"] != "社区")
     best = rows.loc[order.sort_values(kind="stable").index[0]]
-    return {"hint_code": best["code"], "hint_name": best["name"], "hint_level": best["level"],
-            "hint_district": best["district_name"],
-            "hint_score": round(difflib.SequenceMatcher(None, key, close[0]).ratio(), 2)}
+    return {
+        "hint_code": best["code"],
+        "hint_name": best["name"],
+        "hint_level": best["level"],
+        "hint_district": best["district_name"],
+        "hint_score": round(difflib.SequenceMatcher(None, key, close[0]).ratio(), 2),
+    }
 
 
 def _by_district(register: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
@@ -256,27 +282,45 @@ def _by_district(register: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for name, plan in PLAN_TABLE1.items():
         code = _DISTRICT_CODES.get(name)
-        rows.append({
-            "district_code": code or "", "district_name": name,
-            "register_2023": int(reg_n.get(code, 0)) if code else pd.NA,
-            "layer_matched": int(layer_n.get(code, 0)) if code else pd.NA,
-            "plan_2020_total": plan.total, "plan_2020_urban": plan.urban,
-            "plan_2020_town": plan.town, "note": _NOTES.get(name, ""),
-        })
+        rows.append(
+            {
+                "district_code": code or "",
+                "district_name": name,
+                "register_2023": int(reg_n.get(code, 0)) if code else pd.NA,
+                "layer_matched": int(layer_n.get(code, 0)) if code else pd.NA,
+                "plan_2020_total": plan.total,
+                "plan_2020_urban": plan.urban,
+                "plan_2020_town": plan.town,
+                "note": _NOTES.get(name, ""),
+            }
+        )
     out = pd.DataFrame(rows)
-    total = {"district_code": "5117", "district_name": "合计 Total",
-             "register_2023": len(comm), "layer_matched": matched["code"].nunique(),
-             "note": ""}
+    total = {
+        "district_code": "5117",
+        "district_name": "合计 Total",
+        "register_2023": len(comm),
+        "layer_matched": matched["code"].nunique(),
+        "note": "",
+    }
     for col in ("plan_2020_total", "plan_2020_urban", "plan_2020_town"):
         total[col] = int(out[col].sum())
     out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    for col in ("register_2023", "layer_matched", "plan_2020_total", "plan_2020_urban",
-                "plan_2020_town"):
+    for col in ("register_2023", "layer_matched", "plan_2020_total", "plan_2020_urban", "plan_2020_town"):
         out[col] = out[col].astype("Int64")
     out["register_minus_2020"] = out["register_2023"] - out["plan_2020_total"]
-    return out[["district_code", "district_name", "register_2023", "layer_matched",
-                "plan_2020_total", "plan_2020_urban", "plan_2020_town",
-                "register_minus_2020", "note"]]
+    return out[
+        [
+            "district_code",
+            "district_name",
+            "register_2023",
+            "layer_matched",
+            "plan_2020_total",
+            "plan_2020_urban",
+            "plan_2020_town",
+            "register_minus_2020",
+            "note",
+        ]
+    ]
 
 
 def reconcile_register(
@@ -329,23 +373,36 @@ def reconcile_register(
     """
     where = "community layer (社区图层)"
     require_nonempty(communities, where)
-    require_columns(communities, [name_column], where,
-                    hint=f"Pass name_column='<your name column>' instead of {name_column!r}.")
+    require_columns(
+        communities,
+        [name_column],
+        where,
+        hint=f"Pass name_column='<your name column>' instead of {name_column!r}.",
+    )
     if district_column is not None:
-        require_columns(communities, [district_column], where,
-                        hint="Pass district_column=None to match without districts.")
+        require_columns(
+            communities,
+            [district_column],
+            where,
+            hint="Pass district_column=None to match without districts.",
+        )
     if register is None:
         register = read_register()
-    require_columns(register, list(REGISTER_COLUMNS), "register (名册)",
-                    hint="Use dz_gis.register.read_register() to load it.")
+    require_columns(
+        register,
+        list(REGISTER_COLUMNS),
+        "register (名册)",
+        hint="Use dz_gis.register.read_register() to load it.",
+    )
     register = register.astype({c: str for c in REGISTER_COLUMNS})
 
     villages = register[register["level"].isin(["社区", "村"])].copy()
     villages["key"] = villages["name"].map(normalise_name)
     comm = villages[villages["level"] == "社区"]
     if comm.empty:
-        raise ValidationError("register (名册): no rows with level '社区'. "
-                              "Use dz_gis.register.read_register() to load it.")
+        raise ValidationError(
+            "register (名册): no rows with level '社区'. Use dz_gis.register.read_register() to load it."
+        )
     by_code = comm.set_index("code")
     keys = villages["key"].unique().tolist()
     by_key = comm.groupby("key")
@@ -359,8 +416,7 @@ def reconcile_register(
         code = _code_text(row[code_column]) if has_codes else ""
         base = {"row": label, "layer_name": layer_name}
         if _CODE12.fullmatch(code) and code in by_code.index:
-            matched.append({**base, **comm.loc[comm["code"] == code, reg_cols].iloc[0],
-                            "match_by": "code"})
+            matched.append({**base, **comm.loc[comm["code"] == code, reg_cols].iloc[0], "match_by": "code"})
             continue
         key = normalise_name(layer_name)
         district = ""
@@ -374,30 +430,54 @@ def reconcile_register(
         if len(cands) == 1:
             matched.append({**base, **cands[reg_cols].iloc[0], "match_by": how})
         elif len(cands) > 1:
-            ambiguous.append({**base, "n_candidates": len(cands),
-                              "candidate_codes": ";".join(cands["code"]),
-                              "candidates": "; ".join(cands["name"] + " (" + cands["district_name"]
-                                                      + " " + cands["street_name"] + ")")})
+            ambiguous.append(
+                {
+                    **base,
+                    "n_candidates": len(cands),
+                    "candidate_codes": ";".join(cands["code"]),
+                    "candidates": "; ".join(
+                        cands["name"] + " (" + cands["district_name"] + " " + cands["street_name"] + ")"
+                    ),
+                }
+            )
         else:
             unknown.append({**base, "layer_code": code, **_hint(key, villages, keys, district)})
 
     matched_df = pd.DataFrame(matched, columns=["row", "layer_name", *reg_cols, "match_by"])
     dup = matched_df["code"].duplicated(keep=False)
     if dup.any():
-        logger.warning("%d layer rows share a register community: %s", int(dup.sum()),
-                       sorted(set(matched_df.loc[dup, "code"]))[:8])
+        logger.warning(
+            "%d layer rows share a register community: %s",
+            int(dup.sum()),
+            sorted(set(matched_df.loc[dup, "code"]))[:8],
+        )
     missing = comm.loc[~comm["code"].isin(matched_df["code"]), reg_cols].reset_index(drop=True)
     report = RegisterReport(
         matched=matched_df,
         missing=missing,
-        unknown=pd.DataFrame(unknown, columns=[
-            "row", "layer_name", "layer_code", "hint_code", "hint_name", "hint_level",
-            "hint_district", "hint_score"]),
-        ambiguous=pd.DataFrame(ambiguous, columns=[
-            "row", "layer_name", "n_candidates", "candidate_codes", "candidates"]),
+        unknown=pd.DataFrame(
+            unknown,
+            columns=[
+                "row",
+                "layer_name",
+                "layer_code",
+                "hint_code",
+                "hint_name",
+                "hint_level",
+                "hint_district",
+                "hint_score",
+            ],
+        ),
+        ambiguous=pd.DataFrame(
+            ambiguous, columns=["row", "layer_name", "n_candidates", "candidate_codes", "candidates"]
+        ),
         by_district=_by_district(register, matched_df),
     )
-    logger.info("register check: %d matched, %d missing, %d unknown, %d ambiguous",
-                len(report.matched), len(report.missing), len(report.unknown),
-                len(report.ambiguous))
+    logger.info(
+        "register check: %d matched, %d missing, %d unknown, %d ambiguous",
+        len(report.matched),
+        len(report.missing),
+        len(report.unknown),
+        len(report.ambiguous),
+    )
     return report

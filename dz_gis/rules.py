@@ -88,8 +88,20 @@ RULE_KINDS: dict[str, dict[str, tuple[tuple[type, ...], bool, str]]] = {
     },
 }
 
-_RULE_KEYS = {"id", "title_zh", "title_en", "scope", "kind", "params", "clause", "severity", "verified",
-              "note", "applies_to", "__line__"}
+_RULE_KEYS = {
+    "id",
+    "title_zh",
+    "title_en",
+    "scope",
+    "kind",
+    "params",
+    "clause",
+    "severity",
+    "verified",
+    "note",
+    "applies_to",
+    "__line__",
+}
 _REQUIRED_KEYS = ("id", "title_zh", "title_en", "scope", "kind", "params", "clause")
 _TOP_KEYS = {"name", "source", "rules", "walk_m_per_min", "__line__"}
 SEVERITIES = ("high", "medium", "low")
@@ -207,14 +219,18 @@ def load_rules(path: str | Path | None = None, *, catalog: Catalog | None = None
     extra = set(data) - _TOP_KEYS
     if extra:
         line = min(_line_of(text, str(k)) for k in extra)
-        raise RulesError(f"{path}, line {line}: unknown top-level key(s) {sorted(extra)}; "
-                         "allowed: name, source, rules, walk_m_per_min.")
+        raise RulesError(
+            f"{path}, line {line}: unknown top-level key(s) {sorted(extra)}; "
+            "allowed: name, source, rules, walk_m_per_min."
+        )
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["rules"]):
         if not isinstance(raw, dict):
-            raise RulesError(f"{path}, line {_line_of(text, 'rules', i)}: rule #{i + 1} is not a mapping "
-                             "(each rule starts with '- id: ...').")
+            raise RulesError(
+                f"{path}, line {_line_of(text, 'rules', i)}: rule #{i + 1} is not a mapping "
+                "(each rule starts with '- id: ...')."
+            )
         rules.append(_rule(raw, i, path, catalog, seen))
     ids = {r.id for r in rules}
     for r in rules:
@@ -297,8 +313,11 @@ def _rule(raw: Any, i: int, path: Path, catalog: Catalog, seen: dict[str, int]) 
             continue
         value = params[name]
         if isinstance(value, bool) or not isinstance(value, types):
-            names = "whole number" if types == (int,) else "/".join(
-                dict.fromkeys("number" if t in _NUMBER else t.__name__ for t in types))
+            names = (
+                "whole number"
+                if types == (int,)
+                else "/".join(dict.fromkeys("number" if t in _NUMBER else t.__name__ for t in types))
+            )
             raise fail(f"parameter {name!r} must be a {names}, not {value!r}.")
         if name in {"category", "near_category"} and value not in catalog.ids:
             hint = catalog.resolve(value)
@@ -311,7 +330,8 @@ def _rule(raw: Any, i: int, path: Path, catalog: Catalog, seen: dict[str, int]) 
         if name == "min_count" and value < 1:
             raise fail(f"parameter 'min_count' must be at least 1, not {value!r}.")
         if name in {"households", "population"} and (
-            len(value) != 2 or not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in value)
+            len(value) != 2
+            or not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in value)
             or value[0] > value[1]
         ):
             raise fail(f"parameter {name!r} must be [min, max] with min <= max, not {value!r}.")

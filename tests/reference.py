@@ -39,14 +39,17 @@ def reference_times(graph, fac_snaps, dem_snaps, speed_mps):
     for (u, v, k), pts in by_edge.items():
         data = graph.edges[u, v, k]
         rev = next(
-            (kk for kk, dd in graph.get_edge_data(v, u, default={}).items()
-             if abs(dd["geometry"].length - data["geometry"].length) < 1e-3),
+            (
+                kk
+                for kk, dd in graph.get_edge_data(v, u, default={}).items()
+                if abs(dd["geometry"].length - data["geometry"].length) < 1e-3
+            ),
             None,
         )
         pts.sort()
         chain = [(0.0, u)] + [(p, name) for p, name, _ in pts] + [(data["geometry"].length, v)]
         fr = [edge_fraction(data["geometry"], p, graph=graph) for p, _ in chain]
-        for (a, na), (b, nb), fa, fb in zip(chain, chain[1:], fr, fr[1:], strict=False):
+        for (_, na), (_, nb), fa, fb in zip(chain, chain[1:], fr, fr[1:], strict=False):
             g.add_edge(na, nb, w=data["walk_s"] * (fb - fa))
         if rev is not None:
             rdata = graph.edges[v, u, rev]

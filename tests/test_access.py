@@ -104,13 +104,19 @@ def test_coverage_shares_weight_by_households():
     assert cov.loc["A", "cov_park_5min"] == pytest.approx(0.25)
     assert cov.loc["A", "cov_park_15min"] == pytest.approx(1.0)
     assert cov.loc["B", "cov_park_15min"] == 0.0
-    empty = coverage_by_unit(pd.DataFrame({"community_id": ["C"], "households": [0.0]}), pd.DataFrame({"park": [1.0]}))
+    empty = coverage_by_unit(
+        pd.DataFrame({"community_id": ["C"], "households": [0.0]}), pd.DataFrame({"park": [1.0]})
+    )
     assert np.isnan(empty.loc["C", "cov_park_5min"])  # no households: no data, not 0 %
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=6), extra=st.integers(0, 10_000),
-       cut_a=st.floats(1, 20), cut_b=st.floats(0, 20))
+@given(
+    picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=6),
+    extra=st.integers(0, 10_000),
+    cut_a=st.floats(1, 20),
+    cut_b=st.floats(0, 20),
+)
 def test_properties_cutoff_and_added_facility(sample, picks, extra, cut_a, cut_b):
     fac = sample.facilities.iloc[[p % len(sample.facilities) for p in picks]].assign(category="x")
     small = nearest_times(sample.graph, fac, cutoff_min=cut_a).nodes["x"]
@@ -133,8 +139,13 @@ def test_demand_far_from_network_warns_and_gets_no_time(line_graph):
 
 
 def test_coverage_percentiles_and_population_shares():
-    demand = pd.DataFrame({"community_id": ["A"] * 4, "households": [10.0, 10.0, 10.0, 70.0],
-                           "population": [100.0, 0.0, 0.0, 0.0]})
+    demand = pd.DataFrame(
+        {
+            "community_id": ["A"] * 4,
+            "households": [10.0, 10.0, 10.0, 70.0],
+            "population": [100.0, 0.0, 0.0, 0.0],
+        }
+    )
     times = pd.DataFrame({"park": [2.0, 4.0, 6.0, 30.0]})
     cov = coverage_by_unit(demand, times)
     assert cov.loc["A", "p50_park_min"] == 30.0  # 70 % of households live 30 minutes away

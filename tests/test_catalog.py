@@ -6,10 +6,32 @@ from dz_gis import CategoryError, ValidationError
 from dz_gis.catalog import default_catalog, load_catalog
 
 PLAN_CATEGORIES = [
-    "社区综合服务设施", "党群服务中心", "社区养老服务综合体", "日间照料中心", "社区卫生服务中心",
-    "社区卫生服务站", "幼儿园", "托儿所", "综合超市", "便利店", "菜市场", "公共活动场地", "健身场地",
-    "公园", "公共绿地", "公共厕所", "生活垃圾收集站", "综合性文化服务中心", "公共法律服务工作室",
-    "志愿服务站", "户外劳动者驿站", "社会工作室", "应急避难场所", "未成年人关爱保护阵地", "小学", "初中",
+    "社区综合服务设施",
+    "党群服务中心",
+    "社区养老服务综合体",
+    "日间照料中心",
+    "社区卫生服务中心",
+    "社区卫生服务站",
+    "幼儿园",
+    "托儿所",
+    "综合超市",
+    "便利店",
+    "菜市场",
+    "公共活动场地",
+    "健身场地",
+    "公园",
+    "公共绿地",
+    "公共厕所",
+    "生活垃圾收集站",
+    "综合性文化服务中心",
+    "公共法律服务工作室",
+    "志愿服务站",
+    "户外劳动者驿站",
+    "社会工作室",
+    "应急避难场所",
+    "未成年人关爱保护阵地",
+    "小学",
+    "初中",
 ]
 
 
@@ -51,6 +73,8 @@ def test_bad_catalog_file(tmp_path: Path):
     bad.write_text("categories:\n  - {id: x, name_zh: 甲, name_en: X, circle_min: 7, clause: c, osm: []}\n")
     with pytest.raises(ValidationError, match="circle_min must be 5, 10 or 15"):
         load_catalog(bad)
-    bad.write_text("categories:\n  - {id: x, name_zh: 甲, name_en: X, circle_min: 5, clause: c, osm: [], colour: red}\n")
+    bad.write_text(
+        "categories:\n  - {id: x, name_zh: 甲, name_en: X, circle_min: 5, clause: c, osm: [], colour: red}\n"
+    )
     with pytest.raises(ValidationError, match="unknown key"):
         load_catalog(bad)

@@ -10,7 +10,13 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "OpenStreetMap" in printed and "Unreachable or snapped far" in printed
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["coverage.gpkg", "coverage_map.html", "coverage_summary.csv", "gaps.csv", "indicators.csv"]
+    assert names == [
+        "coverage.gpkg",
+        "coverage_map.html",
+        "coverage_summary.csv",
+        "gaps.csv",
+        "indicators.csv",
+    ]
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
     assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps"}
     assert "Plan check" in printed and "Worst gaps" in printed and "Register check" in printed
@@ -37,6 +43,8 @@ def test_cli_turns_dzgis_errors_into_a_message(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("DZ_GIS_DATA", str(broken))
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("dz-gis: error:") and "helsinki_sample.gpkg" in err and "build_sample_data.py" in err
+    assert (
+        err.startswith("dz-gis: error:") and "helsinki_sample.gpkg" in err and "build_sample_data.py" in err
+    )
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()

@@ -37,19 +37,37 @@ def world():
         crs=CRS,
     )
     compounds = gpd.GeoDataFrame(
-        {"compound_id": ["a1", "a2", "b1"], "community_id": ["A", "A", "B"], "households": [1500.0, 500.0, 1000.0]},
+        {
+            "compound_id": ["a1", "a2", "b1"],
+            "community_id": ["A", "A", "B"],
+            "households": [1500.0, 500.0, 1000.0],
+        },
         geometry=shapely.points([(X0, Y0 + 200), (X0 + 300, Y0 + 200), (X0 + 700, Y0 + 200)]),
         crs=CRS,
     )
     facilities = gpd.GeoDataFrame(
         {
             "facility_id": ["k1", "s1", "s2", "h1", "e1", "c1"],
-            "category": ["kindergarten", "community_service", "community_service", "health_centre",
-                         "elderly_care_complex", "supermarket"],
+            "category": [
+                "kindergarten",
+                "community_service",
+                "community_service",
+                "health_centre",
+                "elderly_care_complex",
+                "supermarket",
+            ],
             "area_m2": [np.nan, 320.0, 250.0, np.nan, np.nan, np.nan],
         },
-        geometry=shapely.points([(X0 + 399, Y0 + 200), (X0 + 100, Y0 + 100), (X0 + 600, Y0 + 100),
-                                 (X0 + 150, Y0 + 300), (X0 + 500, Y0 + 300), (X0 + 650, Y0 + 250)]),
+        geometry=shapely.points(
+            [
+                (X0 + 399, Y0 + 200),
+                (X0 + 100, Y0 + 100),
+                (X0 + 600, Y0 + 100),
+                (X0 + 150, Y0 + 300),
+                (X0 + 500, Y0 + 300),
+                (X0 + 650, Y0 + 250),
+            ]
+        ),
         crs=CRS,
     )
     coords = {i: (X0 + 100.0 * i, Y0 + 200.0) for i in range(9)}
@@ -66,8 +84,10 @@ def rules_file(tmp_path, body):
 
 
 def rule(rid, scope, kind, params, extra=""):
-    return (f"- {{id: {rid}, title_zh: 测试, title_en: test, scope: {scope}, kind: {kind}, "
-            f"params: {params}, clause: test{extra}}}\n")
+    return (
+        f"- {{id: {rid}, title_zh: 测试, title_en: test, scope: {scope}, kind: {kind}, "
+        f"params: {params}, clause: test{extra}}}\n"
+    )
 
 
 def status(table, rule_id, unit):
@@ -83,8 +103,12 @@ def run(tmp_path, world, body):
 
 def test_reach_kindergarten_400m_fails_5_and_passes_10_minutes(tmp_path, world):
     # compound a1 (1,500 hh) is 399 m from the kindergarten, a2 (500 hh) 99 m away
-    t = run(tmp_path, world, rule("k5", "community", "reach", "{category: kindergarten, minutes: 5, min_share: 0.9}")
-            + rule("k10", "community", "reach", "{category: kindergarten, minutes: 10, min_share: 0.9}"))
+    t = run(
+        tmp_path,
+        world,
+        rule("k5", "community", "reach", "{category: kindergarten, minutes: 5, min_share: 0.9}")
+        + rule("k10", "community", "reach", "{category: kindergarten, minutes: 10, min_share: 0.9}"),
+    )
     five, ten = status(t, "k5", "A"), status(t, "k10", "A")
     assert five["status"] == "gap" and five["actual_value"] == pytest.approx(0.25)
     assert five["shortfall"] == 1300 and five["shortfall_unit"] == "households"  # 90 % of 2,000 - 500
@@ -93,16 +117,28 @@ def test_reach_kindergarten_400m_fails_5_and_passes_10_minutes(tmp_path, world):
 
 
 def test_changing_a_parameter_changes_exactly_the_expected_flags(tmp_path, world):
-    strict = run(tmp_path, world, rule("k", "community", "reach", "{category: kindergarten, minutes: 5, min_share: 0.9}"))
-    loose = run(tmp_path, world, rule("k", "community", "reach", "{category: kindergarten, minutes: 5, min_share: 0.2}"))
+    strict = run(
+        tmp_path,
+        world,
+        rule("k", "community", "reach", "{category: kindergarten, minutes: 5, min_share: 0.9}"),
+    )
+    loose = run(
+        tmp_path,
+        world,
+        rule("k", "community", "reach", "{category: kindergarten, minutes: 5, min_share: 0.2}"),
+    )
     changed = strict.set_index("unit_id")["status"] != loose.set_index("unit_id")["status"]
     assert list(changed[changed].index) == ["A"]
 
 
 def test_presence_and_count(tmp_path, world):
-    t = run(tmp_path, world, rule("kg", "community", "presence", "{category: kindergarten}")
-            + rule("two", "community", "count", "{category: community_service, min_count: 2}")
-            + rule("st", "street", "count", "{category: elderly_care_complex, min_count: 1}"))
+    t = run(
+        tmp_path,
+        world,
+        rule("kg", "community", "presence", "{category: kindergarten}")
+        + rule("two", "community", "count", "{category: community_service, min_count: 2}")
+        + rule("st", "street", "count", "{category: elderly_care_complex, min_count: 1}"),
+    )
     assert status(t, "kg", "A")["status"] == "met" and status(t, "kg", "B")["status"] == "gap"
     assert status(t, "two", "A")["shortfall"] == 1
     assert status(t, "st", "东城街道")["status"] == "met"
@@ -115,27 +151,61 @@ def test_unmapped_category_is_no_data_never_met(tmp_path, world):
 
 
 def test_area_per_households_and_min_area(tmp_path, world):
-    t = run(tmp_path, world, rule("per100", "community", "area_per_households",
-                                  "{category: community_service, m2_per_100_households: 30}")
-            + rule("min", "community", "min_area", "{category: community_service, min_m2: 300}"))
+    t = run(
+        tmp_path,
+        world,
+        rule(
+            "per100",
+            "community",
+            "area_per_households",
+            "{category: community_service, m2_per_100_households: 30}",
+        )
+        + rule("min", "community", "min_area", "{category: community_service, min_m2: 300}"),
+    )
     a, b = status(t, "per100", "A"), status(t, "per100", "B")
-    assert a["status"] == "gap" and a["actual_value"] == pytest.approx(16.0) and a["shortfall"] == pytest.approx(280)
-    assert b["status"] == "gap" and b["actual_value"] == pytest.approx(25.0) and b["shortfall"] == pytest.approx(50)
+    assert (
+        a["status"] == "gap"
+        and a["actual_value"] == pytest.approx(16.0)
+        and a["shortfall"] == pytest.approx(280)
+    )
+    assert (
+        b["status"] == "gap"
+        and b["actual_value"] == pytest.approx(25.0)
+        and b["shortfall"] == pytest.approx(50)
+    )
     assert status(t, "min", "A")["status"] == "met" and status(t, "min", "B")["status"] == "gap"
     assert status(t, "min", "B")["shortfall"] == pytest.approx(50)
 
 
 def test_missing_floor_area_is_no_data(tmp_path, world):
-    t = run(tmp_path, world, rule("h", "community", "area_per_households",
-                                  "{category: health_centre, m2_per_100_households: 10}"))
+    t = run(
+        tmp_path,
+        world,
+        rule("h", "community", "area_per_households", "{category: health_centre, m2_per_100_households: 10}"),
+    )
     assert status(t, "h", "A")["status"] == "no data"
     assert status(t, "h", "B")["status"] == "gap"  # none there: 0 m², known
 
 
 def test_size_range_by_community_type(tmp_path, world):
-    t = run(tmp_path, world, rule("urban", "community", "size_range", "{households: [1500, 4000], population: [4500, 12000]}",
-                                  ", applies_to: {community_type: urban}")
-            + rule("fringe", "community", "size_range", "{households: [1500, 2000]}", ", applies_to: {community_type: fringe}"))
+    t = run(
+        tmp_path,
+        world,
+        rule(
+            "urban",
+            "community",
+            "size_range",
+            "{households: [1500, 4000], population: [4500, 12000]}",
+            ", applies_to: {community_type: urban}",
+        )
+        + rule(
+            "fringe",
+            "community",
+            "size_range",
+            "{households: [1500, 2000]}",
+            ", applies_to: {community_type: fringe}",
+        ),
+    )
     assert status(t, "urban", "A")["status"] == "met"
     assert not ((t["rule_id"] == "urban") & (t["unit_id"] == "B")).any()
     fringe = status(t, "fringe", "B")
@@ -143,19 +213,33 @@ def test_size_range_by_community_type(tmp_path, world):
 
 
 def test_adjacency(tmp_path, world):
-    t = run(tmp_path, world, rule("near", "community", "adjacency",
-                                  "{category: health_centre, near_category: elderly_care_complex, max_m: 400}")
-            + rule("tight", "community", "adjacency",
-                   "{category: health_centre, near_category: elderly_care_complex, max_m: 300}"))
+    t = run(
+        tmp_path,
+        world,
+        rule(
+            "near",
+            "community",
+            "adjacency",
+            "{category: health_centre, near_category: elderly_care_complex, max_m: 400}",
+        )
+        + rule(
+            "tight",
+            "community",
+            "adjacency",
+            "{category: health_centre, near_category: elderly_care_complex, max_m: 300}",
+        ),
+    )
     assert status(t, "near", "A")["status"] == "met"  # 350 m apart
     assert status(t, "tight", "A")["status"] == "gap"
     assert status(t, "near", "B")["status"] == "no data"  # no health centre in B to check
 
 
 def test_share_target_counts_units_meeting_another_rule(tmp_path, world):
-    body = (rule("kg", "community", "presence", "{category: kindergarten}")
-            + rule("kg_share", "city", "share_target", "{of_rule: kg, target: 0.9}")
-            + rule("kg_half", "city", "share_target", "{of_rule: kg, target: 0.5}"))
+    body = (
+        rule("kg", "community", "presence", "{category: kindergarten}")
+        + rule("kg_share", "city", "share_target", "{of_rule: kg, target: 0.9}")
+        + rule("kg_half", "city", "share_target", "{of_rule: kg, target: 0.5}")
+    )
     t = run(tmp_path, world, body)
     assert status(t, "kg_share", "city")["status"] == "gap"
     assert status(t, "kg_share", "city")["actual_value"] == 0.5
@@ -164,14 +248,20 @@ def test_share_target_counts_units_meeting_another_rule(tmp_path, world):
 
 def test_street_rule_without_street_column_is_no_data(tmp_path, world):
     communities, compounds, facilities, graph = world
-    rules = rules_file(tmp_path, rule("st", "street", "count", "{category: elderly_care_complex, min_count: 1}"))
+    rules = rules_file(
+        tmp_path, rule("st", "street", "count", "{category: elderly_care_complex, min_count: 1}")
+    )
     t = flag_gaps(rules, communities.drop(columns=["street"]), facilities, compounds=compounds, graph=graph)
     assert list(t["status"]) == ["no data"] and "street" in t["detail"].iloc[0]
 
 
 def test_gap_table_sorted_worst_first(tmp_path, world):
-    t = run(tmp_path, world, rule("kg", "community", "presence", "{category: kindergarten}", ", severity: low")
-            + rule("law", "community", "presence", "{category: legal_service}", ", severity: high")
-            + rule("cs", "community", "presence", "{category: community_service}", ", severity: high"))
+    t = run(
+        tmp_path,
+        world,
+        rule("kg", "community", "presence", "{category: kindergarten}", ", severity: low")
+        + rule("law", "community", "presence", "{category: legal_service}", ", severity: high")
+        + rule("cs", "community", "presence", "{category: community_service}", ", severity: high"),
+    )
     assert list(t["status"]) == ["gap", "no data", "no data", "met", "met", "met"]
     assert isinstance(t, pd.DataFrame)

@@ -32,7 +32,14 @@ SQUARES = [
     box(107.48, 31.21, 107.49, 31.22),
 ]
 COMMUNITY_COLUMNS = [
-    "community_id", "name", "street", "district", "households", "population", "area_m2", "provisional",
+    "community_id",
+    "name",
+    "street",
+    "district",
+    "households",
+    "population",
+    "area_m2",
+    "provisional",
 ]
 
 
@@ -126,8 +133,12 @@ def test_csv_explicit_encoding(tmp_path) -> None:
 def test_excel_with_chinese_lonlat(tmp_path) -> None:
     path = tmp_path / "小区.xlsx"
     pd.DataFrame(
-        {"小区名称": ["金龙小区", "滨江花园"], "户数": [420, "3,000"], "经度": [107.4745, 107.4856],
-         "纬度": [31.2051, 31.2062]}
+        {
+            "小区名称": ["金龙小区", "滨江花园"],
+            "户数": [420, "3,000"],
+            "经度": [107.4745, 107.4856],
+            "纬度": [31.2051, 31.2062],
+        }
     ).to_excel(path, index=False)
     gdf = read_compounds(path)
     assert gdf.crs == WGS84
@@ -217,8 +228,16 @@ def test_thousands_separators_parse(tmp_path) -> None:
 
 def test_facility_polygons_become_points_inside_them(tmp_path) -> None:
     # An L-shaped school building: its centroid lies outside the footprint.
-    ell = Polygon([(107.470, 31.200), (107.473, 31.200), (107.473, 31.2005), (107.4705, 31.2005),
-                   (107.4705, 31.203), (107.470, 31.203)])
+    ell = Polygon(
+        [
+            (107.470, 31.200),
+            (107.473, 31.200),
+            (107.473, 31.2005),
+            (107.4705, 31.2005),
+            (107.4705, 31.203),
+            (107.470, 31.203),
+        ]
+    )
     assert not ell.contains(ell.centroid)
     src = gpd.GeoDataFrame(
         {"名称": ["达州市第一托育中心", "塔沱超市"], "类型": ["托育中心", "超市"]},

@@ -272,8 +272,12 @@ def offline_graph(path, **kwargs):
         tags = way["tags"]
         for u, v in pairwise(n for n, _ in groupby(way["nodes"])):
             rows.append(
-                {"u": u, "v": v, **{k: tags.get(k) for k in ("highway", "name", "foot", "access")},
-                 "geometry": shapely.LineString([points[u], points[v]])}
+                {
+                    "u": u,
+                    "v": v,
+                    **{k: tags.get(k) for k in ("highway", "name", "foot", "access")},
+                    "geometry": shapely.LineString([points[u], points[v]]),
+                }
             )
     nodes = gpd.GeoDataFrame(
         geometry=[shapely.Point(p) for p in points.values()], index=pd.Index(list(points)), crs=4326
@@ -297,8 +301,11 @@ def test_online_graph_equals_offline_graph_from_the_same_ways(online):
     total = sum(d["length"] for *_, d in online_graph.edges(data=True))
     assert total == pytest.approx(sum(d["length"] for *_, d in offline.edges(data=True)), rel=1e-9)
     # foot=no is honoured online too (osmnx drops the tag unless asked for it)
-    foot_no = {e["id"] for e in elements if e["type"] == "way" and e["tags"].get("foot") == "no"
-               and e["tags"]["highway"] == "service"}
+    foot_no = {
+        e["id"]
+        for e in elements
+        if e["type"] == "way" and e["tags"].get("foot") == "no" and e["tags"]["highway"] == "service"
+    }
     assert foot_no and not foot_no & {d.get("osmid") for *_, d in online_graph.edges(data=True)}
 
 
@@ -313,8 +320,17 @@ def test_dem_gives_slope_aware_times(online, tmp_path):
     width, height = int((east + 200 - west) / cell) + 1, int((north - (south - 200)) / cell) + 1
     z = np.tile(np.arange(width, dtype="float32") * cell * 0.05, (height, 1))  # 5 % uphill to the east
     dem = tmp_path / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=height, width=width, count=1, dtype="float32",
-                       crs="EPSG:3067", transform=Affine(cell, 0, west, 0, -cell, north)) as dst:
+    with rasterio.open(
+        dem,
+        "w",
+        driver="GTiff",
+        height=height,
+        width=width,
+        count=1,
+        dtype="float32",
+        crs="EPSG:3067",
+        transform=Affine(cell, 0, west, 0, -cell, north),
+    ) as dst:
         dst.write(z, 1)
 
     graph = walk_graph_from_place(fixture_box(), buffer_m=100, dem=dem)

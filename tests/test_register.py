@@ -19,9 +19,7 @@ from dz_gis.register import (
     reconcile_register,
 )
 
-SHARED_REGISTER = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "china-division-nbs2023-dazhou"
-)
+SHARED_REGISTER = Path(__file__).resolve().parents[2] / "shared" / "data" / "china-division-nbs2023-dazhou"
 needs_shared = pytest.mark.skipif(
     not SHARED_REGISTER.is_dir(), reason="reference data folder ../shared is absent"
 )
@@ -135,10 +133,12 @@ def test_reconcile_does_not_mutate(communities: pd.DataFrame) -> None:
 
 def test_match_by_code(communities: pd.DataFrame) -> None:
     codes = communities["code"].iloc[:3].tolist()
-    layer = pd.DataFrame({
-        "name": ["随便写的名字", "另一个", "二马路社区", "凉水井社区"],
-        "community_id": [codes[0], int(codes[1]), "5117", None],
-    })
+    layer = pd.DataFrame(
+        {
+            "name": ["随便写的名字", "另一个", "二马路社区", "凉水井社区"],
+            "community_id": [codes[0], int(codes[1]), "5117", None],
+        }
+    )
     report = reconcile_register(layer, communities)
     by_row = report.matched.set_index("row")
     assert by_row.loc[0, "code"] == codes[0] and by_row.loc[0, "match_by"] == "code"
@@ -157,10 +157,12 @@ def test_village_code_is_not_a_community(register: pd.DataFrame) -> None:
 
 
 def test_ambiguous_names(communities: pd.DataFrame) -> None:
-    layer = pd.DataFrame({
-        "name": ["凉水井社区", "凉水井社区", "凉水井", "凉水井社区", "二马路社区"],
-        "district": [None, "通川区", "宣汉", "511702", "宣汉县"],
-    })
+    layer = pd.DataFrame(
+        {
+            "name": ["凉水井社区", "凉水井社区", "凉水井", "凉水井社区", "二马路社区"],
+            "district": [None, "通川区", "宣汉", "511702", "宣汉县"],
+        }
+    )
     plain = reconcile_register(layer, communities)
     assert len(plain.ambiguous) == 4
     row = plain.ambiguous.iloc[0]
@@ -180,8 +182,7 @@ def test_ambiguous_names(communities: pd.DataFrame) -> None:
 
 
 def test_geodataframe_input(communities: pd.DataFrame) -> None:
-    layer = gpd.GeoDataFrame({"name": ["二马路社区"]}, geometry=[Point(107.5, 31.2)],
-                             crs="EPSG:4326")
+    layer = gpd.GeoDataFrame({"name": ["二马路社区"]}, geometry=[Point(107.5, 31.2)], crs="EPSG:4326")
     assert len(reconcile_register(layer, communities).matched) == 1
 
 
@@ -202,8 +203,15 @@ def test_by_district(communities: pd.DataFrame) -> None:
     assert by.loc["合计 Total", "plan_2020_total"] == 621
     assert by.loc["合计 Total", "register_2023"] == 620
     assert by.loc["合计 Total", "layer_matched"] == 2
-    expected_2023 = {"通川区": 103, "达川区": 112, "万源市": 49, "宣汉县": 81,
-                     "大竹县": 89, "渠县": 149, "开江县": 37}
+    expected_2023 = {
+        "通川区": 103,
+        "达川区": 112,
+        "万源市": 49,
+        "宣汉县": 81,
+        "大竹县": 89,
+        "渠县": 149,
+        "开江县": 37,
+    }
     for name, count in expected_2023.items():
         assert by.loc[name, "register_2023"] == count
         assert by.loc[name, "plan_2020_total"] == PLAN_TABLE1[name].total
@@ -235,8 +243,7 @@ def test_bad_input(communities: pd.DataFrame) -> None:
 @needs_shared
 def test_register_matches_shared_copy(register: pd.DataFrame) -> None:
     def shared(name: str) -> pd.DataFrame:
-        return pd.read_csv(SHARED_REGISTER / f"dazhou_{name}_2023.csv", dtype=str,
-                           keep_default_na=False)
+        return pd.read_csv(SHARED_REGISTER / f"dazhou_{name}_2023.csv", dtype=str, keep_default_na=False)
 
     villages = shared("villages")
     ours = register[register["level"].isin(["社区", "村"])].reset_index(drop=True)

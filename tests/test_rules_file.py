@@ -39,34 +39,78 @@ NOT_CHECKABLE = {
 #: Every suggested id of RULES.md (per-community table, new residential projects, per-street rules,
 #: Table 2 city indicators). Each must be in the Dazhou rules file or in NOT_CHECKABLE.
 RULES_MD_COMMUNITY = [
-    "service_area_per_100hh", "service_min_area_existing", "service_min_area_new",
-    "service_share_new_residential", "commercial_service_share", "each_has_service_station",
-    "each_has_kindergarten", "each_has_nursery", "each_has_supermarket", "each_has_activity_ground",
-    "each_has_green", "health_next_to_elderly", "worker_rest_station", "volunteer_station",
-    "minor_protection", "legal_service", "community_size_urban", "community_size_fringe",
+    "service_area_per_100hh",
+    "service_min_area_existing",
+    "service_min_area_new",
+    "service_share_new_residential",
+    "commercial_service_share",
+    "each_has_service_station",
+    "each_has_kindergarten",
+    "each_has_nursery",
+    "each_has_supermarket",
+    "each_has_activity_ground",
+    "each_has_green",
+    "health_next_to_elderly",
+    "worker_rest_station",
+    "volunteer_station",
+    "minor_protection",
+    "legal_service",
+    "community_size_urban",
+    "community_size_fringe",
 ]
 RULES_MD_NEW_RESIDENTIAL = [
-    "garbage_station_new_residential", "public_toilet_new_residential", "public_toilet_large_project",
-    "garbage_room_ratio", "parking_ratio",
+    "garbage_station_new_residential",
+    "public_toilet_new_residential",
+    "public_toilet_large_project",
+    "garbage_room_ratio",
+    "parking_ratio",
 ]
 RULES_MD_STREET = [
-    "street_has_elderly_complex", "street_elderly_institution_coverage", "street_social_work_station",
+    "street_has_elderly_complex",
+    "street_elderly_institution_coverage",
+    "street_social_work_station",
 ]
 RULES_MD_CITY = [
-    "service_coverage", "service_area_per_100hh_city", "elderly_care_coverage", "culture_centre_coverage",
-    "legal_service_coverage", "volunteer_station_coverage", "party_org_compounds",
-    "property_management_share", "owners_committees", "smart_security_compounds", "volunteers_per_10000",
+    "service_coverage",
+    "service_area_per_100hh_city",
+    "elderly_care_coverage",
+    "culture_centre_coverage",
+    "legal_service_coverage",
+    "volunteer_station_coverage",
+    "party_org_compounds",
+    "property_management_share",
+    "owners_committees",
+    "smart_security_compounds",
+    "volunteers_per_10000",
 ]
 
 #: Rules the Dazhou file must have.
 REQUIRED_IDS = [
-    "service_area_per_100hh", "service_min_area_existing", "each_has_service_station",
-    "each_has_kindergarten", "each_has_nursery", "kindergarten_reach_5min", "nursery_reach_5min",
-    "each_has_supermarket", "supermarket_reach_10min", "each_has_activity_ground", "each_has_green",
-    "health_next_to_elderly", "worker_rest_station", "minor_protection", "legal_service",
-    "volunteer_station", "community_size_urban", "community_size_fringe", "street_has_elderly_complex",
-    "street_social_work_station", "service_coverage", "elderly_care_coverage", "culture_centre_coverage",
-    "legal_service_coverage", "volunteer_station_coverage",
+    "service_area_per_100hh",
+    "service_min_area_existing",
+    "each_has_service_station",
+    "each_has_kindergarten",
+    "each_has_nursery",
+    "kindergarten_reach_5min",
+    "nursery_reach_5min",
+    "each_has_supermarket",
+    "supermarket_reach_10min",
+    "each_has_activity_ground",
+    "each_has_green",
+    "health_next_to_elderly",
+    "worker_rest_station",
+    "minor_protection",
+    "legal_service",
+    "volunteer_station",
+    "community_size_urban",
+    "community_size_fringe",
+    "street_has_elderly_complex",
+    "street_social_work_station",
+    "service_coverage",
+    "elderly_care_coverage",
+    "culture_centre_coverage",
+    "legal_service_coverage",
+    "volunteer_station_coverage",
 ]
 
 BAD = Path(__file__).parent / "data" / "rules"
@@ -152,6 +196,7 @@ def test_missing_file_is_a_rules_error(tmp_path):
 
 
 # ----------------------------------------------------------------------------------- shipped files
+
 
 def test_both_shipped_files_load(dazhou, gb):
     assert len(dazhou) >= 40 and len(gb) >= 15
@@ -296,6 +341,7 @@ def test_quoted_plan_words_are_in_the_plan(dazhou):
 
 
 # ------------------------------------------------------------------------ editing the file edits the rule
+
 
 def test_changing_a_parameter_in_a_copy_changes_the_rule(tmp_path, dazhou):
     text = builtin_rules_path("dazhou_2021_2025").read_text(encoding="utf-8")

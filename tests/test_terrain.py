@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 import rasterio
-from conftest import make_graph, points
 from affine import Affine
+from conftest import make_graph, points
 from reference import reference_times
 
 from dz_gis import DataFileError
@@ -19,8 +19,18 @@ X0, Y0 = 500_000.0, 3_450_000.0  # EPSG:32648, near 105 E 31 N
 
 
 def write_dem(path, z, *, x0=X0 - 100, y_top=Y0 + 100, cell=10.0, crs="EPSG:32648", nodata=-9999.0):
-    with rasterio.open(path, "w", driver="GTiff", height=z.shape[0], width=z.shape[1], count=1,
-                       dtype="float32", crs=crs, transform=Affine(cell, 0, x0, 0, -cell, y_top), nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=z.shape[0],
+        width=z.shape[1],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=Affine(cell, 0, x0, 0, -cell, y_top),
+        nodata=nodata,
+    ) as dst:
         dst.write(z.astype("float32"), 1)
     return path
 
@@ -44,7 +54,9 @@ def test_tobler_is_one_sided():
     up, down = speed_factor(np.array([0.1, -0.1]))
     assert up == pytest.approx(math.exp(-0.35)) and down == pytest.approx(1.0)
     # Naismith: 10 m of ascent costs 75 s at 5 km/h
-    assert segment_seconds(np.array([0.0]), np.array([10.0]), walk_m_per_min=83.33, model="naismith")[0] == pytest.approx(75)
+    assert segment_seconds(np.array([0.0]), np.array([10.0]), walk_m_per_min=83.33, model="naismith")[
+        0
+    ] == pytest.approx(75)
 
 
 def test_uphill_and_downhill_times_by_hand(tmp_path):
@@ -73,18 +85,32 @@ def test_dem_in_another_crs_gives_the_same_answer(tmp_path):
 
     dem_utm = ramp(tmp_path / "ramp.tif")
     # the same plane written in Web Mercator (EPSG:3857), finer cells
-    corner = gpd.GeoSeries([shapely.Point(X0 - 150, Y0 + 150), shapely.Point(X0 + 550, Y0 - 150)], crs=32648).to_crs(3857)
+    corner = gpd.GeoSeries(
+        [shapely.Point(X0 - 150, Y0 + 150), shapely.Point(X0 + 550, Y0 - 150)], crs=32648
+    ).to_crs(3857)
     (x0, y0), (x1, y1) = [(p.x, p.y) for p in corner]
     cell = 5.0
     nx_, ny_ = int((x1 - x0) / cell), int((y0 - y1) / cell)
     xs = x0 + (np.arange(nx_) + 0.5) * cell
     ys = y0 - (np.arange(ny_) + 0.5) * cell
     mx, my = np.meshgrid(xs, ys)
-    ux, _ = gpd.GeoSeries(gpd.points_from_xy(mx.ravel(), my.ravel()), crs=3857).to_crs(32648).get_coordinates().to_numpy().T
+    ux, _ = (
+        gpd.GeoSeries(gpd.points_from_xy(mx.ravel(), my.ravel()), crs=3857)
+        .to_crs(32648)
+        .get_coordinates()
+        .to_numpy()
+        .T
+    )
     z = 0.1 * (ux - (X0 - 100))
-    dem_merc = write_dem(tmp_path / "ramp3857.tif", z.reshape(mx.shape), x0=x0, y_top=y0, cell=cell, crs="EPSG:3857")
-    a = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_utm).edges["a", "b", 0]["walk_s"]
-    b = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_merc).edges["a", "b", 0]["walk_s"]
+    dem_merc = write_dem(
+        tmp_path / "ramp3857.tif", z.reshape(mx.shape), x0=x0, y_top=y0, cell=cell, crs="EPSG:3857"
+    )
+    a = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_utm).edges["a", "b", 0][
+        "walk_s"
+    ]
+    b = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_merc).edges["a", "b", 0][
+        "walk_s"
+    ]
     assert b == pytest.approx(a, rel=2e-3)
 
 

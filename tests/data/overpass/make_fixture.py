@@ -52,8 +52,7 @@ _AREA_EXCLUDED = re.compile("yes")
 _NOT_TAGS = {"id", "nodes", "tags", "timestamp", "version", "changeset", "visible", "osm_type", "geometry"}
 
 COPYRIGHT = (
-    "The data included in this document is from www.openstreetmap.org. "
-    "The data is made available under ODbL."
+    "The data included in this document is from www.openstreetmap.org. The data is made available under ODbL."
 )
 
 
@@ -82,8 +81,10 @@ def overpass_response(box: shapely.Polygon) -> dict:
     # network readers would drop for nodes outside the network filter
     osm = pyrosm.OSM(path, keep_node_info=True, engine="in_memory")
     ways = osm.get_data_by_custom_criteria(
-        custom_filter={"highway": True}, osm_keys_to_keep="highway",
-        keep_nodes=False, keep_relations=False,
+        custom_filter={"highway": True},
+        osm_keys_to_keep="highway",
+        keep_nodes=False,
+        keep_relations=False,
     )
     raw = osm._nodes
     if raw is None or not {"id", "lon", "lat", "tags"} <= set(raw):
@@ -133,20 +134,41 @@ def nominatim_response(box: shapely.Polygon) -> list[dict]:
     west, south, east, north = box.bounds
     lon, lat = CENTRE
     square = {
-        "place_id": 1, "licence": licence, "osm_type": "node", "osm_id": 1,
-        "lat": f"{lat:.7f}", "lon": f"{lon:.7f}", "class": "place", "type": "square",
-        "place_rank": 25, "importance": 0.3, "addresstype": "square",
-        "name": "dz_gis test square", "display_name": "dz_gis test square, Helsinki, Finland",
+        "place_id": 1,
+        "licence": licence,
+        "osm_type": "node",
+        "osm_id": 1,
+        "lat": f"{lat:.7f}",
+        "lon": f"{lon:.7f}",
+        "class": "place",
+        "type": "square",
+        "place_rank": 25,
+        "importance": 0.3,
+        "addresstype": "square",
+        "name": "dz_gis test square",
+        "display_name": "dz_gis test square, Helsinki, Finland",
         "boundingbox": [
-            f"{lat - 0.0001:.7f}", f"{lat + 0.0001:.7f}", f"{lon - 0.0002:.7f}", f"{lon + 0.0002:.7f}"
+            f"{lat - 0.0001:.7f}",
+            f"{lat + 0.0001:.7f}",
+            f"{lon - 0.0002:.7f}",
+            f"{lon + 0.0002:.7f}",
         ],
         "geojson": {"type": "Point", "coordinates": [lon, lat]},
     }
     area = {
-        "place_id": 2, "licence": licence, "osm_type": "relation", "osm_id": 2,
-        "lat": f"{box.centroid.y:.7f}", "lon": f"{box.centroid.x:.7f}", "class": "boundary",
-        "type": "administrative", "place_rank": 24, "importance": 0.2, "addresstype": "neighbourhood",
-        "name": "dz_gis test area", "display_name": "dz_gis test area, Helsinki, Finland",
+        "place_id": 2,
+        "licence": licence,
+        "osm_type": "relation",
+        "osm_id": 2,
+        "lat": f"{box.centroid.y:.7f}",
+        "lon": f"{box.centroid.x:.7f}",
+        "class": "boundary",
+        "type": "administrative",
+        "place_rank": 24,
+        "importance": 0.2,
+        "addresstype": "neighbourhood",
+        "name": "dz_gis test area",
+        "display_name": "dz_gis test area, Helsinki, Finland",
         # Nominatim's order: south, north, west, east (as strings)
         "boundingbox": [f"{south:.7f}", f"{north:.7f}", f"{west:.7f}", f"{east:.7f}"],
         "geojson": json.loads(shapely.to_geojson(box)),
