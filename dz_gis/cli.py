@@ -44,6 +44,9 @@ def _demo(args: argparse.Namespace) -> int:
     csv = write_csv(out / "coverage_summary.csv", run.summary)
     gaps_csv = write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry"))
     ind_csv = write_csv(out / "indicators.csv", check.indicators)
+    if check.register is not None:
+        write_csv(out / "register_by_district.csv", check.register.by_district)
+        write_csv(out / "register_unknown.csv", check.register.unknown)
     html = save_map(coverage_map(run, attribution=sample.attribution), out / "coverage_map.html")
     elapsed = time.perf_counter() - t0
 
@@ -75,7 +78,7 @@ def _demo(args: argparse.Namespace) -> int:
     missing = [f"{cat[c].name_zh} ({c})" for c in run.summary.index[run.summary["facilities"] == 0]]
     print(f"\nNo facilities found for {len(missing)} categories: {', '.join(missing)}.")
     _print_plan_check(check, rules, t_check)
-    print(f"\nWrote {gpkg}, {csv}, {gaps_csv}, {ind_csv} and {html} in {elapsed:.1f} s.")
+    print(f"\nWrote {gpkg}, {csv}, {gaps_csv}, {ind_csv}, register_*.csv and {html} in {elapsed:.1f} s.")
     return 0
 
 

@@ -16,6 +16,8 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
         "coverage_summary.csv",
         "gaps.csv",
         "indicators.csv",
+        "register_by_district.csv",
+        "register_unknown.csv",
     ]
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
     assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps"}
