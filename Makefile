@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)            ## run the coverage analysis on the bundled sample, results in out/
 	$(BIN)/dz-gis demo --out out
 
-test: $(STAMP)            ## run the test suite
+test: $(STAMP)            ## run the test suite, then execute the notebooks on the sample
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbmake notebooks -p no:socket -o addopts="-p no:cacheprovider"
 
 lint: $(STAMP)            ## ruff
 	$(BIN)/ruff check dz_gis tests scripts
