@@ -348,6 +348,7 @@ def add_walk_times(
     DataFileError
         If the DEM cannot be read or does not cover the network.
     """
+    from .prepared import invalidate
     from .terrain import SLOPE_MODELS, sample_dem, segment_seconds
 
     speed = float(walk_m_per_min or graph.graph.get("walk_m_per_min") or settings.walk_m_per_min)
@@ -394,6 +395,7 @@ def add_walk_times(
     graph.graph["walk_m_per_min"] = speed
     graph.graph["slope_model"] = slope_model if dem is not None else "flat"
     graph.graph["steps_factor"] = STEPS_FACTOR
+    invalidate(graph)
     return graph
 
 

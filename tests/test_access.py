@@ -154,3 +154,18 @@ def test_coverage_percentiles_and_population_shares():
     cov2 = coverage_by_unit(demand, times2)
     assert np.isnan(cov2.loc["A", "p50_park_min"])  # most households reach no park at all
     assert cov2.loc["A", "cov_park_5min"] == pytest.approx(0.2)
+
+
+def test_changed_walk_times_are_seen_after_invalidate(line_graph):
+    from dz_gis.network import add_walk_times
+    from dz_gis.prepared import invalidate
+
+    fac = points([(0.0, 0.0)], category=["park"])
+    before = nearest_times(line_graph, fac).nodes.loc[3, "park"]
+    add_walk_times(line_graph, walk_m_per_min=30.0)  # invalidates by itself
+    slower = nearest_times(line_graph, fac).nodes.loc[3, "park"]
+    assert slower == pytest.approx(6.0) and slower != before
+    for _, _, d in line_graph.edges(data=True):
+        d["walk_s"] = 1.0
+    invalidate(line_graph)
+    assert nearest_times(line_graph, fac).nodes.loc[3, "park"] == pytest.approx(3 / 60)
