@@ -51,6 +51,9 @@ DEFAULT_OFFSET_M = 25.0
 
 _BUFFER_QUAD_SEGS = 4
 
+#: How often the fast coverage union fell back to a plain union (for the benchmark).
+_STATS = {"fallback": 0}
+
 
 @dataclass
 class _Faces:
@@ -230,8 +233,8 @@ def _polygon(
     face_ids, inv = np.unique(pair_face, return_inverse=True)
     n_full = np.bincount(inv, weights=full[pair_loc], minlength=len(face_ids))
     is_full = n_full == faces.face_pieces[face_ids]
-    core = shapely.coverage_union_all(faces.face_near[face_ids[is_full]]) if is_full.any() else None
-    ring = None
+    full_near = faces.face_near[face_ids[is_full]]
+    near = np.empty(0, dtype=object)
     if not is_full.all():
         # reached lines around each frontier face: full pieces whole, partial pieces cut
         sel = ~is_full[inv]
@@ -262,14 +265,21 @@ def _polygon(
             ml = shapely.multilinestrings(lines_all[order], indices=idx)
             # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
             reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=_BUFFER_QUAD_SEGS)
-            near = shapely.intersection(faces.face_geom[face_ids[uniq]], reach)
-            near = near[~shapely.is_empty(near)]
-            ring = shapely.union_all(near) if len(near) else None
-    if core is None or ring is None:
-        return core or ring or shapely.Polygon()
-    # one overlay of the core with the (small) frontier ring; a cascaded union of
-    # every piece costs twice as much
-    return shapely.union(core, ring)
+            near = shapely.get_parts(shapely.intersection(faces.face_geom[face_ids[uniq]], reach))
+            near = near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
+    if len(near) == 0:
+        return shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
+    try:
+        # Pieces of different faces meet along street lines with the same vertices
+        # (faces come from one polygonize; a frontier cut ends at the same point on both
+        # sides of its street), so GEOS's coverage union applies: ~5x a plain union.
+        return shapely.coverage_union_all(np.concatenate([full_near, near]))
+    except shapely.errors.GEOSException:
+        # two frontier faces computed their common cut point a hair apart (about one
+        # polygon in five): merge the usual way
+        _STATS["fallback"] += 1
+        core = shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
+        return shapely.union(core, shapely.union_all(near))
 
 
 def _own_interval(
