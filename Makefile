@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint sample-data dazhou-data clean
+.PHONY: demo test bench lint sample-data dazhou-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: $(STAMP)            ## run the coverage analysis on the bundled sample, re
 test: $(STAMP)            ## run the test suite, then execute the notebooks on the sample
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbmake notebooks -p no:socket -o addopts="-p no:cacheprovider"
+
+bench: $(STAMP)           ## engine vs ego_graph / networkx / bare scipy on 50k and 200k-node graphs
+	$(BIN)/python scripts/bench_engine.py
 
 lint: $(STAMP)            ## ruff
 	$(BIN)/ruff check dz_gis tests scripts
