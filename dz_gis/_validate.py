@@ -76,9 +76,7 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], where: str, hint: 
 def require_nonempty(df: pd.DataFrame, where: str) -> None:
     """Raise ValidationError if the table has no rows."""
     if len(df) == 0:
-        raise ValidationError(
-            f"{where}: the layer has no features (空图层). Check the file and the layer name."
-        )
+        raise ValidationError(f"{where}: the layer has no features (空图层). Check the file and the layer name.")
 
 
 def require_unique(df: pd.DataFrame, column: str, where: str) -> None:
@@ -116,9 +114,7 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
         neg = np.flatnonzero((num < 0).fillna(False).to_numpy(dtype=bool))  # NA (nullable dtypes) is not < 0
         if len(neg):
             shown = ", ".join(f"row {i + 1}: {num.iloc[i]}" for i in neg[:5])
-            raise ColumnError(
-                f"{where}: column {col!r} cannot be negative ({shown}) (不能为负数). Correct the values."
-            )
+            raise ColumnError(f"{where}: column {col!r} cannot be negative ({shown}) (不能为负数). Correct the values.")
         df[col] = num.astype(float)
     return df
 
@@ -139,9 +135,7 @@ def require_geometry_types(
         )
 
 
-def require_valid_geometry(
-    gdf: gpd.GeoDataFrame, where: str, id_column: str | None = None
-) -> gpd.GeoDataFrame:
+def require_valid_geometry(gdf: gpd.GeoDataFrame, where: str, id_column: str | None = None) -> gpd.GeoDataFrame:
     """Reject null/empty geometries; repair invalid ones with make_valid and report each repair."""
     geoms = gdf.geometry.array
     null = np.flatnonzero(shapely.is_missing(geoms))
@@ -176,9 +170,7 @@ def require_valid_geometry(
                 )
             fixed[k] = shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
     gdf.loc[gdf.index[invalid], gdf.geometry.name] = fixed
-    detail = "; ".join(
-        f"{feature_labels(gdf, [pos], id_column)}: {reasons[k]}" for k, pos in enumerate(invalid)
-    )
+    detail = "; ".join(f"{feature_labels(gdf, [pos], id_column)}: {reasons[k]}" for k, pos in enumerate(invalid))
     warnings.warn(
         f"{where}: repaired {len(invalid)} invalid geometr{'y' if len(invalid) == 1 else 'ies'} "
         f"with make_valid (几何已修复): {detail}",

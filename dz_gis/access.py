@@ -49,9 +49,7 @@ def snap_points(
     return snap(prepare(graph), points, max_snap_m=max_snap_m)
 
 
-def _facility_sources(
-    net: PreparedNetwork, s: pd.DataFrame, speed_mps: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _facility_sources(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
     off = s["snap_m"].to_numpy() / speed_mps
     cols = np.r_[s["u"].to_numpy(), s["v"].to_numpy()]
     secs = np.r_[s["from_u_s"].to_numpy() + off, s["from_v_s"].to_numpy() + off]
@@ -78,9 +76,7 @@ def _demand_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mp
         .reset_index(drop=True)
         .reset_index(names="row")
         .merge(
-            f[["edge", "pos_m", "from_u_s", "from_v_s", "snap_m"]]
-            .add_suffix("_f")
-            .rename(columns={"edge_f": "edge"}),
+            f[["edge", "pos_m", "from_u_s", "from_v_s", "snap_m"]].add_suffix("_f").rename(columns={"edge_f": "edge"}),
             on="edge",
         )
     )
@@ -91,9 +87,7 @@ def _demand_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mp
             same["from_u_s_f"].to_numpy() - same["from_u_s"].to_numpy(),
             same["from_v_s_f"].to_numpy() - same["from_v_s"].to_numpy(),
         )
-        direct = (
-            pd.Series(along + same["snap_m_f"].to_numpy() / speed_mps).groupby(same["row"].to_numpy()).min()
-        )
+        direct = pd.Series(along + same["snap_m_f"].to_numpy() / speed_mps).groupby(same["row"].to_numpy()).min()
         idx = direct.index.to_numpy()
         via[idx] = np.minimum(via[idx], direct.to_numpy())
     return via + d["snap_m"].to_numpy() / speed_mps
@@ -233,9 +227,7 @@ def coverage_by_unit(
                 within = pd.Series(np.where(t <= m, w, 0.0), index=demand.index).groupby(groups).sum()
                 out[f"{prefix}_{cat}_{m}min"] = (within / total.where(total > 0)).reindex(total.index)
         for q in (50, 90):
-            out[f"p{q}_{cat}_min"] = _weighted_quantile(groups, t, weights[weight], q / 100).reindex(
-                out[weight].index
-            )
+            out[f"p{q}_{cat}_min"] = _weighted_quantile(groups, t, weights[weight], q / 100).reindex(out[weight].index)
     return pd.DataFrame(out)
 
 

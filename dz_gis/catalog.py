@@ -161,9 +161,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         _check(isinstance(raw, dict), str(path), where, "expected a mapping")
         where = f"category {raw.get('id', '#' + str(i + 1))!r}"
         extra = set(raw) - _CATEGORY_KEYS
-        _check(
-            not extra, str(path), where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(_CATEGORY_KEYS)}"
-        )
+        _check(not extra, str(path), where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(_CATEGORY_KEYS)}")
         missing = {"id", "name_zh", "name_en", "circle_min", "clause", "osm"} - set(raw)
         _check(not missing, str(path), where, f"missing key(s) {sorted(missing)}")
         _check(raw["id"] not in seen, str(path), where, "duplicate id")

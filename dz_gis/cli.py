@@ -60,9 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     n_fac = int((run.unreachable["layer"] == "facility").sum())
     n_comp = int((run.unreachable["layer"] == "compound").sum())
-    print(
-        f"Unreachable or snapped far: {n_fac} facilities, {n_comp} compounds (see 'reachable' in the GeoPackage)."
-    )
+    print(f"Unreachable or snapped far: {n_fac} facilities, {n_comp} compounds (see 'reachable' in the GeoPackage).")
     print()
     bands = [f"hh_share_{m}min" for m in run.minutes]
     table = run.summary.copy()
@@ -71,10 +69,7 @@ def _demo(args: argparse.Namespace) -> int:
     for key, row in table.iterrows():
         name = cat[key].name_zh
         pad = 20 - sum(2 if ord(ch) > 127 else 1 for ch in name)
-        print(
-            f"{key:<24}{name}{' ' * max(pad, 1)}{row['facilities']:>4}"
-            + "".join(f"{row[b]:>12.0%}" for b in bands)
-        )
+        print(f"{key:<24}{name}{' ' * max(pad, 1)}{row['facilities']:>4}" + "".join(f"{row[b]:>12.0%}" for b in bands))
     missing = [f"{cat[c].name_zh} ({c})" for c in run.summary.index[run.summary["facilities"] == 0]]
     print(f"\nNo facilities found for {len(missing)} categories: {', '.join(missing)}.")
     _print_plan_check(check, rules, t_check)
@@ -127,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rules", default=None, help="rules file (default: the Dazhou plan's rules)")
     demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return int(args.func(args))
     except DzGisError as exc:

@@ -100,9 +100,7 @@ def _invert(forward, lon: NDArray, lat: NDArray) -> tuple[NDArray, NDArray]:
     return x, y
 
 
-def to_wgs84(
-    lon: ArrayLike, lat: ArrayLike, *, source: str = "gcj02", where: str = "input"
-) -> tuple[NDArray, NDArray]:
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, *, source: str = "gcj02", where: str = "input") -> tuple[NDArray, NDArray]:
     """Convert longitudes and latitudes from a Chinese web offset to WGS84.
 
     Parameters

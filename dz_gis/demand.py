@@ -66,9 +66,7 @@ def households_from_buildings(
     if not polys.all():
         raise ValidationError(f"buildings: {int((~polys).sum())} features are not footprints (polygons).")
     levels = (
-        pd.to_numeric(b[levels_column], errors="coerce")
-        if levels_column in b
-        else pd.Series(np.nan, index=b.index)
+        pd.to_numeric(b[levels_column], errors="coerce") if levels_column in b else pd.Series(np.nan, index=b.index)
     )
     levels = levels.where(levels > 0, default_levels).to_numpy(dtype=float)
     hh = b.area.to_numpy() * levels / m2_per_household
@@ -126,9 +124,7 @@ def demand_from_raster(
         raise DataFileError(f"{path}: no populated cells (all zero or nodata).")
     xs = transform.c + (cols + 0.5) * transform.a + (rows + 0.5) * transform.b
     ys = transform.f + (cols + 0.5) * transform.d + (rows + 0.5) * transform.e
-    pts = gpd.GeoDataFrame(
-        {"population": values[rows, cols]}, geometry=shapely.points(xs, ys), crs=raster_crs
-    )
+    pts = gpd.GeoDataFrame({"population": values[rows, cols]}, geometry=shapely.points(xs, ys), crs=raster_crs)
     pts = pts.to_crs(communities.crs)
     joined = gpd.sjoin(pts, communities[["community_id", "geometry"]], predicate="within", how="inner")
     joined = joined[~joined.index.duplicated()]
@@ -176,12 +172,8 @@ def assign_demand(
     for col in ("households", "population"):
         if col not in comm:
             comm[col] = np.nan
-    given = (
-        comm["demand_source"] if "demand_source" in comm else pd.Series(None, index=comm.index, dtype=object)
-    )
-    comm["demand_source"] = given.where(
-        given.notna(), np.where(comm["households"].notna(), "attributes", "no data")
-    )
+    given = comm["demand_source"] if "demand_source" in comm else pd.Series(None, index=comm.index, dtype=object)
+    comm["demand_source"] = given.where(given.notna(), np.where(comm["households"].notna(), "attributes", "no data"))
     if points is None or len(points) == 0:
         return comm, points
     pts = points.copy()

@@ -97,9 +97,7 @@ def build_units(communities: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | Non
                 "unit_name": comp["name"].to_numpy() if "name" in comp else comp["compound_id"].to_numpy(),
                 "households": _num(comp, "households"),
                 "population": _num(comp, "population"),
-                "community_id": comp["community_id"].astype(str).to_numpy()
-                if "community_id" in comp
-                else None,
+                "community_id": comp["community_id"].astype(str).to_numpy() if "community_id" in comp else None,
             },
             geometry=comp.geometry.to_numpy(),
             crs=metric,
@@ -192,18 +190,11 @@ def flag_gaps(
     require_columns(facilities, ["category", "geometry"], "facilities")
     units = build_units(communities, compounds)
     present = set(facilities["category"].unique())
-    if (
-        times is None
-        and compounds is not None
-        and graph is not None
-        and any(r.kind == "reach" for r in rules)
-    ):
+    if times is None and compounds is not None and graph is not None and any(r.kind == "reach" for r in rules):
         from .access import nearest_times
 
         times = nearest_times(graph, facilities, demand=compounds).demand
-    where = {
-        scope: _facilities_in(frame, facilities) for scope, frame in units.items() if scope != "compound"
-    }
+    where = {scope: _facilities_in(frame, facilities) for scope, frame in units.items() if scope != "compound"}
     if "compound" in units:
         where["compound"] = _facilities_in(units["compound"], facilities)
     comp_unit = _compound_units(units, compounds)
@@ -378,9 +369,7 @@ def _reach(rule, unit, ctx, results):
         else np.array([])
     )
     if len(w) == 0 or not np.isfinite(w).all() or w.sum() <= 0:
-        return _row(
-            rule, unit, "no data", required, "—", share, np.nan, np.nan, "", f"no {weight} in this unit"
-        )
+        return _row(rule, unit, "no data", required, "—", share, np.nan, np.nan, "", f"no {weight} in this unit")
     t = ctx.times[cat].to_numpy(dtype=float)[mine] if cat in ctx.times else np.full(len(w), np.nan)
     covered = w[t <= minutes].sum()
     total = w.sum()
@@ -445,15 +434,9 @@ def _min_area(rule, unit, ctx, results):
     fac = _in_unit(ctx, rule, unit, cat)
     if len(fac) == 0:
         return _row(rule, unit, "gap", required, f"no {_name(ctx, cat)}", need, 0.0, need, "m²")
-    area = (
-        pd.to_numeric(fac["area_m2"], errors="coerce")
-        if "area_m2" in fac
-        else pd.Series(np.nan, index=fac.index)
-    )
+    area = pd.to_numeric(fac["area_m2"], errors="coerce") if "area_m2" in fac else pd.Series(np.nan, index=fac.index)
     if area.isna().all():
-        return _row(
-            rule, unit, "no data", required, "—", need, np.nan, np.nan, "", "floor area (area_m2) unknown"
-        )
+        return _row(rule, unit, "no data", required, "—", need, np.nan, np.nan, "", "floor area (area_m2) unknown")
     best = float(area.max())
     status = "met" if best >= need else "gap"
     return _row(rule, unit, status, required, _fmt(best, "m²"), need, best, max(need - best, 0.0), "m²")
@@ -470,9 +453,7 @@ def _size_range(rule, unit, ctx, results):
         req_text.append(f"{lo:,}–{hi:,} {col}")
         value = unit.get(col, np.nan)
         if not np.isfinite(value):
-            return _row(
-                rule, unit, "no data", "; ".join(req_text), "—", np.nan, np.nan, np.nan, "", f"{col} unknown"
-            )
+            return _row(rule, unit, "no data", "; ".join(req_text), "—", np.nan, np.nan, np.nan, "", f"{col} unknown")
         parts.append(f"{value:,.0f} {col}")
         off = lo - value if value < lo else value - hi if value > hi else 0.0
         if off > 0:
@@ -556,16 +537,12 @@ def _share_target(rule, unit, ctx, results):
         members = ctx.units["community"]
         col = {"district": "district", "street": "street"}.get(rule.scope)
         if scope != "community" or col is None or col not in members:
-            return _row(
-                rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "cannot group the units"
-            )
+            return _row(rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "cannot group the units")
         ids = set(members.loc[members[col].astype(str) == str(unit["unit_id"]), "unit_id"])
         mine = base[base["unit_id"].isin(ids)]
     judged = mine[mine["status"] != "no data"]
     if len(judged) == 0:
-        return _row(
-            rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "no unit could be judged"
-        )
+        return _row(rule, unit, "no data", required, "—", target, np.nan, np.nan, "", "no unit could be judged")
     met = int((judged["status"] == "met").sum())
     actual = met / len(judged)
     short = max(math.ceil(target * len(judged) - met - 1e-9), 0)

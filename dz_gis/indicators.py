@@ -114,9 +114,7 @@ def indicators(
                 "clause": "表2",
             }
         )
-    return pd.DataFrame(
-        rows, columns=["indicator_zh", "indicator_en", "target", "actual", "status", "basis", "clause"]
-    )
+    return pd.DataFrame(rows, columns=["indicator_zh", "indicator_en", "target", "actual", "status", "basis", "clause"])
 
 
 def _area_per_100(rules: RuleSet, communities, facilities) -> dict:

@@ -155,9 +155,7 @@ def _read_vector(path: Path, layer: str | int | None, encoding: str | None) -> g
         )
         raise DataFileError(f"{path}: cannot read it as GIS data ({exc}). {hint}") from None
     except LookupError:
-        raise DataFileError(
-            f"{path}: unknown text encoding {encoding!r}. Try encoding='gb18030' or 'utf-8'."
-        ) from None
+        raise DataFileError(f"{path}: unknown text encoding {encoding!r}. Try encoding='gb18030' or 'utf-8'.") from None
 
 
 def _read_plain_table(path: Path, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
@@ -339,13 +337,10 @@ def _check_lonlat_ranges(gdf: gpd.GeoDataFrame, where: str) -> None:
     if not valid.any():
         return
     xmin, ymin, xmax, ymax = shapely.bounds(gdf.geometry.array[valid]).T
-    bad = np.flatnonzero(valid)[
-        (np.abs(xmin) > 180) | (np.abs(xmax) > 180) | (np.abs(ymin) > 90) | (np.abs(ymax) > 90)
-    ]
+    bad = np.flatnonzero(valid)[(np.abs(xmin) > 180) | (np.abs(xmax) > 180) | (np.abs(ymin) > 90) | (np.abs(ymax) > 90)]
     if len(bad):
         hint = (
-            "These look like projected metres, not degrees: pass crs=... with the projected CRS "
-            "(e.g. 'EPSG:4545')."
+            "These look like projected metres, not degrees: pass crs=... with the projected CRS (e.g. 'EPSG:4545')."
             if np.nanmax(np.abs(np.r_[xmax, ymax])) > 1000
             else "Longitude and latitude look swapped (纬度 > 90): exchange the two columns."
         )
@@ -384,8 +379,7 @@ def _standardise(
     unknown = set(columns) - set(COLUMN_ALIASES)
     if unknown:
         raise ColumnError(
-            f"{where}: columns= has unknown standard name(s) {sorted(unknown)}; "
-            f"known: {sorted(COLUMN_ALIASES)}."
+            f"{where}: columns= has unknown standard name(s) {sorted(unknown)}; known: {sorted(COLUMN_ALIASES)}."
         )
     rename = {}
     for std in standards:
@@ -616,9 +610,7 @@ def _as_points(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
     if (types != "Point").any():
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = shapely.point_on_surface(gdf.geometry.array)
-        logger.info(
-            "%s: %d facility polygon(s) replaced by a point inside them", where, int((types != "Point").sum())
-        )
+        logger.info("%s: %d facility polygon(s) replaced by a point inside them", where, int((types != "Point").sum()))
     return gdf
 
 

@@ -190,6 +190,8 @@ def _polygon(
     node_s: np.ndarray,
     band_s: float,
     own: list[tuple[int, float, float]],
+    *,
+    coverage: bool = True,
 ) -> shapely.Geometry:
     """The isochrone polygon for node times ``node_s`` (seconds) within ``band_s``.
 
@@ -250,11 +252,7 @@ def _polygon(
             order = np.argsort(cut_loc, kind="stable")
             starts = np.searchsorted(cut_loc[order], f_loc[~whole], side="left")
             stops = np.searchsorted(cut_loc[order], f_loc[~whole], side="right")
-            k = (
-                np.concatenate([order[s0:s1] for s0, s1 in zip(starts, stops, strict=True)])
-                if len(starts)
-                else []
-            )
+            k = np.concatenate([order[s0:s1] for s0, s1 in zip(starts, stops, strict=True)]) if len(starts) else []
             reps = stops - starts
             lines.append(cut[np.asarray(k, dtype=int)])
             owner.append(np.repeat(f_face[~whole], reps))
@@ -269,6 +267,9 @@ def _polygon(
             near = near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
     if len(near) == 0:
         return shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
+    if not coverage:  # large dissolved circles: the attempt would usually fail, and cost
+        core = shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
+        return shapely.union(core, shapely.union_all(near))
     try:
         # Pieces of different faces meet along street lines with the same vertices
         # (faces come from one polygonize; a frontier cut ends at the same point on both
@@ -282,9 +283,7 @@ def _polygon(
         return shapely.union(core, shapely.union_all(near))
 
 
-def _own_interval(
-    net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float
-) -> tuple[float, float]:
+def _own_interval(net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float) -> tuple[float, float]:
     """Positions on a facility's own edge within ``band_s`` of it, walking straight along the edge."""
     left = band_s - off_s
     if left < 0:
@@ -369,26 +368,23 @@ def isochrones(
             tasks = []
             for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
                 cols = np.r_[grp["u"].to_numpy(), grp["v"].to_numpy()]
-                secs = (
-                    np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()]
-                    + np.r_[grp["off_s"], grp["off_s"]]
-                )
+                secs = np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()] + np.r_[grp["off_s"], grp["off_s"]]
                 ok = np.isfinite(secs)
                 graph_s = net.with_source(cols[ok], secs[ok])
                 dist = dijkstra(graph_s, directed=True, indices=net.n, limit=limit)[: net.n]
                 own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
                 tasks += [(cat, m, dist, own) for m in bands]
-            polys = pool.map(lambda t: _polygon(net, faces, t[2], t[1] * 60.0, t[3]), tasks)
-            rows = [
-                {by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)
-            ]
-            return gpd.GeoDataFrame(
-                rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs
-            )
+            polys = pool.map(lambda t: _polygon(net, faces, t[2], t[1] * 60.0, t[3], coverage=False), tasks)
+            rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
+            return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
 
         ids = facilities[id_column].to_numpy()
-        for start in range(0, len(s), batch):
-            chunk = s.iloc[start : start + batch]
+        # batches of neighbouring facilities share most of their search area
+        cell = max(limit * _fastest_mps(net), 1.0)
+        gx, gy = (net.xy[s["u"].to_numpy()] // cell).T
+        spatial = s.iloc[np.lexsort((gy, gx))]
+        for start in range(0, len(spatial), batch):
+            chunk = spatial.iloc[start : start + batch]
             dist = _batch_times(net, chunk, limit)
             tasks = [(k, row, m) for k, row in enumerate(chunk.itertuples(index=True)) for m in bands]
 
@@ -399,25 +395,58 @@ def isochrones(
                 return _polygon(net, faces, dist[k], m * 60.0, [(row.edge, row.pos_m, row.off_s)])
 
             for (_, row, m), geom in zip(tasks, pool.map(one, tasks), strict=True):
-                rows.append({id_column: ids[row.Index], by: getattr(row, by), "minutes": m, "geometry": geom})
-    return gpd.GeoDataFrame(
-        rows, columns=[id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs
+                rows.append(
+                    {"_pos": row.Index, id_column: ids[row.Index], by: getattr(row, by), "minutes": m, "geometry": geom}
+                )
+    rows.sort(key=lambda r: (r["_pos"], r["minutes"]))  # back to the facilities' order
+    out = gpd.GeoDataFrame(
+        rows, columns=["_pos", id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs
     )
+    return out.drop(columns="_pos")
 
 
 def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> np.ndarray:
-    """Node times (s) to each facility of ``chunk``: one search per facility, run together."""
+    """Node times (s) to each facility of ``chunk``: one search per facility, run together.
+
+    Only nodes that could be reached at all take part: no walk is faster than the
+    network's fastest edge, so nothing farther (in a straight line) than
+    ``limit × fastest speed`` from a facility can be within ``limit``. On a city-sized
+    graph this shrinks each search from every node to a few thousand.
+    """
     n, k = net.n, len(chunk)
+    radius = limit * _fastest_mps(net) + 1.0
+    xy = np.column_stack([net.xy[chunk["u"].to_numpy()], net.xy[chunk["v"].to_numpy()]]).reshape(-1, 2)
+    near = _node_tree(net).query_ball_point(xy, radius)
+    local = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near] + [np.zeros(0, np.int64)]))
+    position = np.full(n, -1, dtype=np.int64)
+    position[local] = np.arange(len(local))
+    sub = net.reverse_csr[local][:, local]
+    m = len(local)
     rows = np.r_[np.arange(k), np.arange(k)]
-    cols = np.r_[chunk["u"].to_numpy(), chunk["v"].to_numpy()]
-    secs = (
-        np.r_[chunk["from_u_s"].to_numpy(), chunk["from_v_s"].to_numpy()]
-        + np.r_[chunk["off_s"], chunk["off_s"]]
-    )
-    ok = np.isfinite(secs) & np.r_[~chunk["too_far"].to_numpy(), ~chunk["too_far"].to_numpy()]
-    src = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (rows[ok], cols[ok])), shape=(k, n))
-    top = sp.hstack([net.reverse_csr, sp.csr_matrix((n, k))])
-    bottom = sp.hstack([src, sp.csr_matrix((k, k))])
-    graph = sp.vstack([top, bottom]).tocsr()
-    dist = dijkstra(graph, directed=True, indices=np.arange(n, n + k), limit=limit)
-    return dist[:, :n]
+    cols = position[np.r_[chunk["u"].to_numpy(), chunk["v"].to_numpy()]]
+    secs = np.r_[chunk["from_u_s"].to_numpy(), chunk["from_v_s"].to_numpy()] + np.r_[chunk["off_s"], chunk["off_s"]]
+    ok = np.isfinite(secs) & np.r_[~chunk["too_far"].to_numpy(), ~chunk["too_far"].to_numpy()] & (cols >= 0)
+    src = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (rows[ok], cols[ok])), shape=(k, m))
+    graph = sp.vstack([sp.hstack([sub, sp.csr_matrix((m, k))]), sp.hstack([src, sp.csr_matrix((k, k))])]).tocsr()
+    dist_local = dijkstra(graph, directed=True, indices=np.arange(m, m + k), limit=limit)[:, :m]
+    dist = np.full((k, n), np.inf)
+    dist[:, local] = dist_local
+    return dist
+
+
+def _fastest_mps(net: PreparedNetwork) -> float:
+    """The highest speed (m/s) on any edge: straight length over walking time."""
+    if "fastest_mps" not in net._lazy:
+        length = shapely.length(net.edge_geom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speed = np.where(net.edge_s > 0, length / net.edge_s, 0.0)
+        net._lazy["fastest_mps"] = float(max(np.nanmax(speed, initial=0.0), 1e-6))
+    return net._lazy["fastest_mps"]
+
+
+def _node_tree(net: PreparedNetwork):
+    if "node_tree" not in net._lazy:
+        from scipy.spatial import cKDTree
+
+        net._lazy["node_tree"] = cKDTree(net.xy)
+    return net._lazy["node_tree"]

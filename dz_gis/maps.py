@@ -126,9 +126,7 @@ def coverage_map(
     if run.isochrones is not None and len(run.isochrones):
         iso = run.isochrones.to_crs(4326)
         for cat in (c for c in catalog.ids if (iso["category"] == c).any()):
-            group = folium.FeatureGroup(
-                name=f"{band} 分钟步行圈 {band}-min walk: {catalog[cat].name_zh}", show=False
-            )
+            group = folium.FeatureGroup(name=f"{band} 分钟步行圈 {band}-min walk: {catalog[cat].name_zh}", show=False)
             for _, row in iso[(iso["category"] == cat) & (iso["minutes"] == band)].iterrows():
                 if row.geometry is None or row.geometry.is_empty:
                     continue

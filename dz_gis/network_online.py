@@ -150,8 +150,7 @@ def walk_graph_from_place(
         area = _study_area_wgs84(place, buffer_m)
         if area is None or area.is_empty or area.geom_type not in {"Polygon", "MultiPolygon"}:
             raise GeometryError(
-                f"{where}: the study area is empty or not a polygon; "
-                "a point or line query needs buffer_m > 0."
+                f"{where}: the study area is empty or not a polygon; a point or line query needs buffer_m > 0."
             )
         key = None
         if cache:
@@ -267,9 +266,7 @@ def _download(ox: Any, area: shapely.Geometry, where: str) -> nx.MultiDiGraph:
     url = ox.settings.overpass_url
     logger.info("downloading the street network from the Overpass API (%s)", url)
     try:
-        graph = ox.graph_from_polygon(
-            area, network_type="all", simplify=False, retain_all=True, truncate_by_edge=True
-        )
+        graph = ox.graph_from_polygon(area, network_type="all", simplify=False, retain_all=True, truncate_by_edge=True)
     except requests.RequestException as exc:
         raise DownloadError(
             f"{where}: could not download the street network: the Overpass API server {url} "
@@ -288,9 +285,7 @@ def _download(ox: Any, area: shapely.Geometry, where: str) -> nx.MultiDiGraph:
             f"study area ({type(exc).__name__}: {exc}). Check the place or polygon. {_OFFLINE_HINT}"
         ) from None
     if graph.number_of_edges() == 0:
-        raise DownloadError(
-            f"{where}: the Overpass API returned no ways inside the study area. {_OFFLINE_HINT}"
-        )
+        raise DownloadError(f"{where}: the Overpass API returned no ways inside the study area. {_OFFLINE_HINT}")
     logger.info("downloaded %d OSM nodes and %d directed segments", len(graph), graph.number_of_edges())
     return graph
 

@@ -190,9 +190,7 @@ def check_plan(
     from .indicators import indicators
     from .register import read_register, reconcile_register
 
-    table = flag_gaps(
-        rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog
-    )
+    table = flag_gaps(rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog)
     units = build_units(run.communities, run.compounds)
     geoms = pd.concat(
         [frame[["unit_id", "geometry"]].assign(scope=scope).to_crs(4326) for scope, frame in units.items()],
@@ -200,9 +198,7 @@ def check_plan(
     )
     located = table.merge(geoms, on=["scope", "unit_id"], how="left")
     gaps = gpd.GeoDataFrame(located, geometry="geometry", crs=4326)
-    ind = indicators(
-        table, rules, communities=run.communities, facilities=run.facilities, compounds=run.compounds
-    )
+    ind = indicators(table, rules, communities=run.communities, facilities=run.facilities, compounds=run.compounds)
     report = None
     try:
         reg = register if register is not None else read_register()

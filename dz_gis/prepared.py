@@ -136,9 +136,7 @@ def invalidate(graph: nx.MultiDiGraph) -> None:
 def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwork:
     crs = graph.graph.get("crs")
     if crs is None:
-        raise CRSError(
-            'graph has no graph.graph["crs"]; build it with dz_gis.network or project it with osmnx.'
-        )
+        raise CRSError('graph has no graph.graph["crs"]; build it with dz_gis.network or project it with osmnx.')
     from pyproj import CRS
 
     if not CRS.from_user_input(crs).is_projected:
@@ -192,9 +190,7 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
     length = np.round(shapely.length(geoms), 3)
     frame = pd.DataFrame({"i": np.arange(m), "a": eu, "b": ev, "L": length})
     frame["k"] = frame.groupby(["a", "b", "L"]).cumcount()
-    pairs = frame.merge(
-        frame, left_on=["a", "b", "L", "k"], right_on=["b", "a", "L", "k"], suffixes=("", "_r")
-    )
+    pairs = frame.merge(frame, left_on=["a", "b", "L", "k"], right_on=["b", "a", "L", "k"], suffixes=("", "_r"))
     rev = np.full(m, -1, dtype=np.int64)
     rev[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
     rev[rev == np.arange(m)] = -1  # a self-loop is not its own reverse

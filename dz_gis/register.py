@@ -39,9 +39,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REGISTER_PATH = (
-    Path(__file__).resolve().parents[1] / "data" / "boundaries" / "dazhou_register_2023.csv"
-)
+DEFAULT_REGISTER_PATH = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "dazhou_register_2023.csv"
 REGISTER_COLUMNS = (
     "code",
     "name",

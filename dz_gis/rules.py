@@ -236,8 +236,7 @@ def load_rules(path: str | Path | None = None, *, catalog: Catalog | None = None
     for r in rules:
         if r.kind == "share_target" and r.param("of_rule") not in ids:
             raise RulesError(
-                f"{path}, line {r.line}, rule {r.id!r}: of_rule {r.param('of_rule')!r} "
-                "is not a rule in this file."
+                f"{path}, line {r.line}, rule {r.id!r}: of_rule {r.param('of_rule')!r} is not a rule in this file."
             )
     speed = data.get("walk_m_per_min")
     if speed is not None and (not isinstance(speed, _NUMBER) or isinstance(speed, bool) or not speed > 0):

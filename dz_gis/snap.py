@@ -42,9 +42,7 @@ def time_fraction(net: PreparedNetwork, edges: np.ndarray, pos_m: np.ndarray) ->
     for k in sloped:
         xyz = shapely.get_coordinates(geoms[k], include_z=True)
         dx = np.hypot(np.diff(xyz[:, 0]), np.diff(xyz[:, 1]))
-        secs = segment_seconds(
-            dx, np.diff(xyz[:, 2]), walk_m_per_min=net.walk_m_per_min, model=net.slope_model
-        )
+        secs = segment_seconds(dx, np.diff(xyz[:, 2]), walk_m_per_min=net.walk_m_per_min, model=net.slope_model)
         total = secs.sum()
         if total > 0:
             frac[k] = np.interp(pos_m[k], np.r_[0.0, np.cumsum(dx)], np.r_[0.0, np.cumsum(secs)]) / total
@@ -68,13 +66,9 @@ def snap(
         raise CRSError("points have no CRS; set one with .set_crs(...).")
     if len(points) == 0:
         raise ValidationError("no points to snap.")
-    geoms = (
-        points.to_crs(net.crs).geometry.array if hasattr(points, "geometry") else points.to_crs(net.crs).array
-    )
+    geoms = points.to_crs(net.crs).geometry.array if hasattr(points, "geometry") else points.to_crs(net.crs).array
     if shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any():
-        raise ValidationError(
-            "some points have no geometry; drop or fix them before computing walking times."
-        )
+        raise ValidationError("some points have no geometry; drop or fix them before computing walking times.")
     pts = shapely.point_on_surface(geoms)
     xy = shapely.get_coordinates(pts)
     key = (hashlib.sha1(xy.tobytes()).hexdigest(), float(max_snap_m))

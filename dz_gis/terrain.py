@@ -92,12 +92,8 @@ def sample_dem(dem: str | Path, x: np.ndarray, y: np.ndarray, crs: Any) -> np.nd
         raise DataFileError(f"{dem}: cannot read it as a raster ({exc}).") from None
     with src:
         if src.crs is None:
-            raise DataFileError(
-                f"{dem}: the DEM has no CRS. Add one (e.g. gdal_edit.py -a_srs EPSG:4326 {dem.name})."
-            )
-        to_dem = Transformer.from_crs(
-            CRS.from_user_input(crs), CRS.from_user_input(src.crs.to_wkt()), always_xy=True
-        )
+            raise DataFileError(f"{dem}: the DEM has no CRS. Add one (e.g. gdal_edit.py -a_srs EPSG:4326 {dem.name}).")
+        to_dem = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
         dx, dy = to_dem.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         inv = ~src.transform
         cols = inv.a * dx + inv.b * dy + inv.c

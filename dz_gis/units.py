@@ -51,9 +51,7 @@ def street_blocks(graph: nx.MultiDiGraph, *, min_area_m2: float = 500.0) -> gpd.
         raise ValidationError("The network has no streets to form blocks from.")
     merged = shapely.union_all(lines)
     hull = shapely.convex_hull(merged)
-    polys = shapely.get_parts(
-        shapely.polygonize(shapely.get_parts(shapely.union_all([merged, hull.boundary])))
-    )
+    polys = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all([merged, hull.boundary]))))
     polys = polys[shapely.area(polys) >= min_area_m2]
     return gpd.GeoDataFrame({"block_id": np.arange(len(polys))}, geometry=polys, crs=graph.graph["crs"])
 
@@ -130,11 +128,7 @@ def communities_from_blocks(
             if own >= 0 and sums_arr[own] >= min_households:
                 continue
             neigh = {unit[n] for n in adj[b] if unit[n] >= 0 and unit[n] != own}
-            room = [
-                u
-                for u in neigh
-                if sums_arr[u] + (households[b] if own < 0 else sums_arr[own]) <= max_households
-            ]
+            room = [u for u in neigh if sums_arr[u] + (households[b] if own < 0 else sums_arr[own]) <= max_households]
             if not room:
                 continue
             dest = min(room, key=lambda u: sums_arr[u])
@@ -146,9 +140,7 @@ def communities_from_blocks(
                 unit[b] = dest
             changed = True
     keep = unit >= 0
-    frame = gpd.GeoDataFrame(
-        {"unit": unit[keep], "households": households[keep]}, geometry=geoms[keep], crs=blocks.crs
-    )
+    frame = gpd.GeoDataFrame({"unit": unit[keep], "households": households[keep]}, geometry=geoms[keep], crs=blocks.crs)
     units = frame.dissolve(by="unit", aggfunc="sum").reset_index(drop=True)
     units = units.sort_values("households", ascending=False).reset_index(drop=True)
     units.insert(0, "community_id", [f"U{i + 1:02d}" for i in range(len(units))])
@@ -180,9 +172,7 @@ def communities_from_blocks(
 
 def assign_units(compounds: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.Series:
     """The ``community_id`` of the unit containing each compound's representative point."""
-    pts = gpd.GeoDataFrame(geometry=compounds.geometry.representative_point(), crs=compounds.crs).to_crs(
-        units.crs
-    )
+    pts = gpd.GeoDataFrame(geometry=compounds.geometry.representative_point(), crs=compounds.crs).to_crs(units.crs)
     joined = gpd.sjoin(pts, units[["community_id", "geometry"]], predicate="within", how="left")
     joined = joined[~joined.index.duplicated()]
     result = joined["community_id"].reindex(pts.index)

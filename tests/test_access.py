@@ -104,9 +104,7 @@ def test_coverage_shares_weight_by_households():
     assert cov.loc["A", "cov_park_5min"] == pytest.approx(0.25)
     assert cov.loc["A", "cov_park_15min"] == pytest.approx(1.0)
     assert cov.loc["B", "cov_park_15min"] == 0.0
-    empty = coverage_by_unit(
-        pd.DataFrame({"community_id": ["C"], "households": [0.0]}), pd.DataFrame({"park": [1.0]})
-    )
+    empty = coverage_by_unit(pd.DataFrame({"community_id": ["C"], "households": [0.0]}), pd.DataFrame({"park": [1.0]}))
     assert np.isnan(empty.loc["C", "cov_park_5min"])  # no households: no data, not 0 %
 
 

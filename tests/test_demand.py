@@ -31,9 +31,7 @@ def test_buildings_footprint_times_levels():
     assert pts["households"].tolist() == pytest.approx([500 * 6 / 100, 150 * 5 / 100])
     assert pts["demand_source"].str.contains("footprint").all()
     comm, located = assign_demand(communities(), pts)
-    assert comm.loc[0, "households"] == pytest.approx(37.5) and comm.loc[0, "demand_source"].startswith(
-        "buildings"
-    )
+    assert comm.loc[0, "households"] == pytest.approx(37.5) and comm.loc[0, "demand_source"].startswith("buildings")
     assert comm.loc[1, "households"] == 1200 and comm.loc[1, "demand_source"] == "attributes"
     assert set(located["community_id"]) == {"A"}
 

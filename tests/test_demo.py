@@ -45,8 +45,6 @@ def test_cli_turns_dzgis_errors_into_a_message(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("DZ_GIS_DATA", str(broken))
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert (
-        err.startswith("dz-gis: error:") and "helsinki_sample.gpkg" in err and "build_sample_data.py" in err
-    )
+    assert err.startswith("dz-gis: error:") and "helsinki_sample.gpkg" in err and "build_sample_data.py" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()

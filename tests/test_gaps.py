@@ -163,16 +163,8 @@ def test_area_per_households_and_min_area(tmp_path, world):
         + rule("min", "community", "min_area", "{category: community_service, min_m2: 300}"),
     )
     a, b = status(t, "per100", "A"), status(t, "per100", "B")
-    assert (
-        a["status"] == "gap"
-        and a["actual_value"] == pytest.approx(16.0)
-        and a["shortfall"] == pytest.approx(280)
-    )
-    assert (
-        b["status"] == "gap"
-        and b["actual_value"] == pytest.approx(25.0)
-        and b["shortfall"] == pytest.approx(50)
-    )
+    assert a["status"] == "gap" and a["actual_value"] == pytest.approx(16.0) and a["shortfall"] == pytest.approx(280)
+    assert b["status"] == "gap" and b["actual_value"] == pytest.approx(25.0) and b["shortfall"] == pytest.approx(50)
     assert status(t, "min", "A")["status"] == "met" and status(t, "min", "B")["status"] == "gap"
     assert status(t, "min", "B")["shortfall"] == pytest.approx(50)
 
@@ -248,9 +240,7 @@ def test_share_target_counts_units_meeting_another_rule(tmp_path, world):
 
 def test_street_rule_without_street_column_is_no_data(tmp_path, world):
     communities, compounds, facilities, graph = world
-    rules = rules_file(
-        tmp_path, rule("st", "street", "count", "{category: elderly_care_complex, min_count: 1}")
-    )
+    rules = rules_file(tmp_path, rule("st", "street", "count", "{category: elderly_care_complex, min_count: 1}"))
     t = flag_gaps(rules, communities.drop(columns=["street"]), facilities, compounds=compounds, graph=graph)
     assert list(t["status"]) == ["no data"] and "street" in t["detail"].iloc[0]
 

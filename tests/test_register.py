@@ -20,9 +20,7 @@ from dz_gis.register import (
 )
 
 SHARED_REGISTER = Path(__file__).resolve().parents[2] / "shared" / "data" / "china-division-nbs2023-dazhou"
-needs_shared = pytest.mark.skipif(
-    not SHARED_REGISTER.is_dir(), reason="reference data folder ../shared is absent"
-)
+needs_shared = pytest.mark.skipif(not SHARED_REGISTER.is_dir(), reason="reference data folder ../shared is absent")
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,7 @@ def test_shipped_layers_equal_a_fresh_build(sample):
     fresh = build_sample_layers()
     for name in ("communities", "compounds", "facilities"):
         shipped = getattr(sample, name)
-        id_col = {"communities": "community_id", "compounds": "compound_id", "facilities": "facility_id"}[
-            name
-        ]
+        id_col = {"communities": "community_id", "compounds": "compound_id", "facilities": "facility_id"}[name]
         assert shipped[id_col].tolist() == fresh[name][id_col].tolist()
     assert np.allclose(sample.compounds["households"], fresh["compounds"]["households"])
 

@@ -85,9 +85,9 @@ def test_dem_in_another_crs_gives_the_same_answer(tmp_path):
 
     dem_utm = ramp(tmp_path / "ramp.tif")
     # the same plane written in Web Mercator (EPSG:3857), finer cells
-    corner = gpd.GeoSeries(
-        [shapely.Point(X0 - 150, Y0 + 150), shapely.Point(X0 + 550, Y0 - 150)], crs=32648
-    ).to_crs(3857)
+    corner = gpd.GeoSeries([shapely.Point(X0 - 150, Y0 + 150), shapely.Point(X0 + 550, Y0 - 150)], crs=32648).to_crs(
+        3857
+    )
     (x0, y0), (x1, y1) = [(p.x, p.y) for p in corner]
     cell = 5.0
     nx_, ny_ = int((x1 - x0) / cell), int((y0 - y1) / cell)
@@ -95,22 +95,12 @@ def test_dem_in_another_crs_gives_the_same_answer(tmp_path):
     ys = y0 - (np.arange(ny_) + 0.5) * cell
     mx, my = np.meshgrid(xs, ys)
     ux, _ = (
-        gpd.GeoSeries(gpd.points_from_xy(mx.ravel(), my.ravel()), crs=3857)
-        .to_crs(32648)
-        .get_coordinates()
-        .to_numpy()
-        .T
+        gpd.GeoSeries(gpd.points_from_xy(mx.ravel(), my.ravel()), crs=3857).to_crs(32648).get_coordinates().to_numpy().T
     )
     z = 0.1 * (ux - (X0 - 100))
-    dem_merc = write_dem(
-        tmp_path / "ramp3857.tif", z.reshape(mx.shape), x0=x0, y_top=y0, cell=cell, crs="EPSG:3857"
-    )
-    a = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_utm).edges["a", "b", 0][
-        "walk_s"
-    ]
-    b = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_merc).edges["a", "b", 0][
-        "walk_s"
-    ]
+    dem_merc = write_dem(tmp_path / "ramp3857.tif", z.reshape(mx.shape), x0=x0, y_top=y0, cell=cell, crs="EPSG:3857")
+    a = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_utm).edges["a", "b", 0]["walk_s"]
+    b = add_walk_times(two_node_graph(100, 200), walk_m_per_min=60.0, dem=dem_merc).edges["a", "b", 0]["walk_s"]
     assert b == pytest.approx(a, rel=2e-3)
 
 

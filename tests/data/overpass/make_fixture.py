@@ -43,25 +43,19 @@ METRIC_CRS = "EPSG:3067"  # ETRS-TM35FIN, Finland's metric CRS
 #: OSMnx 2.x's Overpass filter for ``network_type="all"`` (osmnx/_overpass.py):
 #: way["highway"]["area"!~"yes"]["highway"!~"abandoned|...|services"] -- Overpass
 #: ``!~`` is an unanchored regular expression test, reproduced with re.search.
-_HIGHWAY_EXCLUDED = re.compile(
-    "abandoned|construction|no|planned|platform|proposed|raceway|razed|rest_area|services"
-)
+_HIGHWAY_EXCLUDED = re.compile("abandoned|construction|no|planned|platform|proposed|raceway|razed|rest_area|services")
 _AREA_EXCLUDED = re.compile("yes")
 
 #: pyrosm columns that are not OSM tags.
 _NOT_TAGS = {"id", "nodes", "tags", "timestamp", "version", "changeset", "visible", "osm_type", "geometry"}
 
-COPYRIGHT = (
-    "The data included in this document is from www.openstreetmap.org. The data is made available under ODbL."
-)
+COPYRIGHT = "The data included in this document is from www.openstreetmap.org. The data is made available under ODbL."
 
 
 def study_box() -> shapely.Polygon:
     """The 400 m x 400 m box (WGS84), coordinates rounded to 7 decimals like OSM's."""
     centre = gpd.GeoSeries([shapely.Point(CENTRE)], crs=4326).to_crs(METRIC_CRS).iloc[0]
-    box = shapely.box(
-        centre.x - HALF_SIZE_M, centre.y - HALF_SIZE_M, centre.x + HALF_SIZE_M, centre.y + HALF_SIZE_M
-    )
+    box = shapely.box(centre.x - HALF_SIZE_M, centre.y - HALF_SIZE_M, centre.x + HALF_SIZE_M, centre.y + HALF_SIZE_M)
     box = gpd.GeoSeries([box], crs=METRIC_CRS).to_crs(4326).iloc[0]
     return shapely.set_precision(box, 1e-7)
 
