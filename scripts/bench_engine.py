@@ -1,0 +1,783 @@
+"""Benchmark the walking-time and isochrone engine against the usual recipes.
+
+Run from the repository root::
+
+    python scripts/bench_engine.py                      # sample, 50000, 200000 nodes
+    python scripts/bench_engine.py --sizes 1000000      # ~4 GB, several minutes
+    python scripts/bench_engine.py --quick              # smoke test, < 1 min
+
+Each size runs in a fresh subprocess (``--one SIZE``) so that its peak memory is its
+own. Graphs: the bundled Helsinki sample (its real facilities, top 5 categories) and
+:func:`dz_gis.datasets.synthetic_street_graph` with facilities at random nodes, moved
+a few metres so that they snap onto edges (1.4 % of the nodes, at most 2,800).
+
+Methods, all on the same graph in the same run:
+
+(a) the OSMnx notebook recipe, ``networkx.ego_graph`` per facility (and per band);
+(b) networkx ``multi_source_dijkstra_path_length`` per category on the reversed graph;
+(c) the floor: bare ``scipy.sparse.csgraph.dijkstra(min_only=True)`` per category on
+    the prebuilt CSR of :func:`dz_gis.prepared.prepare` (prepare time excluded);
+(d) ours, :func:`dz_gis.access.nearest_times`, first call and repeated;
+(e) isochrones: :func:`dz_gis.isochrones.isochrones` vs ego_graph + buffer + union.
+
+(a), (b) and (c) start at the facilities' nearest nodes, as the notebook does; (d) and
+(e) snap the facilities onto the nearest edge. Exact agreement of (d) with (c) is
+therefore checked separately, with facilities placed exactly on node coordinates.
+
+Peak memory: ``ru_maxrss`` of the subprocess at its end. Per-phase peaks reset the
+kernel's high-water mark (``/proc/self/clear_refs``, Linux), which also resets
+``ru_maxrss``; the process peak reported is the maximum over all phases and the final
+``ru_maxrss``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+import dz_gis
+from dz_gis.access import nearest_times
+from dz_gis.datasets import synthetic_street_graph
+from dz_gis.isochrones import DEFAULT_OFFSET_M, _faces, isochrones
+from dz_gis.prepared import _build, prepare
+
+MINUTES = (5, 10, 15)
+CUTOFF_S = 15 * 60.0
+N_CATEGORIES = 5
+FACILITY_SHARE = 0.014
+FACILITY_CAP = 2800
+SNAP_OFFSET_M = (2.0, 6.0)  #: synthetic facilities sit this far from their node
+RECIPE_BUFFER_M = 25.0  #: notebook recipe: buffer of reached edges and nodes
+TOL_S = 1e-6
+SEED = 0
+DEFAULT_SIZES = ("sample", "50000", "200000")
+QUICK_SIZES = ("sample", "50000")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of each slow method to run."""
+
+    ego_subset: int  #: facilities timed for the ego_graph recipe (then extrapolated)
+    iso_subset: int  #: facilities timed for the isochrone recipe (then extrapolated)
+    ours_iso_subset: int | None  #: facilities for our per-facility isochrones (None: all)
+    repeats: int  #: repeated timings (median)
+
+
+FULL = Budget(ego_subset=200, iso_subset=30, ours_iso_subset=None, repeats=5)
+QUICK = Budget(ego_subset=20, iso_subset=5, ours_iso_subset=100, repeats=3)
+
+
+@dataclass
+class Row:
+    """One line of a result table."""
+
+    method: str
+    seconds: float | None
+    notes: str = ""
+    floor_ratio: bool = True  #: show seconds / floor
+    peak_mb: float | None = None  #: phase peak RSS above the RSS before it
+    load: float | None = None  #: 1-minute load average when the phase ended
+
+
+@dataclass
+class SizeResult:
+    """Everything measured for one graph size (sent from the subprocess as JSON)."""
+
+    size: str
+    label: str
+    nodes: int
+    edges: int
+    facilities: int
+    categories: int
+    rows: list[Row] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    graph_mb: float | None = None
+    base_mb: float | None = None  #: RSS after imports, before the graph
+    peak_mb: float | None = None
+    key: dict[str, float] = field(default_factory=dict)  #: seconds for the summary
+
+
+# ---------------------------------------------------------------------- memory
+
+
+def _status_kb(field_name: str) -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field_name + ":"):
+                    return float(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_mb() -> float | None:
+    """Current resident set size (Linux), in MB."""
+    kb = _status_kb("VmRSS")
+    return None if kb is None else kb / 1024.0
+
+
+def maxrss_mb() -> float:
+    """``ru_maxrss`` of this process, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class PeakTracker:
+    """Per-phase peak RSS; keeps the process peak across high-water-mark resets."""
+
+    def __init__(self) -> None:
+        self.process_peak = maxrss_mb()
+        self.can_reset = self._reset()
+
+    def _reset(self) -> bool:
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+            return True
+        except OSError:
+            return False
+
+    def run(self, fn: Callable[[], Any]) -> tuple[Any, float | None]:
+        """Run ``fn``; return its result and its peak RSS above the RSS before it (MB)."""
+        gc.collect()
+        before = rss_mb()
+        self.process_peak = max(self.process_peak, maxrss_mb())
+        reset = self.can_reset and self._reset()
+        result = fn()
+        peak = maxrss_mb()
+        self.process_peak = max(self.process_peak, peak)
+        if not reset or before is None:
+            return result, None
+        return result, peak - before
+
+
+# ---------------------------------------------------------------------- timing
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall-clock seconds of one call, and its result."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """Median wall-clock seconds over ``repeats`` calls, and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        t, out = timed(fn)
+        times.append(t)
+    return statistics.median(times), out
+
+
+def load_average() -> float | None:
+    """1-minute load average (None where the OS has none)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
+def progress(size: str, msg: str) -> None:
+    """A progress line on stderr (the tables go to stdout)."""
+    print(f"  [{size} {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- inputs
+
+
+def load_graph(size: str) -> tuple[nx.MultiDiGraph, gpd.GeoDataFrame | None, str]:
+    """The graph for ``size`` ("sample" or a node count), the sample's facilities, a label."""
+    if size == "sample":
+        sample = dz_gis.load_sample()
+        facilities = sample.facilities
+        return sample.graph, facilities, "Helsinki sample (real OSM)"
+    n = int(size)
+    return synthetic_street_graph(n, seed=SEED), None, f"synthetic {n:,}-node street grid"
+
+
+def sample_facilities(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The sample's facilities of its 5 most frequent categories (ties by name)."""
+    counts = facilities["category"].value_counts()
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:N_CATEGORIES]
+    keep = facilities["category"].isin([c for c, _ in top])
+    return facilities[keep].reset_index(drop=True)
+
+
+def synthetic_facilities(graph: nx.MultiDiGraph, seed: int = SEED) -> gpd.GeoDataFrame:
+    """Facilities at random connected nodes, moved a few metres off them, 5 categories."""
+    rng = np.random.default_rng(seed)
+    n = graph.number_of_nodes()
+    count = min(FACILITY_CAP, max(N_CATEGORIES, round(FACILITY_SHARE * n)))
+    ids = np.fromiter(graph.nodes, dtype=np.int64, count=n)
+    candidates = ids[np.fromiter((d for _, d in graph.out_degree(ids.tolist())), dtype=np.int64, count=n) > 0]
+    picked = rng.choice(candidates, size=count, replace=False)
+    xy = np.array([(graph.nodes[v]["x"], graph.nodes[v]["y"]) for v in picked.tolist()])
+    angle = rng.uniform(0.0, 2 * np.pi, count)
+    dist = rng.uniform(*SNAP_OFFSET_M, count)
+    xy = xy + np.c_[np.cos(angle), np.sin(angle)] * dist[:, None]
+    cats = np.array([f"cat{k + 1}" for k in range(N_CATEGORIES)])[rng.permutation(count) % N_CATEGORIES]
+    return gpd.GeoDataFrame(
+        {"facility_id": [f"f{i}" for i in range(count)], "category": cats},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=graph.graph["crs"],
+    )
+
+
+def node_table(graph: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids and coordinates, in the graph's iteration order."""
+    ids, xy = [], []
+    for node, data in graph.nodes(data=True):
+        ids.append(node)
+        xy.append((data["x"], data["y"]))
+    return np.asarray(ids), np.asarray(xy, dtype=float)
+
+
+def nearest_nodes(graph: nx.MultiDiGraph, facilities: gpd.GeoDataFrame) -> np.ndarray:
+    """Nearest graph node of each facility (what ``osmnx.nearest_nodes`` gives)."""
+    ids, xy = node_table(graph)
+    pts = shapely.get_coordinates(facilities.to_crs(graph.graph["crs"]).geometry.array)
+    _, idx = cKDTree(xy).query(pts)
+    return ids[idx]
+
+
+# ---------------------------------------------------------------------- methods
+
+
+def ego_recipe(
+    graph: nx.MultiDiGraph, nodes: np.ndarray, cats: np.ndarray, bands_s: tuple[float, ...]
+) -> dict[str, dict[Any, float]]:
+    """OSMnx notebook recipe: ``ego_graph`` per facility and band; smallest band per node.
+
+    With one band (900 s) this is the reached set per category, the cheapest use of it.
+    """
+    best: dict[str, dict[Any, float]] = {}
+    for node, cat in zip(nodes.tolist(), cats.tolist(), strict=True):
+        d = best.setdefault(cat, {})
+        for band in sorted(bands_s, reverse=True):  # as the notebook: largest band first
+            sub = nx.ego_graph(graph, node, radius=band, distance="walk_s")
+            for v in sub:
+                if d.get(v, np.inf) > band:
+                    d[v] = band
+    return best
+
+
+def networkx_multisource(graph: nx.MultiDiGraph, sources: dict[str, np.ndarray]) -> dict[str, dict]:
+    """networkx multi-source Dijkstra per category on the reversed graph (a view, no copy)."""
+    rev = graph.reverse(copy=False)
+    return {
+        cat: nx.multi_source_dijkstra_path_length(rev, set(src.tolist()), cutoff=CUTOFF_S, weight="walk_s")
+        for cat, src in sources.items()
+    }
+
+
+def csgraph_floor(csr, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Bare scipy Dijkstra per category, all sources at once (``min_only``)."""
+    return {cat: dijkstra(csr, directed=True, indices=r, min_only=True, limit=CUTOFF_S) for cat, r in rows.items()}
+
+
+def recipe_polygon(graph: nx.MultiDiGraph, node: Any, band_s: float) -> shapely.Geometry:
+    """Notebook isochrone: ego_graph, buffer its edges and nodes by 25 m, union.
+
+    Generous to the recipe: vectorised shapely, and each two-way street buffered once
+    (the notebook buffers both directions and looks nodes up one by one).
+    """
+    sub = nx.ego_graph(graph, node, radius=band_s, distance="walk_s")
+    pts = shapely.points([(d["x"], d["y"]) for _, d in sub.nodes(data=True)])
+    seen, lines = set(), []
+    for u, v, d in sub.edges(data=True):
+        key = (u, v) if u <= v else (v, u)
+        if key in seen:
+            continue
+        seen.add(key)
+        geom = d.get("geometry")
+        if geom is None:
+            geom = shapely.LineString([(sub.nodes[u]["x"], sub.nodes[u]["y"]), (sub.nodes[v]["x"], sub.nodes[v]["y"])])
+        lines.append(geom)
+    geoms = np.concatenate([pts, np.asarray(lines, dtype=object)])
+    return shapely.union_all(shapely.buffer(geoms, RECIPE_BUFFER_M))
+
+
+def recipe_isochrones(graph: nx.MultiDiGraph, nodes: np.ndarray) -> list[shapely.Geometry]:
+    """The notebook isochrones, one polygon per facility and band."""
+    return [recipe_polygon(graph, node, m * 60.0) for node in nodes.tolist() for m in MINUTES]
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def dict_to_array(times: dict, index: pd.Index) -> np.ndarray:
+    """networkx {node: seconds} as an array over ``index`` (inf where absent)."""
+    s = pd.Series(times, dtype=float)
+    return s.reindex(index).fillna(np.inf).to_numpy()
+
+
+def compare(a: np.ndarray, b: np.ndarray, limit: float = CUTOFF_S) -> tuple[float, int, int]:
+    """Max |a - b| where both finite, nodes finite in one only (away from the limit), compared."""
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    both = fa & fb
+    diff = float(np.abs(a[both] - b[both]).max()) if both.any() else 0.0
+    one = fa ^ fb
+    val = np.where(fa, a, b)
+    real = int((one & (val < limit - TOL_S)).sum())
+    return diff, real, int(both.sum())
+
+
+def verdict(ok: bool) -> str:
+    """PASS/FAIL."""
+    return "PASS" if ok else "FAIL"
+
+
+def check_ours_vs_floor_exact(graph: nx.MultiDiGraph, net, fac_nodes: np.ndarray, cats: np.ndarray) -> str:
+    """Ours vs (c) with facilities placed exactly on node coordinates (snap distance 0)."""
+    rows = pd.Index(net.node_ids).get_indexer(fac_nodes)
+    main = net.component[rows] == net.main_component
+    rows, c = rows[main], cats[main]
+    fac = gpd.GeoDataFrame({"category": c}, geometry=gpd.points_from_xy(net.xy[rows, 0], net.xy[rows, 1]), crs=net.crs)
+    ours = nearest_times(graph, fac, cutoff_min=CUTOFF_S / 60.0)
+    worst, mism, n_both = 0.0, 0, 0
+    for cat in pd.unique(c):
+        floor = dijkstra(net.reverse_csr, indices=np.unique(rows[c == cat]), min_only=True, limit=CUTOFF_S)
+        mine = ours.nodes[cat].to_numpy() * 60.0
+        mine = np.where(np.isnan(mine), np.inf, mine)
+        d, m, b = compare(mine, floor)
+        worst, mism, n_both = max(worst, d), mism + m, n_both + b
+    snap_max = float(ours.snapped["snap_m"].max())
+    ok = worst <= TOL_S and mism == 0
+    return (
+        f"{verdict(ok)} ours vs (c), exact: ours starts at the point snapped onto an edge, (c) at a "
+        f"node, so here {len(fac)} facilities sit exactly on their nearest node (main network; snap "
+        f"{snap_max:.1e} m, at an edge end), where both must agree: max |diff| {worst:.1e} s over "
+        f"{n_both:,} node×category times, {mism} reached by one only"
+    )
+
+
+def band_of(seconds: np.ndarray) -> np.ndarray:
+    """Smallest band (s) containing each time, inf beyond the last."""
+    out = np.full(len(seconds), np.inf)
+    for m in sorted(MINUTES, reverse=True):
+        out[seconds <= m * 60.0] = m * 60.0
+    return out
+
+
+# ---------------------------------------------------------------------- one size
+
+
+@dataclass
+class Bench:
+    """One graph and its facilities, shared by the measuring steps of one size."""
+
+    size: str
+    budget: Budget
+    graph: nx.MultiDiGraph
+    fac: gpd.GeoDataFrame
+    cats: np.ndarray  #: category of each facility
+    fac_nodes: np.ndarray  #: nearest graph node of each facility
+    order: np.ndarray  #: random order of the facilities (subsets are its first items)
+    res: SizeResult
+    mem: PeakTracker
+
+    def add(self, method: str, seconds: float, notes: str, peak: float | None, floor_ratio: bool = True) -> None:
+        """Append a table row."""
+        self.res.rows.append(Row(method, seconds, notes, floor_ratio, peak, load_average()))
+
+    def subset(self, n: int) -> tuple[np.ndarray, float, str]:
+        """The first ``n`` facilities in random order, the extrapolation factor, and a note."""
+        sub = self.order[: min(n, len(self.fac))]
+        if len(sub) == len(self.fac):
+            return sub, 1.0, f"all {len(sub):,} facilities"
+        return sub, len(self.fac) / len(sub), f"extrapolated from {len(sub)} of {len(self.fac):,}"
+
+
+def setup(size: str, budget: Budget) -> Bench:
+    """Build the graph (measuring its time and RSS) and place the facilities."""
+    mem = PeakTracker()
+    rss0 = rss_mb()
+    progress(size, "building the networkx graph")
+    (t_graph, (graph, sample_fac, label)), _ = mem.run(lambda: timed(lambda: load_graph(size)))
+    rss1 = rss_mb()
+    fac = sample_facilities(sample_fac) if sample_fac is not None else synthetic_facilities(graph)
+    cats = fac["category"].to_numpy()
+    res = SizeResult(
+        size,
+        label,
+        graph.number_of_nodes(),
+        graph.number_of_edges(),
+        len(fac),
+        len(pd.unique(cats)),
+        graph_mb=None if rss0 is None or rss1 is None else rss1 - rss0,
+        base_mb=rss0,
+    )
+    bench = Bench(
+        size,
+        budget,
+        graph,
+        fac,
+        cats,
+        nearest_nodes(graph, fac),
+        np.random.default_rng(SEED).permutation(len(fac)),
+        res,
+        mem,
+    )
+    bench.add("build networkx graph", t_graph, "setup, not part of any method", None, False)
+    return bench
+
+
+def measure_times(b: Bench) -> dict[str, Any]:
+    """Methods (a)-(d) and prepare; returns their outputs for the checks."""
+    g, mem, reps = b.graph, b.mem, b.budget.repeats
+    progress(b.size, "prepare alone")
+    signature = (g.number_of_nodes(), g.number_of_edges())
+    (t, _), pk = mem.run(lambda: timed(lambda: _build(g, signature)))  # not cached: the first call below builds
+    b.add("prepare(G) alone", t, "compressed arrays + CSR, once per graph", pk)
+    b.res.key["prepare"] = t
+
+    progress(b.size, "(d) ours")
+    cut = CUTOFF_S / 60.0
+    (t, _), pk = mem.run(lambda: timed(lambda: nearest_times(g, b.fac, cutoff_min=cut)))
+    b.add("(d) ours nearest_times, first call", t, "incl. prepare + snapping index", pk)
+    b.res.key["ours_first"] = t
+    (t, ours), pk = mem.run(lambda: median_time(lambda: nearest_times(g, b.fac, cutoff_min=cut), reps))
+    b.add("(d) ours nearest_times, repeated", t, f"median of {reps}", pk)
+    b.res.key["ours_rep"] = t
+
+    net = prepare(g)
+    (t, _), pk = mem.run(lambda: median_time(lambda: prepare(g), reps))
+    b.add("prepare(G) cached (cache-hit check)", t, f"paid by every call of ours; median of {reps}", pk)
+    b.res.key["prepare_hit"] = t
+    index = pd.Index(net.node_ids)
+    csr = net.reverse_csr
+    sources = {cat: np.unique(b.fac_nodes[b.cats == cat]) for cat in pd.unique(b.cats)}
+    rows = {cat: index.get_indexer(src) for cat, src in sources.items()}
+    progress(b.size, "(c) floor")
+    (t, floor), pk = mem.run(lambda: median_time(lambda: csgraph_floor(csr, rows), reps))
+    b.add("(c) floor: csgraph.dijkstra min_only", t, f"per category, prebuilt CSR; median of {reps}", pk)
+    b.res.key["floor"] = t
+
+    progress(b.size, "(b) networkx multi-source")
+    (t, nxd), pk = mem.run(lambda: timed(lambda: networkx_multisource(g, sources)))
+    b.add("(b) networkx multi_source_dijkstra", t, "per category, G.reverse(copy=False)", pk)
+    b.res.key["networkx"] = t
+
+    progress(b.size, "(a) ego_graph recipe")
+    sub, scale, how = b.subset(b.budget.ego_subset)
+    nodes, cats = b.fac_nodes[sub], b.cats[sub]
+    (t, _), pk = mem.run(lambda: timed(lambda: ego_recipe(g, nodes, cats, (CUTOFF_S,))))
+    b.add("(a) ego_graph 15 min per facility", t * scale, f"reach set only; {how}", pk)
+    b.res.key["ego1"] = t * scale
+    bands = tuple(m * 60.0 for m in MINUTES)
+    (t, ego3), pk = mem.run(lambda: timed(lambda: ego_recipe(g, nodes, cats, bands)))
+    b.add("(a) ego_graph 5/10/15 per facility", t * scale, f"notebook: min band per node; {how}", pk)
+    b.res.key["ego3"] = t * scale
+    return {
+        "net": net,
+        "index": index,
+        "ours": ours,
+        "floor": floor,
+        "nx": nxd,
+        "ego3": ego3 if scale == 1.0 else None,
+    }
+
+
+def add_checks(b: Bench, out: dict[str, Any]) -> None:
+    """Agreement of the methods, in the same run."""
+    progress(b.size, "checks")
+    index, floor = out["index"], out["floor"]
+    worst, mism, nb = 0.0, 0, 0
+    for cat, times in out["nx"].items():
+        d, m, n = compare(dict_to_array(times, index), floor[cat])
+        worst, mism, nb = max(worst, d), mism + m, nb + n
+    b.res.checks.append(
+        f"{verdict(worst <= TOL_S and mism == 0)} (b) networkx vs (c) csgraph, same source nodes: "
+        f"max |diff| {worst:.1e} s over {nb:,} node×category times, {mism} reached by one only"
+    )
+    b.res.checks.append(check_ours_vs_floor_exact(b.graph, out["net"], b.fac_nodes, b.cats))
+    # the timed run: ours starts at the snapped point, (c) at the nearest node
+    delta = []
+    for cat, times in floor.items():
+        mine = out["ours"].nodes[cat].to_numpy() * 60.0
+        both = np.isfinite(mine) & np.isfinite(times)
+        delta.append(mine[both] - times[both])
+    delta = np.concatenate(delta)
+    lo, hi = np.percentile(delta, [1, 99])
+    b.res.checks.append(
+        "INFO timed run, ours (facilities a few m off nodes, snapped onto edges) minus (c) (from their "
+        f"nearest nodes): median {np.median(delta):+.1f} s, 1st..99th percentile {lo:+.1f}..{hi:+.1f} s "
+        "- different start points, not an error"
+    )
+    if out["ego3"] is not None:
+        mism = sum(
+            int((band_of(times) != dict_to_array(out["ego3"].get(cat, {}), index)).sum())
+            for cat, times in floor.items()
+        )
+        b.res.checks.append(
+            f"{verdict(mism == 0)} (a) ego_graph bands vs bands of (c) times: {mism} node×category "
+            "disagreements (ego_graph walks facility→node, (c) node→facility)"
+        )
+
+
+def vertices(gdf: gpd.GeoDataFrame) -> str:
+    """Total vertices of a layer's geometries (16 bytes each in memory)."""
+    n = int(shapely.get_num_coordinates(gdf.geometry.array).sum())
+    return f"{n / 1e6:,.1f} M vertices" if n >= 1e5 else f"{n:,} vertices"
+
+
+def measure_isochrones(b: Bench, net) -> None:
+    """(e): our isochrones (faces, per facility, dissolved) and the notebook recipe."""
+    g, mem = b.graph, b.mem
+    progress(b.size, "isochrones: faces")
+    (t, faces), pk = mem.run(lambda: timed(lambda: _faces(net, DEFAULT_OFFSET_M)))
+    b.add("(e) ours isochrones: faces build", t, f"once per graph ({len(faces.face_geom):,} faces)", pk, False)
+    b.res.key["faces"] = t
+    fac = b.fac.assign(facility_id=b.fac["facility_id"].astype(str))
+    sub, scale, how = b.subset(b.budget.ours_iso_subset or len(fac))
+    part = fac.iloc[sub] if scale != 1.0 else fac
+    progress(b.size, f"isochrones: ours for {len(part)} facilities × {len(MINUTES)} bands")
+    (t, iso), pk = mem.run(lambda: timed(lambda: isochrones(g, part, minutes=MINUTES)))
+    notes = f"{how} × {len(MINUTES)} bands; {os.cpu_count()} threads; output {vertices(iso)}"
+    b.add("(e) ours isochrones per facility", t * scale, notes, pk, False)
+    b.res.key["iso"] = t * scale
+    progress(b.size, "isochrones: ours dissolved")
+    (t, diss), pk = mem.run(lambda: timed(lambda: isochrones(g, fac, minutes=MINUTES, dissolve=True)))
+    notes = f"{b.res.categories} categories × {len(MINUTES)} bands; output {vertices(diss)}"
+    b.add("(e) ours isochrones dissolved", t, notes, pk, False)
+    del diss
+    b.res.key["iso_diss"] = t
+
+    progress(b.size, "isochrones: notebook recipe")
+    sub, scale, how = b.subset(b.budget.iso_subset)
+    (t, rec), pk = mem.run(lambda: timed(lambda: recipe_isochrones(g, b.fac_nodes[sub])))
+    b.add(
+        "(e) recipe ego_graph+buffer+union",
+        t * scale,
+        f"per facility × {len(MINUTES)} bands; {how}",
+        pk,
+        False,
+    )
+    b.res.key["iso_recipe"] = t * scale
+    mine = iso.set_index(["facility_id", "minutes"])["geometry"]
+    pairs = [(fid, float(m)) for fid in fac["facility_id"].to_numpy()[sub] for m in MINUTES]
+    have = [k for k, pair in enumerate(pairs) if pair in mine.index]
+    if have:
+        ours_area = shapely.area(np.asarray([mine.loc[pairs[k]] for k in have], dtype=object))
+        ratio = ours_area / np.maximum(shapely.area(np.asarray(rec, dtype=object)[have]), 1e-9)
+        b.res.checks.append(
+            f"INFO isochrone area ours / recipe over {len(have)} polygons: median {np.median(ratio):.2f}, "
+            f"range {ratio.min():.2f}..{ratio.max():.2f} (recipe: whole edges between reached nodes + node "
+            "discs, from the nearest node; ours: edges cut where the time runs out, from the snapped point)"
+        )
+
+
+def run_size(size: str, budget: Budget) -> SizeResult:
+    """Measure every method on one graph; returns the table rows and checks."""
+    b = setup(size, budget)
+    out = measure_times(b)
+    add_checks(b, out)
+    net = out["net"]
+    del out  # networkx's result dicts are large
+    measure_isochrones(b, net)
+    gc.collect()
+    b.res.peak_mb = max(b.mem.process_peak, maxrss_mb())
+    return b.res
+
+
+# ---------------------------------------------------------------------- output
+
+
+def fmt_s(s: float | None) -> str:
+    """Seconds, 3 significant-ish digits."""
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s:.1e}"
+    return f"{s:.4f}" if s < 1 else f"{s:.2f}" if s < 100 else f"{s:,.0f}"
+
+
+def fmt_ratio(r: float) -> str:
+    """A ratio like 1.23x or 1,234x."""
+    if r < 0.01:
+        return f"{r:.0e}x"
+    return f"{r:.2f}x" if r < 10 else f"{r:.1f}x" if r < 100 else f"{r:,.0f}x"
+
+
+def fmt_mb(mb: float | None) -> str:
+    """Megabytes."""
+    return "-" if mb is None else f"{max(mb, 0.0):,.0f} MB"
+
+
+def row_order(row: Row) -> int:
+    """Display order: setup, then (a) to (e)."""
+    prefixes = ("build", "prepare", "(a)", "(b)", "(c)", "(d)", "(e)")
+    return next((i for i, p in enumerate(prefixes) if row.method.startswith(p)), len(prefixes))
+
+
+def print_table(res: SizeResult) -> None:
+    """The table of one size."""
+    floor = res.key["floor"]
+    title = (
+        f"{res.label}: {res.nodes:,} nodes, {res.edges:,} directed edges, "
+        f"{res.facilities:,} facilities in {res.categories} categories, cutoff 15 min"
+    )
+    print()
+    print(title)
+    print("=" * len(title))
+    head = f"{'method':<40} {'seconds':>9} {'x floor':>9} {'peak+':>9} {'load':>5}  notes"
+    print(head)
+    print("-" * (len(head) + 40))
+    for row in sorted(res.rows, key=row_order):
+        ratio = fmt_ratio(row.seconds / floor) if row.floor_ratio and row.seconds is not None else ""
+        load = "-" if row.load is None else f"{row.load:.1f}"
+        print(f"{row.method:<40} {fmt_s(row.seconds):>9} {ratio:>9} {fmt_mb(row.peak_mb):>9} {load:>5}  {row.notes}")
+    k = res.key
+    print("-" * (len(head) + 40))
+    ratios = [
+        ("ours repeated / floor", k["ours_rep"] / floor, "overhead over bare csgraph"),
+        (
+            "  same, minus the cache check",
+            (k["ours_rep"] - k["prepare_hit"]) / floor,
+            "the cache hit of prepare(G) excluded",
+        ),
+        (
+            "ours repeated / networkx",
+            k["ours_rep"] / k["networkx"],
+            f"networkx {k['networkx'] / k['ours_rep']:,.1f}x slower",
+        ),
+        (
+            "ours first call / networkx",
+            k["ours_first"] / k["networkx"],
+            "first call incl. prepare + snapping index",
+        ),
+        (
+            "ours repeated / ego_graph",
+            k["ours_rep"] / k["ego3"],
+            f"notebook recipe {k['ego3'] / k['ours_rep']:,.0f}x slower",
+        ),
+        (
+            "ours first call / ego_graph",
+            k["ours_first"] / k["ego3"],
+            "first call incl. prepare + snapping index",
+        ),
+        (
+            "isochrones ours / recipe",
+            k["iso"] / k["iso_recipe"],
+            f"recipe {k['iso_recipe'] / k['iso']:,.1f}x slower",
+        ),
+        ("  incl. faces build", (k["iso"] + k["faces"]) / k["iso_recipe"], "faces: once per graph"),
+    ]
+    for name, value, note in ratios:
+        print(f"{name:<30} {value:>10.4g}   {note}")
+    print(
+        f"memory: process peak {fmt_mb(res.peak_mb)} = ru_maxrss; after imports {fmt_mb(res.base_mb)}; "
+        f"networkx graph {fmt_mb(res.graph_mb)} (RSS after building it minus before); "
+        "peak+ = phase peak above the RSS before the phase"
+    )
+    print(
+        f"load: 1-minute load average at the end of each phase, {os.cpu_count()} CPUs; this benchmark "
+        "alone gives about 1 (isochrones about 2); more means other work shared the CPUs and slowed it"
+    )
+    print("checks:")
+    for line in res.checks:
+        print(f"  {line}")
+    sys.stdout.flush()
+
+
+def print_summary(results: list[SizeResult]) -> None:
+    """One line per size."""
+    print()
+    print("Summary (seconds; ratios are slower-method / ours)")
+    head = (
+        f"{'graph':<12} {'nodes':>10} {'facil.':>7} {'prepare':>8} {'floor':>8} {'ours 1st':>9} "
+        f"{'ours rep':>9} {'cache chk':>9} {'ours/floor':>10} {'networkx':>9} {'nx/ours':>8} {'ego/ours':>9} "
+        f"{'iso ours':>9} {'iso recipe':>10} {'rec/ours':>8} {'graph RSS':>10} {'peak RSS':>10}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        k = r.key
+        print(
+            f"{r.size:<12} {r.nodes:>10,} {r.facilities:>7,} {fmt_s(k['prepare']):>8} {fmt_s(k['floor']):>8} "
+            f"{fmt_s(k['ours_first']):>9} {fmt_s(k['ours_rep']):>9} {fmt_s(k['prepare_hit']):>9} "
+            f"{k['ours_rep'] / k['floor']:>10.2f} "
+            f"{fmt_s(k['networkx']):>9} {fmt_ratio(k['networkx'] / k['ours_rep']):>8} "
+            f"{fmt_ratio(k['ego3'] / k['ours_rep']):>9} {fmt_s(k['iso'] + k['faces']):>9} "
+            f"{fmt_s(k['iso_recipe']):>10} {fmt_ratio(k['iso_recipe'] / (k['iso'] + k['faces'])):>8} "
+            f"{fmt_mb(r.graph_mb):>10} {fmt_mb(r.peak_mb):>10}"
+        )
+    print(
+        "iso ours includes the faces build; ego/ours uses the notebook's 3-band recipe; "
+        "extrapolated figures are marked in the tables."
+    )
+
+
+# ---------------------------------------------------------------------- driver
+
+
+def run_child(size: str, quick: bool) -> SizeResult | None:
+    """Run one size in a fresh interpreter; its table streams through, the result comes as JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "result.json")
+        cmd = [sys.executable, os.path.abspath(__file__), "--one", size, "--json", out]
+        if quick:
+            cmd.append("--quick")
+        proc = subprocess.run(cmd, check=False)
+        if proc.returncode != 0 or not os.path.exists(out):
+            print(f"size {size}: subprocess failed (exit {proc.returncode})", file=sys.stderr)
+            return None
+        with open(out) as fh:
+            data = json.load(fh)
+    data["rows"] = [Row(**r) for r in data["rows"]]
+    return SizeResult(**data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", nargs="+", help=f"'sample' and/or node counts (default: {' '.join(DEFAULT_SIZES)})")
+    p.add_argument("--quick", action="store_true", help="sample + 50000 with small subsets (smoke test)")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--json", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    budget = QUICK if args.quick else FULL
+    if args.one:
+        res = run_size(args.one, budget)
+        print_table(res)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(asdict(res), fh)
+        return 0
+    sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    for s in sizes:
+        if s != "sample" and not s.isdigit():
+            p.error(f"size must be 'sample' or a node count, not {s!r}")
+    print(
+        f"bench_engine: sizes {', '.join(sizes)}; {os.cpu_count()} CPUs; networkx {nx.__version__}; "
+        f"each size in a fresh subprocess{' (quick)' if args.quick else ''}"
+    )
+    results = [r for s in sizes if (r := run_child(s, args.quick)) is not None]
+    if results:
+        print_summary(results)
+    return 0 if len(results) == len(sizes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
