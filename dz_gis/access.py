@@ -149,6 +149,18 @@ def nearest_times(
             UserWarning,
             stacklevel=2,
         )
+    for label, frame, table in (("facilities", facilities, fsnap), ("demand points", demand, None)):
+        if table is None and frame is not None:
+            table = snap(net, frame, max_snap_m=max_snap_m)
+        if table is not None and table["near_island"].any():
+            isl = table["near_island"].to_numpy()
+            warnings.warn(
+                f"{int(isl.sum())} {label} lie nearest to a street not connected to the main walking "
+                f"network (index {', '.join(str(i) for i in frame.index[isl][:5])}); they are timed from "
+                "the main network instead (column near_island). Check the network there.",
+                UserWarning,
+                stacklevel=2,
+            )
     limit = np.inf if cutoff_min is None else float(cutoff_min) * 60.0
     groups = facilities[by].to_numpy()
     dsnap = snap(net, demand, max_snap_m=max_snap_m) if demand is not None else None

@@ -58,9 +58,15 @@ def _demo(args: argparse.Namespace) -> int:
         f"{len(sample.compounds)} compounds ({sample.compounds['households'].sum():,.0f} households), "
         f"{len(sample.facilities)} facilities."
     )
-    n_fac = int((run.unreachable["layer"] == "facility").sum())
-    n_comp = int((run.unreachable["layer"] == "compound").sum())
-    print(f"Unreachable or snapped far: {n_fac} facilities, {n_comp} compounds (see 'reachable' in the GeoPackage).")
+    u = run.unreachable
+    far = u[u["too_far"]]
+    isl = u[u["near_island"] & ~u["too_far"]]
+    print(
+        f"Unreachable (more than 250 m from the network): {int((far['layer'] == 'facility').sum())} facilities, "
+        f"{int((far['layer'] == 'compound').sum())} compounds. Nearest street on a disconnected fragment, "
+        f"timed from the main network instead: {int((isl['layer'] == 'facility').sum())} facilities, "
+        f"{int((isl['layer'] == 'compound').sum())} compounds (columns reachable / near_island in the GeoPackage)."
+    )
     print()
     bands = [f"hh_share_{m}min" for m in run.minutes]
     table = run.summary.copy()

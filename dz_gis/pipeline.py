@@ -100,6 +100,7 @@ def run_coverage(
     csnap = snap_points(graph, compounds, max_snap_m=max_snap_m)
     comp["snap_m"] = csnap["snap_m"].round(1)
     comp["reachable"] = ~csnap["too_far"]
+    comp["near_island"] = csnap["near_island"]
 
     cov = coverage_by_unit(compounds, times, minutes=minutes)
     comm = communities.drop(columns=[c for c in communities.columns if c.startswith("cov_")])
@@ -109,6 +110,7 @@ def run_coverage(
     fsnap = snap_points(graph, facilities, max_snap_m=max_snap_m)
     fac["snap_m"] = fsnap["snap_m"].round(1)
     fac["reachable"] = ~fsnap["too_far"]
+    fac["near_island"] = fsnap["near_island"]
 
     unreachable = pd.concat(
         [
@@ -119,6 +121,7 @@ def run_coverage(
                     "category": fac["category"],
                     "snap_m": fac["snap_m"],
                     "too_far": fsnap["too_far"],
+                    "near_island": fsnap["near_island"],
                 }
             ),
             pd.DataFrame(
@@ -128,12 +131,13 @@ def run_coverage(
                     "category": None,
                     "snap_m": comp["snap_m"],
                     "too_far": csnap["too_far"],
+                    "near_island": csnap["near_island"],
                 }
             ),
         ],
         ignore_index=True,
     )
-    unreachable = unreachable[unreachable["too_far"]].reset_index(drop=True)
+    unreachable = unreachable[unreachable["too_far"] | unreachable["near_island"]].reset_index(drop=True)
 
     hh = compounds["households"].to_numpy(dtype=float)
     hh = np.where(np.isfinite(hh), hh, 0.0)

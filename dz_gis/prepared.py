@@ -95,6 +95,14 @@ class PreparedNetwork:
         return self._lazy["canonical"]
 
     @property
+    def island_tree(self) -> shapely.STRtree | None:
+        """Spatial index over edges off the main network (None when it is all connected)."""
+        if "island_tree" not in self._lazy:
+            off = np.flatnonzero(self.component[self.edge_u] != self.main_component)
+            self._lazy["island_tree"] = shapely.STRtree(self.edge_geom[off]) if len(off) else None
+        return self._lazy["island_tree"]
+
+    @property
     def tree(self) -> shapely.STRtree:
         """Spatial index over :attr:`canonical` edge geometries."""
         if "tree" not in self._lazy:

@@ -4,7 +4,9 @@ A point is projected onto the nearest edge of the main connected network and joi
 *at the projected point*: both partial lengths of the edge count, in each direction
 with that direction's own walking time (so slopes stay one-sided). The straight walk
 from the point to the edge (``snap_m``) is added at the flat walking speed. Points
-farther than ``max_snap_m`` are flagged ``too_far`` and get no time.
+farther than ``max_snap_m`` are flagged ``too_far`` and get no time. Points whose
+nearest street is on a network island (a fragment not connected to the main network)
+are flagged ``near_island``: they are timed from the main network, and reported.
 
 On slope-aware graphs (3-D edge geometries, see :mod:`dz_gis.terrain`) the part of an
 edge's time spent before a position is taken from the edge's own elevation profile;
@@ -58,7 +60,9 @@ def snap(
     -------
     pandas.DataFrame
         Indexed like ``points``: ``edge`` (directed edge index), ``u``/``v`` (matrix rows),
-        ``pos_m`` (metres along the edge), ``snap_m``, ``too_far``, and the partial
+        ``pos_m`` (metres along the edge), ``snap_m``, ``too_far``, ``near_island``
+        (the nearest street is on a fragment not connected to the main network, so the
+        point was attached to the main network farther away), and the partial
         walking seconds ``from_u_s`` (u → point), ``to_v_s`` (point → v), ``from_v_s``
         (v → point) and ``to_u_s`` (point → u); infinite where a one-way edge forbids it.
     """
@@ -95,6 +99,10 @@ def snap(
     if has_rev.any():
         fr[has_rev] = time_fraction(net, rev[has_rev], length[has_rev] - pos[has_rev])
     wr = np.where(has_rev, net.edge_s[np.where(has_rev, rev, 0)], np.inf)
+    near_island = np.zeros(len(edge), dtype=bool)
+    if net.island_tree is not None:
+        (qi, _), island_d = net.island_tree.query_nearest(pts, all_matches=False, return_distance=True)
+        near_island[qi] = island_d < dist[qi]
     out = pd.DataFrame(
         {
             "edge": edge,
@@ -103,6 +111,7 @@ def snap(
             "pos_m": pos,
             "snap_m": dist,
             "too_far": dist > max_snap_m,
+            "near_island": near_island,
             "from_u_s": w * f,
             "to_v_s": w * (1.0 - f),
             "from_v_s": np.where(has_rev, wr * fr, np.inf),

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from conftest import points
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -77,6 +78,10 @@ def _snap_list(graph, snaps):
     return out
 
 
+ISLAND_WARNING = "ignore:.*not connected to the main walking network:UserWarning"
+
+
+@pytest.mark.filterwarnings(ISLAND_WARNING)
 @pytest.mark.parametrize("category", ["supermarket", "public_toilet", "elderly_day_care", "park"])
 def test_times_equal_networkx_on_the_sample(sample, category):
     graph = sample.graph
@@ -108,6 +113,7 @@ def test_coverage_shares_weight_by_households():
     assert np.isnan(empty.loc["C", "cov_park_5min"])  # no households: no data, not 0 %
 
 
+@pytest.mark.filterwarnings(ISLAND_WARNING)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=6),
@@ -167,3 +173,19 @@ def test_changed_walk_times_are_seen_after_invalidate(line_graph):
         d["walk_s"] = 1.0
     invalidate(line_graph)
     assert nearest_times(line_graph, fac).nodes.loc[3, "park"] == pytest.approx(3 / 60)
+
+
+def test_points_nearest_to_an_island_are_reported(line_graph):
+    # a separate footpath 10 m north of node 1, not connected to the line
+    line_graph.add_node("i1", x=50.0, y=10.0)
+    line_graph.add_node("i2", x=70.0, y=10.0)
+    geom = shapely.LineString([(50.0, 10.0), (70.0, 10.0)])
+    line_graph.add_edge("i1", "i2", length=20.0, walk_s=20.0, geometry=geom)
+    line_graph.add_edge("i2", "i1", length=20.0, walk_s=20.0, geometry=shapely.reverse(geom))
+    fac = points([(0.0, 0.0)], category=["park"])
+    homes = points([(60.0, 12.0), (120.0, 1.0)])
+    with pytest.warns(UserWarning, match="1 demand points lie nearest to a street not connected"):
+        t = nearest_times(line_graph, fac, demand=homes).demand["park"]
+    assert np.isfinite(t).all()  # still timed, from the main network 12 m away
+    snaps = snap_points(line_graph, homes)
+    assert snaps["near_island"].tolist() == [True, False]

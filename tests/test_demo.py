@@ -8,7 +8,7 @@ from dz_gis.cli import main
 def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "OpenStreetMap" in printed and "Unreachable or snapped far" in printed
+    assert "OpenStreetMap" in printed and "Unreachable (more than 250 m" in printed
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
         "coverage.gpkg",
