@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from ._errors import DataFileError, ValidationError
+from ._raster import open_raster
 from ._validate import require_columns
 
 __all__ = ["households_from_buildings", "demand_from_raster", "assign_demand"]
@@ -100,21 +101,9 @@ def demand_from_raster(
         ``community_id, population, households, demand_source`` points, in the
         communities' CRS.
     """
-    try:
-        import rasterio
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError("Population rasters need rasterio: pip install 'dz_gis[raster]'") from exc
     require_columns(communities, ["community_id"], "communities")
     path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: population raster not found.")
-    try:
-        src = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataFileError(f"{path}: cannot read it as a raster ({exc}).") from None
-    with src:
-        if src.crs is None:
-            raise DataFileError(f"{path}: the raster has no CRS.")
+    with open_raster(path, "population raster") as src:
         band = src.read(1, masked=True)
         transform = src.transform
         raster_crs = src.crs.to_wkt()

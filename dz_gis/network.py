@@ -409,14 +409,11 @@ def _edge_geometry(graph: nx.MultiDiGraph, u: Any, v: Any, data: dict) -> shapel
 
 def _dem_cell_size(dem: str | Path, crs: Any) -> float:
     """The DEM's cell size in metres (approximate for geographic DEMs), at least 5 m."""
-    import rasterio
+    from ._raster import open_raster
 
-    try:
-        with rasterio.open(dem) as src:
-            res = min(abs(src.res[0]), abs(src.res[1]))
-            geographic = src.crs is not None and src.crs.is_geographic
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataFileError(f"{dem}: cannot read it as a raster ({exc}).") from None
+    with open_raster(dem, "DEM") as src:
+        res = min(abs(src.res[0]), abs(src.res[1]))
+        geographic = src.crs.is_geographic
     return max(res * 111_000.0 if geographic else res, 5.0)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ._errors import DataFileError, ValidationError
+from ._raster import open_raster
 
 __all__ = ["SLOPE_MODELS", "speed_factor", "sample_dem", "segment_seconds"]
 
@@ -77,22 +78,11 @@ def sample_dem(dem: str | Path, x: np.ndarray, y: np.ndarray, crs: Any) -> np.nd
     DataFileError
         If the DEM cannot be read, has no CRS, or does not cover every point.
     """
-    try:
-        import rasterio
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("Slope-aware walking times need rasterio: pip install 'dz_gis[raster]'") from exc
+    import rasterio
     from scipy.ndimage import map_coordinates
 
     dem = Path(dem)
-    if not dem.exists():
-        raise DataFileError(f"{dem}: DEM file not found.")
-    try:
-        src = rasterio.open(dem)
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataFileError(f"{dem}: cannot read it as a raster ({exc}).") from None
-    with src:
-        if src.crs is None:
-            raise DataFileError(f"{dem}: the DEM has no CRS. Add one (e.g. gdal_edit.py -a_srs EPSG:4326 {dem.name}).")
+    with open_raster(dem, "DEM") as src:
         to_dem = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
         dx, dy = to_dem.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         inv = ~src.transform
