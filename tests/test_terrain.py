@@ -137,3 +137,19 @@ def test_partial_edges_on_slopes_match_networkx(tmp_path):
     expected, _ = reference_times(g, as_list(snap_points(g, fac)), as_list(snap_points(g, homes)), 1.0)
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert prepare(g).slope_model == "tobler"
+
+
+def test_dem_without_crs_or_unreadable_is_an_error(tmp_path):
+    path = tmp_path / "nocrs.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", height=2, width=2, count=1, dtype="float32", transform=Affine(10, 0, X0, 0, -10, Y0)
+    ) as dst:
+        dst.write(np.zeros((2, 2), dtype="float32"), 1)
+    with pytest.raises(DataFileError, match="has no CRS"):
+        add_walk_times(two_node_graph(0, 10), dem=path)
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"not a tiff")
+    with pytest.raises(DataFileError, match="cannot read it as a raster"):
+        add_walk_times(two_node_graph(0, 10), dem=junk)
+    with pytest.raises(DataFileError, match="DEM file not found"):
+        add_walk_times(two_node_graph(0, 10), dem=tmp_path / "missing.tif")
