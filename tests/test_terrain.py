@@ -1,6 +1,7 @@
 """Slope-aware walking times on small synthetic DEMs whose answers can be worked out by hand."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +154,35 @@ def test_dem_without_crs_or_unreadable_is_an_error(tmp_path):
         add_walk_times(two_node_graph(0, 10), dem=junk)
     with pytest.raises(DataFileError, match="DEM file not found"):
         add_walk_times(two_node_graph(0, 10), dem=tmp_path / "missing.tif")
+
+
+SHARED_DEM = Path(__file__).resolve().parents[2] / "shared" / "data" / "dem-n31e107-hygnic" / "N31E107.tif"
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not SHARED_DEM.exists(), reason="reference data folder ../shared is absent")
+def test_real_dazhou_dem_slows_hill_walks():
+    """A street grid over the Dazhou urban core (EPSG:4545) timed on the real 100 m DEM (EPSG:3857)."""
+    import geopandas as gpd
+    import shapely
+
+    from dz_gis.datasets import synthetic_street_graph
+
+    g = synthetic_street_graph(900, spacing_m=120, crs="EPSG:4545")
+    centre = gpd.GeoSeries([shapely.Point(107.49, 31.22)], crs=4326).to_crs(4545).iloc[0]
+    xs = np.array([d["x"] for _, d in g.nodes(data=True)])
+    ys = np.array([d["y"] for _, d in g.nodes(data=True)])
+    dx, dy = centre.x - xs.mean(), centre.y - ys.mean()
+    for _, d in g.nodes(data=True):
+        d["x"] += dx
+        d["y"] += dy
+    for u, v, d in g.edges(data=True):
+        d["geometry"] = shapely.LineString([(g.nodes[u]["x"], g.nodes[u]["y"]), (g.nodes[v]["x"], g.nodes[v]["y"])])
+    flat = np.array([d["walk_s"] for *_, d in g.edges(data=True)])
+    add_walk_times(g, dem=SHARED_DEM)
+    hilly = np.array([d["walk_s"] for *_, d in g.edges(data=True)])
+    elev = np.array([d["elevation"] for _, d in g.nodes(data=True)])
+    assert 250 < elev.min() and elev.max() < 1000  # the 州河 valley and its hills
+    assert np.median(hilly / flat) > 1.02  # hills cost time
+    up_down = [(g.edges[u, v, 0]["walk_s"], g.edges[v, u, 0]["walk_s"]) for u, v in list(g.edges())[:200]]
+    assert any(abs(a - b) > 1.0 for a, b in up_down)  # and the two directions differ
