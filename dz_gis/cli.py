@@ -37,7 +37,7 @@ def _demo(args: argparse.Namespace) -> int:
             "communities": run.communities,
             "compounds": run.compounds,
             "facilities": run.facilities,
-            "isochrones": run.isochrones,
+            "isochrones": run.isochrones.to_crs(4326),
             "gaps": check.gaps,
         },
     )
@@ -96,7 +96,7 @@ def _print_plan_check(check, rules, seconds: float) -> None:
         print("Worst gaps 最突出的短板:")
         for _, row in worst.iterrows():
             short = (
-                f", short {row['shortfall']:,.0f} {row['shortfall_unit']}"
+                f", {row['shortfall']:,.0f} {row['shortfall_unit']} short of the target"
                 if row["shortfall"] == row["shortfall"]
                 else ""
             )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "households": ("households", "户数", "总户数", "住户数", "居民户数", "hh", "dwellings"),
     "population": ("population", "人口", "常住人口", "人口数", "居民人数", "人数", "pop"),
     "area_m2": ("area_m2", "面积", "建筑面积", "面积m2", "面积平方米", "建筑面积m2", "floor_area"),
+    "community_type": ("community_type", "社区类型", "社区类别", "type_zh"),
     "lon": ("lon", "lng", "long", "longitude", "经度", "x"),
     "lat": ("lat", "latitude", "纬度", "y"),
 }
@@ -496,7 +498,7 @@ def read_communities(
     """
     where = str(path)
     gdf = read_table(path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns)
-    std = ["community_id", "name", "street", "district", "households", "population", "area_m2"]
+    std = ["community_id", "name", "street", "district", "households", "population", "area_m2", "community_type"]
     gdf = _standardise(gdf, std, where, columns or {})
     gdf = _ids(gdf, "community_id", "C", where)
     gdf = require_valid_geometry(gdf, where, "community_id")
@@ -548,11 +550,15 @@ def read_facilities(
     study_area: Any = None,
     category: str | None = None,
     catalog: Catalog | None = None,
+    unknown_categories: str = "error",
 ) -> gpd.GeoDataFrame:
     """Read facility points, mapping their categories onto the facility catalog.
 
     ``category`` gives one category to a file that holds only one kind of facility
     (e.g. ``category="幼儿园"``); otherwise a category column (类型/类别/category) is required.
+    ``unknown_categories="drop"`` leaves out rows whose category the catalog does not know
+    (a POI export with banks and restaurants) and warns with the values and counts dropped;
+    the default ``"error"`` stops and names them.
 
     Returns
     -------
@@ -575,6 +581,20 @@ def read_facilities(
     empty = np.flatnonzero(gdf["category"].isna().to_numpy())
     if len(empty):
         raise ColumnError(f"{where}: the category is empty for {feature_labels(gdf, empty)}. Fill it in.")
+    if unknown_categories not in {"error", "drop"}:
+        raise ColumnError(f"unknown_categories must be 'error' or 'drop', not {unknown_categories!r}.")
+    if unknown_categories == "drop":
+        known = gdf["category"].map(catalog.resolve).notna().to_numpy()
+        if not known.all():
+            counts = gdf.loc[~known, "category"].astype(str).value_counts()
+            shown = ", ".join(f"{name} ×{n}" for name, n in counts.head(10).items())
+            warnings.warn(
+                f"{where}: left out {int((~known).sum())} row(s) whose category is not in the catalog: {shown}.",
+                UserWarning,
+                stacklevel=2,
+            )
+            gdf = gdf[known].reset_index(drop=True)
+            require_nonempty(gdf, where)
     gdf["category"] = catalog.resolve_all(gdf["category"], where=where)
     gdf = _ids(gdf, "facility_id", "F", where)
     gdf = require_valid_geometry(gdf, where, "facility_id")

@@ -76,13 +76,13 @@ def coverage_map(
     if attribution:
         fmap.get_root().html.add_child(
             folium.Element(
-                f'<div style="position:fixed;bottom:4px;left:60px;z-index:999;background:#fff8;'
+                f'<div style="position:fixed;bottom:4px;left:140px;z-index:999;background:#fff8;'
                 f'font:11px sans-serif;padding:2px 4px">{attribution}</div>'
             )
         )
 
     lines = [f"{catalog[c].name_zh} {catalog[c].name_en}: " for c in present]
-    communities = folium.FeatureGroup(name=f"社区 Communities ({band} 分钟 min coverage)")
+    communities = folium.FeatureGroup(name=f"社区 Communities: mean {band}-min coverage 平均覆盖率")
     for _, row in comm.iterrows():
         detail = "<br>".join(
             f"{label}{row[col]:.0%}" if np.isfinite(row[col]) else f"{label}无数据 no data"
@@ -152,7 +152,24 @@ def coverage_map(
                 tooltip=label,
             ).add_to(group)
         group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    swatch = '<span style="display:inline-block;width:12px;height:12px;background:{};margin-right:4px"></span>'
+    legend = "".join(
+        f"<div>{swatch.format(c)}{t}</div>"
+        for c, t in zip(
+            ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641", "#bdbdbd"],
+            ["< 20 %", "20–40 %", "40–60 %", "60–80 %", "≥ 80 %", "无数据 no data"],
+            strict=True,
+        )
+    )
+    fmap.get_root().html.add_child(
+        folium.Element(
+            '<div style="position:fixed;top:10px;left:60px;z-index:999;background:#fffd;padding:6px;'
+            f'font:12px sans-serif;border:1px solid #999"><b>社区 community colour</b>: share of households '
+            f"within {band} min,<br>mean over the {len(present)} categories with facilities in the data"
+            f"{legend}</div>"
+        )
+    )
+    folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
     return fmap
 

@@ -150,7 +150,8 @@ def run_coverage(
         }
         t = times[cat].to_numpy() if cat in times else np.full(len(hh), np.nan)
         for m in minutes:
-            row[f"hh_share_{m}min"] = float(hh[t <= m].sum() / hh.sum()) if hh.sum() > 0 else np.nan
+            known = row["facilities"] > 0 and hh.sum() > 0  # no facility in the data: no data, not 0 %
+            row[f"hh_share_{m}min"] = round(float(hh[t <= m].sum() / hh.sum()), 4) if known else np.nan
         rows.append(row)
     summary = pd.DataFrame(rows).set_index("category")
     iso = None

@@ -25,6 +25,7 @@ the rule.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -319,7 +320,7 @@ def _rule(raw: Any, i: int, path: Path, catalog: Catalog, seen: dict[str, int]) 
             )
             raise fail(f"parameter {name!r} must be a {names}, not {value!r}.")
         if name in {"category", "near_category"} and value not in catalog.ids:
-            hint = catalog.resolve(value)
+            hint = catalog.resolve(value) or next(iter(difflib.get_close_matches(value, catalog.ids, n=1)), None)
             extra_hint = f" (did you mean {hint!r}?)" if hint else ""
             raise fail(f"unknown facility category {value!r}{extra_hint}; use a catalog id.")
         if name in {"min_share", "target"} and not 0 <= value <= 1:

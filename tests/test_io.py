@@ -13,6 +13,7 @@ import shapely
 from shapely import Point, Polygon, box
 
 from dz_gis import (
+    CategoryError,
     ColumnError,
     StudyAreaError,
     default_catalog,
@@ -39,6 +40,7 @@ COMMUNITY_COLUMNS = [
     "households",
     "population",
     "area_m2",
+    "community_type",
     "provisional",
 ]
 
@@ -314,3 +316,22 @@ def test_read_table_keeps_unknown_columns(tmp_path) -> None:
     gdf = read_table(path)
     assert list(gdf.columns) == ["名称", "备注", "geometry"]
     assert gdf.crs == WGS84
+
+
+def test_poi_export_with_other_categories_can_drop_them(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "poi.csv"
+    pd.DataFrame(
+        {
+            "名称": ["甲幼儿园", "工商银行", "乙超市", "建设银行"],
+            "类型": ["幼儿园", "银行", "超市", "银行"],
+            "经度": [107.50, 107.501, 107.502, 107.503],
+            "纬度": [31.21, 31.211, 31.212, 31.213],
+        }
+    ).to_csv(path, index=False)
+    with pytest.raises(CategoryError, match="银行"):
+        read_facilities(path)
+    with pytest.warns(UserWarning, match="left out 2 row.*银行 ×2"):
+        fac = read_facilities(path, unknown_categories="drop")
+    assert fac["category"].tolist() == ["kindergarten", "supermarket"]
