@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python scripts/bench_engine.py                      # sample, 50000, 200000 nodes
-    python scripts/bench_engine.py --sizes 1000000      # ~4 GB, several minutes
+    python scripts/bench_engine.py --sizes 1000000      # ~10 min; graph ~4 GB, peak RSS ~11 GB
     python scripts/bench_engine.py --quick              # smoke test, < 1 min
 
 Each size runs in a fresh subprocess (``--one SIZE``) so that its peak memory is its
