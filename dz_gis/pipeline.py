@@ -41,6 +41,7 @@ class CoverageRun:
     minutes: tuple[int, ...]
     isochrones: gpd.GeoDataFrame | None = None  #: walking circles dissolved per category and band
     times: pd.DataFrame | None = None  #: minutes from each compound to the nearest facility per category
+    walk_m_per_min: float | None = None  #: flat walking speed of the graph the times come from
 
 
 def run_coverage(
@@ -160,7 +161,8 @@ def run_coverage(
             warnings.simplefilter("ignore", UserWarning)  # unreachable ones are reported above
             iso = isochrones(graph, facilities, minutes=minutes, dissolve=True)
         iso.insert(1, "name_zh", [catalog[c].name_zh for c in iso["category"]])
-    return CoverageRun(comm, comp, fac, unreachable, summary, minutes, iso, times)
+    speed = float(graph.graph.get("walk_m_per_min", np.nan))
+    return CoverageRun(comm, comp, fac, unreachable, summary, minutes, iso, times, speed)
 
 
 @dataclass
@@ -191,6 +193,14 @@ def check_plan(
         The 2023 register (:func:`dz_gis.register.read_register`); read from the shipped
         file when omitted, skipped (None) when that file is absent.
     """
+    if rules.walk_m_per_min and run.walk_m_per_min and abs(rules.walk_m_per_min - run.walk_m_per_min) > 1e-6:
+        warnings.warn(
+            f"the rules file assumes walking at {rules.walk_m_per_min:g} m/min but the walking times were "
+            f"computed at {run.walk_m_per_min:g} m/min; build the graph with walk_m_per_min="
+            f"{rules.walk_m_per_min:g} for reach rules to mean what the file says.",
+            UserWarning,
+            stacklevel=2,
+        )
     from .gaps import build_units, flag_gaps
     from .indicators import indicators
     from .register import read_register, reconcile_register

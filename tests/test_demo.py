@@ -1,6 +1,7 @@
 """`make demo` end to end (through the CLI entry point)."""
 
 import pyogrio
+import pytest
 
 from dz_gis.cli import main
 
@@ -48,3 +49,15 @@ def test_cli_turns_dzgis_errors_into_a_message(tmp_path, capsys, monkeypatch):
     assert err.startswith("dz-gis: error:") and "helsinki_sample.gpkg" in err and "build_sample_data.py" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_check_plan_warns_when_the_rules_assume_another_walking_speed(sample):
+    import dataclasses
+
+    from dz_gis.pipeline import check_plan, run_coverage
+    from dz_gis.rules import load_rules
+
+    run = run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities, with_isochrones=False)
+    rules = dataclasses.replace(load_rules("gb50180_2018"), walk_m_per_min=60.0)
+    with pytest.warns(UserWarning, match="assumes walking at 60 m/min"):
+        check_plan(run, rules)
