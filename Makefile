@@ -19,8 +19,8 @@ test: $(STAMP)            ## run the test suite, then execute the notebooks on t
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbmake notebooks -p no:socket -o addopts="-p no:cacheprovider"
 
-bench: $(STAMP)           ## engine vs ego_graph / networkx / bare scipy on 50k and 200k-node graphs
-	$(BIN)/python scripts/bench_engine.py
+bench: $(STAMP)           ## engine vs ego_graph / networkx / bare scipy (BENCH_ARGS="--sizes 1000000" ~10 min, ~11 GB; or "--quick")
+	$(BIN)/python scripts/bench_engine.py $(BENCH_ARGS)
 
 lint: $(STAMP)            ## ruff
 	$(BIN)/ruff check dz_gis tests scripts
