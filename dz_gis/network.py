@@ -159,6 +159,12 @@ def walk_graph_from_file(
     return graph
 
 
+#: Graphs cached by an older version of the code that builds them are not reused.
+_CODE_STAMP = hashlib.sha256(
+    b"".join((Path(__file__).with_name(n)).read_bytes() for n in ("network.py", "network_online.py", "terrain.py"))
+).hexdigest()[:16]
+
+
 def _file_stamp(path: str | Path | None) -> str:
     if path is None:
         return "-"
@@ -169,6 +175,7 @@ def _file_stamp(path: str | Path | None) -> str:
 def _cache_key(path: Path, area: Any, crs: Any, speed: Any, dem: Any, model: str) -> str:
     parts = [
         "walk-graph-v1",
+        _CODE_STAMP,
         _file_stamp(path),
         area.wkt if area is not None else "-",
         str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",

@@ -34,6 +34,7 @@ from pyproj import CRS
 from . import settings
 from ._errors import CRSError, DataFileError, GeometryError, ValidationError
 from .network import (
+    _CODE_STAMP,
     _WAY_TAGS,
     STEPS_FACTOR,
     WALKABLE_HIGHWAYS,
@@ -308,6 +309,7 @@ def _cache_key(server: str, area: shapely.Geometry, crs: Any, speed: Any, dem: A
     dem_stamp = _file_stamp(dem) if dem is None or Path(dem).exists() else str(dem)
     parts = [
         "walk-graph-online-v1",
+        _CODE_STAMP,
         server.rstrip("/"),
         area.wkt,
         str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
