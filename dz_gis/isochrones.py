@@ -83,19 +83,22 @@ def _faces(net: PreparedNetwork, offset_m: float) -> _Faces:
     noded = shapely.get_parts(shapely.node(shapely.multilinestrings(geoms)))
     noded = noded[shapely.length(noded) > 1e-9]
     mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
-    # map every noded piece back to the edge it came from and its position along it
-    tree = shapely.STRtree(geoms)
-    hit_mid, hit_edge = tree.query_nearest(mid, all_matches=False)
-    order = np.argsort(hit_mid)
-    local = hit_edge[order]
-    edge = canon[local]
-    g = geoms[local]
-    start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
-    end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
-    a, b = np.minimum(start, end), np.maximum(start, end)
+
+    def locate() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # map every noded piece back to the edge it came from and its position along it
+        hit_mid, hit_edge = shapely.STRtree(geoms).query_nearest(mid, all_matches=False)
+        local = hit_edge[np.argsort(hit_mid)]
+        g = geoms[local]
+        start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
+        end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
+        return canon[local], np.minimum(start, end), np.maximum(start, end)
 
     frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(noded)), 4 * offset_m + 10).exterior
-    faces = shapely.get_parts(shapely.polygonize(np.r_[noded, [frame]]))
+    # GEOS releases the GIL: locate the pieces while the faces are polygonised
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        located = pool.submit(locate)
+        faces = shapely.get_parts(shapely.polygonize(np.r_[noded, [frame]]))
+        edge, a, b = located.result()
     # pieces touch the faces on their two sides, or lie inside one (dead ends); the
     # faces query the pieces' midpoints (the big outer face is prepared only once)
     pf_face, pf_piece = shapely.STRtree(mid).query(faces, predicate="dwithin", distance=1e-6)
@@ -106,8 +109,15 @@ def _faces(net: PreparedNetwork, offset_m: float) -> _Faces:
     if len(pf_piece):
         has, inv = np.unique(pf_face, return_inverse=True)
         lines = shapely.multilinestrings(noded[pf_piece], indices=inv)
-        owned = shapely.buffer(shapely.line_merge(lines), offset_m, quad_segs=_BUFFER_QUAD_SEGS)
-        near[has] = shapely.intersection(faces[has], owned)
+
+        def clip(part: slice) -> np.ndarray:
+            owned = shapely.buffer(shapely.line_merge(lines[part]), offset_m, quad_segs=_BUFFER_QUAD_SEGS)
+            return shapely.intersection(faces[has[part]], owned)
+
+        half = len(has) // 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parts = list(pool.map(clip, [slice(0, half), slice(half, len(has))]))
+        near[has] = np.concatenate(parts)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(len(noded)), np.arange(len(noded))]
     node_pieces = sp.csr_matrix(
