@@ -149,9 +149,17 @@ def nearest_times(
             UserWarning,
             stacklevel=2,
         )
-    for label, frame, table in (("facilities", facilities, fsnap), ("demand points", demand, None)):
-        if table is None and frame is not None:
-            table = snap(net, frame, max_snap_m=max_snap_m)
+    dsnap = snap(net, demand, max_snap_m=max_snap_m) if demand is not None else None
+    if dsnap is not None and dsnap["too_far"].any():
+        far_d = dsnap["too_far"].to_numpy()
+        names = ", ".join(str(i) for i in demand.index[far_d][:5])
+        warnings.warn(
+            f"{int(far_d.sum())} demand point(s) are more than {max_snap_m:g} m from the walking network "
+            f"and got no time (index {names}).",
+            UserWarning,
+            stacklevel=2,
+        )
+    for label, frame, table in (("facilities", facilities, fsnap), ("demand points", demand, dsnap)):
         if table is not None and table["near_island"].any():
             isl = table["near_island"].to_numpy()
             warnings.warn(
@@ -163,16 +171,6 @@ def nearest_times(
             )
     limit = np.inf if cutoff_min is None else float(cutoff_min) * 60.0
     groups = facilities[by].to_numpy()
-    dsnap = snap(net, demand, max_snap_m=max_snap_m) if demand is not None else None
-    if dsnap is not None and dsnap["too_far"].any():
-        far_d = dsnap["too_far"].to_numpy()
-        names = ", ".join(str(i) for i in demand.index[far_d][:5])
-        warnings.warn(
-            f"{int(far_d.sum())} demand point(s) are more than {max_snap_m:g} m from the walking network "
-            f"and got no time (index {names}).",
-            UserWarning,
-            stacklevel=2,
-        )
     node_cols, demand_cols = {}, {}
     for cat in pd.unique(groups):
         usable = (groups == cat) & ~far

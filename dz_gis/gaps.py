@@ -161,6 +161,7 @@ def flag_gaps(
     times: pd.DataFrame | None = None,
     graph: nx.MultiDiGraph | None = None,
     catalog: Catalog | None = None,
+    units: Units | None = None,
 ) -> pd.DataFrame:
     """Check every rule against every unit of its scope.
 
@@ -180,6 +181,8 @@ def flag_gaps(
         (``nearest_times(...).demand``); computed from ``graph`` when omitted.
     graph
         Walking graph, used only when ``times`` is omitted and a reach rule needs it.
+    units
+        Units already built from these layers by :func:`build_units` (else built here).
 
     Returns
     -------
@@ -188,15 +191,13 @@ def flag_gaps(
     """
     catalog = catalog or default_catalog()
     require_columns(facilities, ["category", "geometry"], "facilities")
-    units = build_units(communities, compounds)
+    units = units if units is not None else build_units(communities, compounds)
     present = set(facilities["category"].unique())
     if times is None and compounds is not None and graph is not None and any(r.kind == "reach" for r in rules):
         from .access import nearest_times
 
         times = nearest_times(graph, facilities, demand=compounds).demand
-    where = {scope: _facilities_in(frame, facilities) for scope, frame in units.items() if scope != "compound"}
-    if "compound" in units:
-        where["compound"] = _facilities_in(units["compound"], facilities)
+    where = {scope: _facilities_in(frame, facilities) for scope, frame in units.items()}
     comp_unit = _compound_units(units, compounds)
     ctx = _Context(units, facilities, present, where, compounds, times, comp_unit, catalog)
     rows: list[dict] = []

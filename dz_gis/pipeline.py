@@ -205,8 +205,10 @@ def check_plan(
     from .indicators import indicators
     from .register import read_register, reconcile_register
 
-    table = flag_gaps(rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog)
     units = build_units(run.communities, run.compounds)
+    table = flag_gaps(
+        rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog, units=units
+    )
     geoms = pd.concat(
         [frame[["unit_id", "geometry"]].assign(scope=scope).to_crs(4326) for scope, frame in units.items()],
         ignore_index=True,

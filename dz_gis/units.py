@@ -17,25 +17,14 @@ import pandas as pd
 import shapely
 
 from ._errors import ValidationError
+from .network import WALKABLE_HIGHWAYS
 
 __all__ = ["street_blocks", "communities_from_blocks", "assign_units"]
 
 logger = logging.getLogger(__name__)
 
-_BLOCK_STREETS = {
-    "residential",
-    "living_street",
-    "unclassified",
-    "tertiary",
-    "tertiary_link",
-    "secondary",
-    "secondary_link",
-    "primary",
-    "primary_link",
-    "trunk",
-    "trunk_link",
-    "pedestrian",
-}
+# Streets that bound blocks: the walkable ways minus paths, lanes and steps inside blocks.
+_BLOCK_STREETS = WALKABLE_HIGHWAYS - {"footway", "path", "steps", "service", "track", "road"}
 
 
 def street_blocks(graph: nx.MultiDiGraph, *, min_area_m2: float = 500.0) -> gpd.GeoDataFrame:

