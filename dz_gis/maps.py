@@ -139,14 +139,18 @@ def coverage_map(
 
     fac = run.facilities.to_crs(4326)
     for i, cat in enumerate(c for c in catalog.ids if (fac["category"] == c).any()):
-        group = folium.FeatureGroup(name=f"{catalog[cat].name_zh} {catalog[cat].name_en}")
+        colour = _PALETTE[i % len(_PALETTE)]
+        # the dot in the layer list is the legend of the facility markers
+        group = folium.FeatureGroup(
+            name=f'<span style="color:{colour}">●</span> {catalog[cat].name_zh} {catalog[cat].name_en}'
+        )
         for _, row in fac[fac["category"] == cat].iterrows():
             name = row.get("name")
             label = f"{catalog[cat].name_zh}: {name}" if isinstance(name, str) else catalog[cat].name_zh
             folium.CircleMarker(
                 [row.geometry.y, row.geometry.x],
                 radius=5,
-                color=_PALETTE[i % len(_PALETTE)],
+                color=colour,
                 fill=True,
                 fill_opacity=0.9,
                 tooltip=label,
