@@ -27,7 +27,6 @@ import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import geopandas as gpd
 import networkx as nx
@@ -38,6 +37,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from ._errors import ValidationError
+from ._faces import StreetFaces, street_faces
+from ._gc import gc_paused
 from ._validate import require_columns, require_nonempty
 from .prepared import PreparedNetwork, prepare
 from .snap import DEFAULT_MAX_SNAP_M, snap, time_fraction
@@ -53,99 +54,6 @@ _BUFFER_QUAD_SEGS = 4
 
 #: How often the fast coverage union fell back to a plain union (for the benchmark).
 _STATS = {"fallback": 0}
-
-
-@dataclass
-class _Faces:
-    """The planar faces of the main network and the street pieces around each."""
-
-    offset_m: float
-    piece_edge: np.ndarray  #: canonical directed edge each piece lies on
-    piece_a: np.ndarray  #: start position (m along that edge)
-    piece_b: np.ndarray  #: end position
-    piece_geom: np.ndarray
-    pf_piece: np.ndarray  #: (piece, face) incidence pairs
-    pf_face: np.ndarray
-    face_pieces: np.ndarray  #: number of pieces around each face
-    face_geom: np.ndarray
-    face_near: np.ndarray  #: land of each face within offset_m of its streets
-    node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
-    edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
-    piece_faces: sp.csr_matrix  #: piece × face incidence
-
-
-def _faces(net: PreparedNetwork, offset_m: float) -> _Faces:
-    key = ("faces", float(offset_m))
-    if key in net._lazy:
-        return net._lazy[key]
-    canon = net.canonical
-    geoms = shapely.force_2d(net.edge_geom[canon])
-    noded = shapely.get_parts(shapely.node(shapely.multilinestrings(geoms)))
-    noded = noded[shapely.length(noded) > 1e-9]
-    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
-
-    def locate() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # map every noded piece back to the edge it came from and its position along it
-        hit_mid, hit_edge = shapely.STRtree(geoms).query_nearest(mid, all_matches=False)
-        local = hit_edge[np.argsort(hit_mid)]
-        g = geoms[local]
-        start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
-        end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
-        return canon[local], np.minimum(start, end), np.maximum(start, end)
-
-    frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(noded)), 4 * offset_m + 10).exterior
-    # GEOS releases the GIL: locate the pieces while the faces are polygonised
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        located = pool.submit(locate)
-        faces = shapely.get_parts(shapely.polygonize(np.r_[noded, [frame]]))
-        edge, a, b = located.result()
-    # pieces touch the faces on their two sides, or lie inside one (dead ends); the
-    # faces query the pieces' midpoints (the big outer face is prepared only once)
-    pf_face, pf_piece = shapely.STRtree(mid).query(faces, predicate="dwithin", distance=1e-6)
-    order = np.argsort(pf_face, kind="stable")
-    pf_piece, pf_face = pf_piece[order], pf_face[order]
-    counts = np.bincount(pf_face, minlength=len(faces))
-    near = np.full(len(faces), shapely.Polygon(), dtype=object)
-    if len(pf_piece):
-        has, inv = np.unique(pf_face, return_inverse=True)
-        lines = shapely.multilinestrings(noded[pf_piece], indices=inv)
-
-        def clip(part: slice) -> np.ndarray:
-            owned = shapely.buffer(shapely.line_merge(lines[part]), offset_m, quad_segs=_BUFFER_QUAD_SEGS)
-            return shapely.intersection(faces[has[part]], owned)
-
-        half = len(has) // 2
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            parts = list(pool.map(clip, [slice(0, half), slice(half, len(has))]))
-        near[has] = np.concatenate(parts)
-    piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
-    piece_ids = np.r_[np.arange(len(noded)), np.arange(len(noded))]
-    node_pieces = sp.csr_matrix(
-        (np.ones(len(piece_ids), dtype=np.int8), (piece_nodes, piece_ids)), shape=(net.n, len(noded))
-    )
-    ones = np.ones(len(noded), dtype=np.int8)
-    edge_pieces = sp.csr_matrix((ones, (edge, np.arange(len(noded)))), shape=(len(net.edge_u), len(noded)))
-    piece_faces = sp.csr_matrix(
-        (np.ones(len(pf_piece), dtype=np.int8), (pf_piece, pf_face)), shape=(len(noded), len(faces))
-    )
-    result = _Faces(
-        offset_m,
-        edge,
-        a,
-        b,
-        noded,
-        pf_piece,
-        pf_face,
-        counts,
-        faces,
-        near,
-        node_pieces,
-        edge_pieces,
-        piece_faces,
-    )
-    net._lazy[key] = result
-    logger.info("isochrone faces: %d faces, %d street pieces", len(faces), len(noded))
-    return result
 
 
 def _reach(net: PreparedNetwork, edges: np.ndarray, budget_u: np.ndarray, budget_v: np.ndarray):
@@ -196,7 +104,7 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
 
 def _polygon(
     net: PreparedNetwork,
-    faces: _Faces,
+    faces: StreetFaces,
     node_s: np.ndarray,
     band_s: float,
     own: list[tuple[int, float, float]],
@@ -362,8 +270,13 @@ def isochrones(
     if offset_m <= 0:
         raise ValidationError(f"offset_m must be positive, got {offset_m}.")
     bands = sorted(float(m) for m in minutes)
+    with gc_paused():
+        return _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max_snap_m, batch, n_jobs)
+
+
+def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max_snap_m, batch, n_jobs):
     net = prepare(graph)
-    faces = _faces(net, offset_m)
+    faces = street_faces(net, offset_m, _BUFFER_QUAD_SEGS)
     speed = net.walk_m_per_min / 60.0
     s = snap(net, facilities, max_snap_m=max_snap_m).reset_index(drop=True)
     s["off_s"] = s["snap_m"] / speed

@@ -55,9 +55,10 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 import dz_gis
+from dz_gis._faces import street_faces
 from dz_gis.access import nearest_times
 from dz_gis.datasets import synthetic_street_graph
-from dz_gis.isochrones import DEFAULT_OFFSET_M, _faces, isochrones
+from dz_gis.isochrones import _BUFFER_QUAD_SEGS, DEFAULT_OFFSET_M, isochrones
 from dz_gis.prepared import _build, prepare
 
 MINUTES = (5, 10, 15)
@@ -546,7 +547,7 @@ def measure_isochrones(b: Bench, net) -> None:
     """(e): our isochrones (faces, per facility, dissolved) and the notebook recipe."""
     g, mem = b.graph, b.mem
     progress(b.size, "isochrones: faces")
-    (t, faces), pk = mem.run(lambda: timed(lambda: _faces(net, DEFAULT_OFFSET_M)))
+    (t, faces), pk = mem.run(lambda: timed(lambda: street_faces(net, DEFAULT_OFFSET_M, _BUFFER_QUAD_SEGS)))
     b.add("(e) ours isochrones: faces build", t, f"once per graph ({len(faces.face_geom):,} faces)", pk, False)
     b.res.key["faces"] = t
     fac = b.fac.assign(facility_id=b.fac["facility_id"].astype(str))

@@ -1,0 +1,213 @@
+"""The planar faces (blocks) of a walking network, and the land of each face near its streets.
+
+Built once per graph and offset for :mod:`dz_gis.isochrones`, which explains why. Written
+by hand on top of GEOS because no library returns faces together with the street pieces
+around each of them. Steps, each the cheapest found on a 200,000-node graph:
+
+1. Street lines must meet only at their ends for ``polygonize``. GEOS ``node`` makes them
+   so but costs seconds on a city; most edges of a routable graph already meet only at
+   graph nodes, so a vectorised segment test (:func:`crossing_edges`) finds the few that
+   cross (bridges over streets, ways joined without a shared node) and only those are
+   noded.
+2. ``polygonize`` on lines in spatial (Hilbert) order: ~40 % faster than in edge order.
+3. The land of a face within ``offset_m`` of its streets is the face minus its inward
+   buffer (minus what dead ends inside the face reach): a negative buffer of one polygon
+   instead of the buffer of its street lines and an intersection, ~4x cheaper. The result
+   keeps the face's ring vertex for vertex, so neighbouring pieces form a coverage.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import scipy.sparse as sp
+import shapely
+
+from ._gc import gc_paused
+from .prepared import PreparedNetwork
+
+logger = logging.getLogger(__name__)
+
+#: Segment ends closer than this (m) to another segment count as touching it.
+_ON_LINE_M = 1e-6
+
+#: Segments tested per step of :func:`crossing_edges` (bounds its memory).
+_CHUNK = 200_000
+
+
+@dataclass
+class StreetFaces:
+    """The planar faces of the main network and the street pieces around each."""
+
+    offset_m: float
+    quad_segs: int
+    piece_edge: np.ndarray  #: canonical directed edge each piece lies on
+    piece_a: np.ndarray  #: start position (m along that edge)
+    piece_b: np.ndarray  #: end position
+    piece_geom: np.ndarray
+    face_pieces: np.ndarray  #: number of pieces around (or inside) each face
+    face_geom: np.ndarray
+    face_near: np.ndarray  #: land of each face within offset_m of its streets
+    node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
+    edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
+    piece_faces: sp.csr_matrix  #: piece × face incidence
+
+
+def street_faces(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
+    """Faces of ``net``'s main network, cached on it per offset."""
+    key = ("faces", float(offset_m), int(quad_segs))
+    if key not in net._lazy:
+        with gc_paused():
+            net._lazy[key] = _build(net, float(offset_m), int(quad_segs))
+    return net._lazy[key]
+
+
+def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
+    canon = net.canonical
+    geoms = shapely.force_2d(net.edge_geom[canon])
+    edge, a, b, pieces = _pieces(geoms, canon)
+    order = np.argsort(gpd.GeoSeries(pieces).hilbert_distance().to_numpy(), kind="stable")
+    edge, a, b, pieces = edge[order], a[order], b[order], pieces[order]
+    frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(pieces)), 4 * offset_m + 10).exterior
+    faces = shapely.get_parts(shapely.polygonize(np.r_[pieces, [frame]]))
+    mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
+
+    def incidence() -> tuple[np.ndarray, np.ndarray]:
+        # pieces touch the faces on their two sides, or lie inside one (dead ends)
+        pf_face, pf_piece = shapely.STRtree(mid).query(faces, predicate="dwithin", distance=1e-6)
+        return pf_piece, pf_face
+
+    def far(part: slice) -> np.ndarray:
+        return shapely.buffer(faces[part], -offset_m, quad_segs=quad_segs)
+
+    half = len(faces) // 2
+    # GEOS releases the GIL: the incidence query and the inward buffers share two threads
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        inc = pool.submit(incidence)
+        inner = np.concatenate(list(pool.map(far, [slice(0, half), slice(half, len(faces))])))
+        pf_piece, pf_face = inc.result()
+    sides = np.bincount(pf_piece, minlength=len(pieces))
+    inside = np.flatnonzero(sides[pf_piece] == 1)  # dead ends and cut edges: one face on both sides
+    if len(inside):
+        owner, idx = np.unique(pf_face[inside], return_inverse=True)
+        lines = shapely.multilinestrings(pieces[pf_piece[inside]], indices=idx)
+        reach = shapely.buffer(shapely.line_merge(lines), offset_m, quad_segs=quad_segs)
+        inner[owner] = shapely.difference(inner[owner], reach)
+    near = faces.copy()
+    # the far part lies at least offset_m inside the face, so the ring stays untouched
+    cut = np.flatnonzero(~shapely.is_empty(inner))
+    near[cut] = shapely.difference(faces[cut], inner[cut])
+    n_pieces = len(pieces)
+    piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
+    piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
+    node_pieces = sp.csr_matrix(
+        (np.ones(len(piece_ids), dtype=np.int8), (piece_nodes, piece_ids)), shape=(net.n, n_pieces)
+    )
+    ones = np.ones(n_pieces, dtype=np.int8)
+    edge_pieces = sp.csr_matrix((ones, (edge, np.arange(n_pieces))), shape=(len(net.edge_u), n_pieces))
+    piece_faces = sp.csr_matrix(
+        (np.ones(len(pf_piece), dtype=np.int8), (pf_piece, pf_face)), shape=(n_pieces, len(faces))
+    )
+    logger.info("isochrone faces: %d faces, %d street pieces", len(faces), n_pieces)
+    return StreetFaces(
+        offset_m=offset_m,
+        quad_segs=quad_segs,
+        piece_edge=edge,
+        piece_a=a,
+        piece_b=b,
+        piece_geom=pieces,
+        face_pieces=np.bincount(pf_face, minlength=len(faces)),
+        face_geom=faces,
+        face_near=near,
+        node_pieces=node_pieces,
+        edge_pieces=edge_pieces,
+        piece_faces=piece_faces,
+    )
+
+
+def _pieces(geoms: np.ndarray, canon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Street pieces that meet only at their ends: edges as they are, crossing ones noded.
+
+    Returns each piece's canonical edge, start and end position along it (m) and geometry.
+    """
+    bad = crossing_edges(geoms)
+    good = np.flatnonzero(~bad)
+    edge, a, b, pieces = [canon[good]], [np.zeros(len(good))], [shapely.length(geoms[good])], [geoms[good]]
+    if bad.any():
+        crossing = geoms[bad]
+        noded = shapely.get_parts(shapely.node(shapely.multilinestrings(crossing)))
+        noded = noded[shapely.length(noded) > 1e-9]
+        # map every noded piece back to the edge it came from and its position along it
+        mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+        hit_mid, hit_edge = shapely.STRtree(crossing).query_nearest(mid, all_matches=False)
+        local = hit_edge[np.argsort(hit_mid)]
+        g = crossing[local]
+        start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
+        end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
+        edge.append(canon[np.flatnonzero(bad)[local]])
+        a.append(np.minimum(start, end))
+        b.append(np.maximum(start, end))
+        pieces.append(noded)
+        logger.info("isochrone faces: %d of %d edges cross another and were noded", bad.sum(), len(geoms))
+    return np.concatenate(edge), np.concatenate(a), np.concatenate(b), np.concatenate(pieces)
+
+
+def crossing_edges(geoms: np.ndarray) -> np.ndarray:
+    """True for lines that meet another line (or themselves) anywhere but at shared ends.
+
+    That is: proper crossings, an end touching another line's interior, collinear
+    overlaps and duplicates. Written by hand with a vectorised orientation test per
+    pair of segments whose boxes meet, because GEOS offers only ``node`` (which rebuilds
+    every line, ~2 s for 200,000 nodes) or per-pair predicates (~4 s). Near-misses within
+    ``_ON_LINE_M`` count as touching, so errors only ever send a line to be noded.
+    """
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    same = idx[1:] == idx[:-1]
+    p, q, owner = coords[:-1][same], coords[1:][same], idx[:-1][same]
+    d = q - p
+    length = np.hypot(d[:, 0], d[:, 1])
+    ok = length > 0
+    p, q, owner, d, length = p[ok], q[ok], owner[ok], d[ok], length[ok]
+    segs = shapely.linestrings(np.column_stack([p, q]).reshape(-1, 2), indices=np.repeat(np.arange(len(p)), 2))
+    tree = shapely.STRtree(segs)
+    bad = np.zeros(len(geoms), dtype=bool)
+    for start in range(0, len(segs), _CHUNK):
+        i, j = tree.query(segs[start : start + _CHUNK])
+        i = i + start
+        keep = i < j
+        i, j = i[keep], j[keep]
+        hit = _segments_meet(p[i], q[i], d[i], length[i], p[j], q[j], d[j], length[j])
+        bad[owner[i[hit]]] = True
+        bad[owner[j[hit]]] = True
+    return bad
+
+
+def _segments_meet(P, Q, dPQ, lPQ, R, S, dRS, lRS) -> np.ndarray:
+    """Segment pairs PQ, RS that meet anywhere except at a shared end point."""
+
+    def side(a, dvec, L, c):  # signed distance of c from the line through a along dvec
+        return (dvec[:, 0] * (c[:, 1] - a[:, 1]) - dvec[:, 1] * (c[:, 0] - a[:, 0])) / L
+
+    def same(a, b):
+        return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
+
+    def on(x, a, dvec, L, x_side, is_end):  # x on segment (a, a + dvec) but not one of its ends
+        t = ((x[:, 0] - a[:, 0]) * dvec[:, 0] + (x[:, 1] - a[:, 1]) * dvec[:, 1]) / L
+        return (np.abs(x_side) <= _ON_LINE_M) & (t > -_ON_LINE_M) & (t < L + _ON_LINE_M) & ~is_end
+
+    r_side, s_side = side(P, dPQ, lPQ, R), side(P, dPQ, lPQ, S)
+    p_side, q_side = side(R, dRS, lRS, P), side(R, dRS, lRS, Q)
+    proper = (r_side * s_side < 0) & (p_side * q_side < 0)
+    pr, ps, qr, qs = same(P, R), same(P, S), same(Q, R), same(Q, S)
+    touch = (
+        on(R, P, dPQ, lPQ, r_side, pr | qr)
+        | on(S, P, dPQ, lPQ, s_side, ps | qs)
+        | on(P, R, dRS, lRS, p_side, pr | ps)
+        | on(Q, R, dRS, lRS, q_side, qr | qs)
+    )
+    duplicate = (pr & qs) | (ps & qr)
+    return proper | touch | duplicate
