@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -341,27 +342,43 @@ def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max
         cell = max(limit * _fastest_mps(net), 1.0)
         gx, gy = (net.xy[s["u"].to_numpy()] // cell).T
         spatial = s.iloc[np.lexsort((gy, gx))]
+        pending: deque = deque()
         for start in range(0, len(spatial), batch):
             chunk = spatial.iloc[start : start + batch]
             local, dist, position = _batch_times(net, chunk, limit)
-            tasks = [(k, row, m) for k, row in enumerate(chunk.itertuples(index=True)) for m in bands]
 
-            def one(task, dist=dist, local=local, position=position):
-                k, row, m = task
-                if row.too_far:
-                    return shapely.Polygon()
+            def one(k: int, row, local=local, dist=dist, position=position) -> list:
                 times = _NodeTimes(local, dist[k], position)
-                return _polygon(net, faces, times, m * 60.0, [(row.edge, row.pos_m, row.off_s)])
+                own = [(row.edge, row.pos_m, row.off_s)]
+                return [_polygon(net, faces, times, m * 60.0, own) for m in bands]
 
-            for (_, row, m), geom in zip(tasks, pool.map(one, tasks), strict=True):
-                rows.append(
-                    {"_pos": row.Index, id_column: ids[row.Index], by: getattr(row, by), "minutes": m, "geometry": geom}
-                )
+            todo = [(k, row) for k, row in enumerate(chunk.itertuples(index=True))]
+            far = [row for _, row in todo if row.too_far]
+            rows += [_row(row, m, shapely.Polygon(), ids, id_column, by) for row in far for m in bands]
+            todo = [(k, row) for k, row in todo if not row.too_far]
+            pending.append(([row for _, row in todo], [pool.submit(one, k, row) for k, row in todo]))
+            # the next batch's search runs while the threads work on this one
+            if len(pending) > 1:
+                rows += _collect(*pending.popleft(), bands, ids, id_column, by)
+        while pending:
+            rows += _collect(*pending.popleft(), bands, ids, id_column, by)
     rows.sort(key=lambda r: (r["_pos"], r["minutes"]))  # back to the facilities' order
     out = gpd.GeoDataFrame(
         rows, columns=["_pos", id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs
     )
     return out.drop(columns="_pos")
+
+
+def _row(row, minutes: float, geom, ids, id_column: str, by: str) -> dict:
+    return {"_pos": row.Index, id_column: ids[row.Index], by: getattr(row, by), "minutes": minutes, "geometry": geom}
+
+
+def _collect(todo, futures, bands, ids, id_column: str, by: str) -> list[dict]:
+    return [
+        _row(row, m, geom, ids, id_column, by)
+        for row, future in zip(todo, futures, strict=True)
+        for m, geom in zip(bands, future.result(), strict=True)
+    ]
 
 
 def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
