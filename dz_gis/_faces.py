@@ -98,11 +98,21 @@ def street_faces(net: PreparedNetwork, offset_m: float, quad_segs: int) -> Stree
 def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
     canon = net.canonical
     geoms = shapely.force_2d(net.edge_geom[canon])
-    edge, a, b, pieces = _pieces(geoms, canon)
-    order = np.argsort(gpd.GeoSeries(pieces).hilbert_distance().to_numpy(), kind="stable")
-    edge, a, b, pieces = edge[order], a[order], b[order], pieces[order]
-    frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(pieces)), 4 * offset_m + 10).exterior
-    faces = shapely.get_parts(shapely.polygonize(np.r_[pieces, [frame]]))
+    order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
+    canon, geoms = canon[order], geoms[order]
+    pool = ThreadPoolExecutor(max_workers=1)
+    # most graphs have few crossing edges, often none: polygonise the edges as they
+    # are while the test runs, and again only if some must be noded
+    guess = pool.submit(_polygonize, geoms, offset_m)
+    bad = crossing_edges(geoms)
+    if bad.any():
+        pool.shutdown(wait=False, cancel_futures=True)
+        edge, a, b, pieces = _noded_pieces(geoms, canon, bad)
+        faces = _polygonize(pieces, offset_m)
+    else:
+        edge, a, b, pieces = canon, np.zeros(len(geoms)), shapely.length(geoms), geoms
+        faces = guess.result()
+        pool.shutdown()
     mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
 
     def incidence() -> tuple[np.ndarray, np.ndarray]:
@@ -127,9 +137,17 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         reach = shapely.buffer(shapely.line_merge(lines), offset_m, quad_segs=quad_segs)
         inner[owner] = shapely.difference(inner[owner], reach)
     near = faces.copy()
+    # the outer face's ring is the frame, not a street: its land is found the slow way
+    outer = np.flatnonzero(np.isclose(shapely.bounds(faces), _frame_bounds(pieces, offset_m)).all(axis=1))
+    inner[outer] = None
+    for f in outer:
+        streets = shapely.line_merge(shapely.multilinestrings(pieces[pf_piece[pf_face == f]]))
+        near[f] = shapely.intersection(faces[f], shapely.buffer(streets, offset_m, quad_segs=quad_segs))
     # the far part lies at least offset_m inside the face, so the ring stays untouched
-    cut = np.flatnonzero(~shapely.is_empty(inner))
-    near[cut] = shapely.difference(faces[cut], inner[cut])
+    cut = np.flatnonzero(~shapely.is_empty(inner) & ~shapely.is_missing(inner))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = np.array_split(cut, 2)
+        near[cut] = np.concatenate(list(pool.map(lambda c: shapely.difference(faces[c], inner[c]), halves)))
     n_pieces = len(pieces)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
@@ -158,31 +176,45 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     )
 
 
-def _pieces(geoms: np.ndarray, canon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Street pieces that meet only at their ends: edges as they are, crossing ones noded.
+def _polygonize(lines: np.ndarray, offset_m: float) -> np.ndarray:
+    """Faces of noded ``lines``, the outer one closed by a rectangular frame around them all."""
+    frame = shapely.box(*_frame_bounds(lines, offset_m)).exterior
+    return shapely.get_parts(shapely.polygonize(np.r_[lines, [frame]]))
 
-    Returns each piece's canonical edge, start and end position along it (m) and geometry.
+
+def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
+    """Bounds of the frame: the lines' bounds, widened well beyond ``offset_m``."""
+    x0, y0, x1, y1 = shapely.total_bounds(lines)
+    pad = 4 * offset_m + 10
+    return np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad])
+
+
+def _noded_pieces(
+    geoms: np.ndarray, canon: np.ndarray, bad: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Street pieces that meet only at their ends: edges as they are, ``bad`` ones noded.
+
+    Returns each piece's canonical edge, start and end position along it (m) and
+    geometry, in the order of ``geoms`` (the noded pieces of a bad edge where it was).
     """
-    bad = crossing_edges(geoms)
-    good = np.flatnonzero(~bad)
-    edge, a, b, pieces = [canon[good]], [np.zeros(len(good))], [shapely.length(geoms[good])], [geoms[good]]
-    if bad.any():
-        crossing = geoms[bad]
-        noded = shapely.get_parts(shapely.node(shapely.multilinestrings(crossing)))
-        noded = noded[shapely.length(noded) > 1e-9]
-        # map every noded piece back to the edge it came from and its position along it
-        mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
-        hit_mid, hit_edge = shapely.STRtree(crossing).query_nearest(mid, all_matches=False)
-        local = hit_edge[np.argsort(hit_mid)]
-        g = crossing[local]
-        start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
-        end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
-        edge.append(canon[np.flatnonzero(bad)[local]])
-        a.append(np.minimum(start, end))
-        b.append(np.maximum(start, end))
-        pieces.append(noded)
-        logger.info("isochrone faces: %d of %d edges cross another and were noded", bad.sum(), len(geoms))
-    return np.concatenate(edge), np.concatenate(a), np.concatenate(b), np.concatenate(pieces)
+    crossing = geoms[bad]
+    noded = shapely.get_parts(shapely.node(shapely.multilinestrings(crossing)))
+    noded = noded[shapely.length(noded) > 1e-9]
+    # map every noded piece back to the edge it came from and its position along it
+    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    hit_mid, hit_edge = shapely.STRtree(crossing).query_nearest(mid, all_matches=False)
+    local = hit_edge[np.argsort(hit_mid)]
+    g = crossing[local]
+    start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
+    end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
+    source = np.r_[np.flatnonzero(~bad), np.flatnonzero(bad)[local]]
+    order = np.argsort(source, kind="stable")  # keep the spatial order
+    edge = canon[source][order]
+    a = np.r_[np.zeros((~bad).sum()), np.minimum(start, end)][order]
+    b = np.r_[shapely.length(geoms[~bad]), np.maximum(start, end)][order]
+    pieces = np.r_[geoms[~bad], noded][order]
+    logger.info("isochrone faces: %d of %d edges cross another and were noded", bad.sum(), len(geoms))
+    return edge, a, b, pieces
 
 
 def crossing_edges(geoms: np.ndarray) -> np.ndarray:

@@ -1,0 +1,112 @@
+"""The planar faces behind the isochrones: crossing test, noding, and the land near streets,
+each checked against GEOS doing the same job the slow, obvious way."""
+
+import numpy as np
+import pytest
+import shapely
+from conftest import make_graph
+from shapely import LineString as L
+
+from dz_gis._faces import crossing_edges, ranges, street_faces
+from dz_gis.prepared import prepare
+
+CASES = {
+    "proper crossing": ([L([(0, 0), (2, 2)]), L([(0, 2), (2, 0)])], [True, True]),
+    "shared end": ([L([(0, 0), (1, 1)]), L([(1, 1), (2, 0)])], [False, False]),
+    "end on the other's interior (T, no shared node)": ([L([(0, 0), (2, 0)]), L([(1, 0), (1, 1)])], [True, True]),
+    "collinear overlap": ([L([(0, 0), (2, 0)]), L([(1, 0), (3, 0)])], [True, True]),
+    "duplicate, reversed": ([L([(0, 0), (2, 0)]), L([(2, 0), (0, 0)])], [True, True]),
+    "disjoint": ([L([(0, 0), (1, 0)]), L([(0, 1), (1, 1)])], [False, False]),
+    "doubling back from a shared end": ([L([(0, 0), (2, 0)]), L([(2, 0), (1, 0)])], [True, True]),
+    "self-crossing": ([L([(0, 0), (2, 0), (2, 1), (1, -1)])], [True]),
+    "bent lines closing a ring": ([L([(0, 0), (1, 0), (1, 1)]), L([(1, 1), (0, 1), (0, 0)])], [False, False]),
+    "crossing a third line's bend": (
+        [L([(0, 0), (4, 0)]), L([(1, -1), (2, 1), (3, -1)]), L([(9, 9), (10, 10)])],
+        [True, True, False],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_crossing_edges_by_hand(name):
+    lines, expected = CASES[name]
+    assert crossing_edges(np.array(lines, dtype=object)).tolist() == expected
+
+
+def test_crossing_edges_agree_with_geos_noding(sample):
+    """Noding only the flagged edges gives exactly the pieces GEOS makes of all edges."""
+    net = prepare(sample.graph)
+    geoms = shapely.force_2d(net.edge_geom[net.canonical])
+    bad = crossing_edges(geoms)
+    assert 0 < bad.sum() < len(geoms)  # the sample has bridges and unjoined crossings
+
+    def noded(lines):
+        parts = shapely.get_parts(shapely.node(shapely.multilinestrings(lines)))
+        return parts[shapely.length(parts) > 1e-9]
+
+    everything = noded(geoms)
+    assert len(everything) == (~bad).sum() + len(noded(geoms[bad]))
+    # and every edge left whole is one of GEOS's pieces, unchanged
+    pieces = set(shapely.to_wkb(shapely.normalize(everything)))
+    assert all(w in pieces for w in shapely.to_wkb(shapely.normalize(geoms[~bad])))
+
+
+def test_ranges():
+    assert ranges(np.array([3, 0, 5]), np.array([5, 0, 8])).tolist() == [3, 4, 0 + 5, 6, 7]
+    assert ranges(np.array([], dtype=int), np.array([], dtype=int)).tolist() == []
+
+
+def test_faces_tile_the_frame_and_near_land_is_what_the_buffer_gives(sample):
+    net = prepare(sample.graph)
+    faces = street_faces(net, 25.0, 4)
+    frame = shapely.buffer(
+        shapely.envelope(shapely.multilinestrings(faces.piece_geom)), 4 * 25.0 + 10, join_style="mitre"
+    )
+    assert shapely.area(faces.face_geom).sum() == pytest.approx(shapely.area(frame), rel=1e-9)
+    # near land of each face, the obvious way: the face ∩ the buffer of its own streets
+    pf = faces.piece_faces.tocsc()
+    for f in range(len(faces.face_geom)):  # the outer face included: its outer ring is no street
+        streets = faces.piece_geom[pf.indices[pf.indptr[f] : pf.indptr[f + 1]]]
+        exact = shapely.buffer(shapely.union_all(streets), 25.0, quad_segs=64)  # arcs to within 8 mm
+        expected = shapely.intersection(faces.face_geom[f], exact)
+        got = faces.face_near[f]
+        # never more land than within 25 m; less only where arcs are cut by 4 chords per
+        # quarter circle (at most 2.5 % of a disc's area, 49 m², per corner or street end)
+        assert shapely.area(shapely.difference(got, expected)) < 0.05
+        lost = shapely.area(shapely.difference(expected, got))
+        ends = len(streets) + 1
+        assert lost <= 49.0 * ends * 0.25 + 1.0
+        # the face's rings are kept vertex for vertex along its streets (so that
+        # neighbours form a coverage); the outer face's frame is no street
+        ring = shapely.get_coordinates(shapely.boundary(faces.face_geom[f]))
+        on_street = shapely.dwithin(shapely.points(ring), shapely.multilinestrings(streets), 1e-9)
+        assert set(map(tuple, ring[on_street])) <= set(map(tuple, shapely.get_coordinates(got)))
+
+
+def test_a_bridge_over_a_street_is_noded_and_splits_no_block():
+    """A footbridge crossing a street without a shared node: faces stay a partition and
+    the street under it still bounds the blocks on both sides."""
+    coords = {0: (0, 0), 1: (200, 0), 2: (200, 200), 3: (0, 200), 4: (100, -50), 5: (100, 250)}
+    ring = [(0, 1), (1, 2), (2, 3), (3, 0)]
+    edges = [(u, v, 100.0) for a, b in ring for u, v in ((a, b), (b, a))]
+    edges += [(4, 5, 300.0), (5, 4, 300.0)]  # the bridge: crosses edges 0-1 and 2-3 without a node
+    edges += [(4, 0, 100.0), (0, 4, 100.0)]
+    graph = make_graph(edges, coords)
+    net = prepare(graph)
+    faces = street_faces(net, 25.0, 4)
+    areas = np.sort(shapely.area(faces.face_geom))
+    # the bridge cuts the square into two 100 x 200 halves (plus the small triangle at 4)
+    assert len(areas) >= 3
+    assert np.sum(np.isclose(areas, 100 * 200)) == 2
+    total = shapely.area(faces.face_geom).sum()
+    frame = shapely.buffer(shapely.envelope(shapely.multilinestrings(faces.piece_geom)), 110, join_style="mitre")
+    assert total == pytest.approx(shapely.area(frame))
+    # the bridge's pieces keep their positions along it: split where it crosses y=0 and y=200
+    ids = list(net.node_ids)
+    bridge = np.flatnonzero((net.edge_u == ids.index(4)) & (net.edge_v == ids.index(5)))
+    bridge = np.r_[bridge, np.flatnonzero((net.edge_u == ids.index(5)) & (net.edge_v == ids.index(4)))]
+    on = np.isin(faces.piece_edge, bridge)
+    cuts = sorted(zip(faces.piece_a[on].round(6), faces.piece_b[on].round(6), strict=True))
+    assert cuts == [(0.0, 50.0), (50.0, 250.0), (250.0, 300.0)]
+    lengths = shapely.length(faces.piece_geom[on])
+    assert sorted(lengths.round(6)) == [50.0, 50.0, 200.0]
