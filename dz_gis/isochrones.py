@@ -223,16 +223,17 @@ def _polygon(
     except shapely.errors.GEOSException:
         # Except where two frontier faces reach along their common street to different
         # points (one side's other streets pass within offset_m of it): then one side
-        # has a vertex the other lacks (about one polygon in five). Merge the frontier
-        # with a plain union, then the core as a coverage: ~25 % faster than merging
-        # the frontier into the finished core.
+        # has a vertex the other lacks (about one polygon in five). Merge just those
+        # pieces with a plain union (GEOS names them), then all as a coverage: twice as
+        # fast as merging the whole frontier.
         _STATS["fallback"] += 1
-        frontier = shapely.get_parts(shapely.union_all(near))
+        bad = ~shapely.is_empty(shapely.coverage_invalid_edges(near))
+        merged = shapely.get_parts(shapely.union_all(near[bad]))
         try:
-            return shapely.coverage_union_all(np.concatenate([full_near, frontier]))
+            return shapely.coverage_union_all(np.concatenate([full_near, near[~bad], merged]))
         except shapely.errors.GEOSException:
             core = shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
-            return shapely.union(core, shapely.union_all(frontier))
+            return shapely.union(core, shapely.union_all(near))
 
 
 def _own_interval(net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float) -> tuple[float, float]:
