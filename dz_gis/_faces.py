@@ -100,19 +100,12 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     geoms = shapely.force_2d(net.edge_geom[canon])
     order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
     canon, geoms = canon[order], geoms[order]
-    pool = ThreadPoolExecutor(max_workers=1)
-    # most graphs have few crossing edges, often none: polygonise the edges as they
-    # are while the test runs, and again only if some must be noded
-    guess = pool.submit(_polygonize, geoms, offset_m)
     bad = crossing_edges(geoms)
     if bad.any():
-        pool.shutdown(wait=False, cancel_futures=True)
         edge, a, b, pieces = _noded_pieces(geoms, canon, bad)
-        faces = _polygonize(pieces, offset_m)
     else:
         edge, a, b, pieces = canon, np.zeros(len(geoms)), shapely.length(geoms), geoms
-        faces = guess.result()
-        pool.shutdown()
+    faces = _polygonize(pieces, offset_m)
     mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
 
     def incidence() -> tuple[np.ndarray, np.ndarray]:
