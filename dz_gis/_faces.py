@@ -9,7 +9,8 @@ around each of them. Steps, each the cheapest found on a 200,000-node graph:
    graph nodes, so a vectorised segment test (:func:`crossing_edges`) finds the few that
    cross (bridges over streets, ways joined without a shared node) and only those are
    noded.
-2. ``polygonize`` on lines in spatial (Hilbert) order: ~40 % faster than in edge order.
+2. Faces by walking half-edges (:mod:`dz_gis._planar`), which also says which pieces
+   bound which face: ~3 s faster than GEOS ``polygonize`` and a spatial query.
 3. The land of a face within ``offset_m`` of its streets is the face minus its inward
    buffer (minus what dead ends inside the face reach): a negative buffer of one polygon
    instead of the buffer of its street lines and an intersection, ~4x cheaper. The result
@@ -28,6 +29,7 @@ import scipy.sparse as sp
 import shapely
 
 from ._gc import gc_paused
+from ._planar import planar_faces, ranges
 from .prepared import PreparedNetwork
 
 logger = logging.getLogger(__name__)
@@ -70,16 +72,6 @@ class StreetFaces:
         return np.repeat(np.arange(len(pieces)), counts), _gather(self.piece_faces, pieces)
 
 
-def ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """``np.r_[starts[0]:stops[0], starts[1]:stops[1], ...]`` without a Python loop."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths)
-    return shift + np.arange(total)
-
-
 def _gather(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     """Column indices of CSR ``rows``: SciPy's row indexing costs ~0.1 ms of checks per call."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -105,23 +97,17 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         edge, a, b, pieces = _noded_pieces(geoms, canon, bad)
     else:
         edge, a, b, pieces = canon, np.zeros(len(geoms)), shapely.length(geoms), geoms
-    faces = _polygonize(pieces, offset_m)
-    mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
-
-    def incidence() -> tuple[np.ndarray, np.ndarray]:
-        # pieces touch the faces on their two sides, or lie inside one (dead ends)
-        pf_face, pf_piece = shapely.STRtree(mid).query(faces, predicate="dwithin", distance=1e-6)
-        return pf_piece, pf_face
+    faces, pf_piece, pf_face = planar_faces(pieces, _frame_bounds(pieces, offset_m))
+    by_face = np.argsort(pf_face, kind="stable")
+    pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
     def far(part: slice) -> np.ndarray:
         return shapely.buffer(faces[part], -offset_m, quad_segs=quad_segs)
 
     half = len(faces) // 2
-    # GEOS releases the GIL: the incidence query and the inward buffers share two threads
+    # GEOS releases the GIL: the inward buffers share two threads
     with ThreadPoolExecutor(max_workers=2) as pool:
-        inc = pool.submit(incidence)
         inner = np.concatenate(list(pool.map(far, [slice(0, half), slice(half, len(faces))])))
-        pf_piece, pf_face = inc.result()
     sides = np.bincount(pf_piece, minlength=len(pieces))
     inside = np.flatnonzero(sides[pf_piece] == 1)  # dead ends and cut edges: one face on both sides
     if len(inside):
@@ -167,12 +153,6 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         edge_pieces=edge_pieces,
         piece_faces=piece_faces,
     )
-
-
-def _polygonize(lines: np.ndarray, offset_m: float) -> np.ndarray:
-    """Faces of noded ``lines``, the outer one closed by a rectangular frame around them all."""
-    frame = shapely.box(*_frame_bounds(lines, offset_m)).exterior
-    return shapely.get_parts(shapely.polygonize(np.r_[lines, [frame]]))
 
 
 def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:

@@ -7,7 +7,8 @@ import shapely
 from conftest import make_graph
 from shapely import LineString as L
 
-from dz_gis._faces import crossing_edges, ranges, street_faces
+from dz_gis._faces import crossing_edges, street_faces
+from dz_gis._planar import planar_faces, ranges
 from dz_gis.prepared import prepare
 
 CASES = {
@@ -110,3 +111,66 @@ def test_a_bridge_over_a_street_is_noded_and_splits_no_block():
     assert cuts == [(0.0, 50.0), (50.0, 250.0), (250.0, 300.0)]
     lengths = shapely.length(faces.piece_geom[on])
     assert sorted(lengths.round(6)) == [50.0, 50.0, 200.0]
+
+
+def tricky_lines():
+    """A noded, connected street arrangement with every awkward case of a real city."""
+    lines = []
+    for i in range(4):  # a 3 x 3 grid of 100 m blocks
+        lines += [L([(0, 100 * i), (100, 100 * i)]), L([(100, 100 * i), (200, 100 * i)])]
+        lines += [L([(200, 100 * i), (300, 100 * i)])]
+        lines += [L([(100 * i, 0), (100 * i, 100)]), L([(100 * i, 100), (100 * i, 200)])]
+        lines += [L([(100 * i, 200), (100 * i, 300)])]
+    lines += [L([(0, 0), (20, 30), (40, 10)])]  # a dead end bending inside block (0, 0)
+    lines += [L([(40, 10), (50, 20)])]  # ... and branching
+    lines += [L([(100, 100), (130, 130)])]  # block (1, 1): a path to a hanging loop
+    lines += [L([(130, 130), (170, 130), (170, 170), (130, 170), (130, 130)])]
+    lines += [L([(200, 0), (220, 40), (250, 40), (200, 0)])]  # block (2, 0): a loop on its own corner
+    lines += [L([(300, 100), (400, 100)])]  # a bridge street to a block outside the grid
+    lines += [L([(400, 100), (500, 100), (500, 200), (400, 200), (400, 100)])]
+    lines += [L([(100, 200), (120, 260), (150, 280), (200, 300)])]  # a curved street across block (1, 2)
+    lines += [L([(0, 300), (-30, 330), (0, 360), (30, 330), (0, 300)])]  # a closed loop on a corner
+    return np.array(lines, dtype=object)
+
+
+def geos_faces(lines, frame):
+    parts = shapely.get_parts(shapely.polygonize(np.r_[lines, [shapely.box(*frame).exterior]]))
+    return parts
+
+
+def test_planar_faces_equal_geos_polygonize():
+    lines = tricky_lines()
+    assert not crossing_edges(lines).any()
+    frame = np.array([-200.0, -200.0, 700.0, 500.0])
+    faces, pair_line, pair_face = planar_faces(lines, frame)
+    expected = geos_faces(lines, frame)
+    assert len(faces) == len(expected)
+    assert shapely.is_valid(faces).all()
+    for face in faces:
+        twin = expected[shapely.contains(expected, shapely.point_on_surface(face))]
+        assert len(twin) == 1 and shapely.equals(face, twin[0]), face.wkt
+    # which lines bound which faces: as a spatial query finds them
+    mid = shapely.line_interpolate_point(lines, 0.5, normalized=True)
+    f, p = shapely.STRtree(mid).query(faces, predicate="dwithin", distance=1e-6)
+    assert sorted(zip(pair_line, pair_face, strict=True)) == sorted(zip(p, f, strict=True))
+
+
+def test_planar_faces_equal_geos_on_a_real_network(sample):
+    net = prepare(sample.graph)
+    faces = street_faces(net, 25.0, 4)
+    frame = np.asarray(shapely.total_bounds(faces.face_geom))
+    expected = geos_faces(faces.piece_geom, frame)
+    assert len(faces.face_geom) == len(expected)
+    assert shapely.is_valid(faces.face_geom).all()
+    order = np.argsort(shapely.area(faces.face_geom))
+    assert np.allclose(shapely.area(faces.face_geom)[order], np.sort(shapely.area(expected)), rtol=1e-9, atol=1e-6)
+    hit = shapely.STRtree(expected).query(shapely.point_on_surface(faces.face_geom), predicate="within")
+    assert len(np.unique(hit[0])) == len(faces.face_geom)
+    assert shapely.equals(faces.face_geom[hit[0]], expected[hit[1]]).all()
+
+
+def test_planar_faces_of_a_tree_is_the_frame():
+    lines = np.array([L([(0, 0), (10, 0)]), L([(10, 0), (10, 10)]), L([(10, 0), (20, 0)])], dtype=object)
+    faces, pair_line, pair_face = planar_faces(lines, np.array([-5.0, -5.0, 25.0, 15.0]))
+    assert len(faces) == 1 and faces[0].equals(shapely.box(-5, -5, 25, 15))
+    assert pair_line.tolist() == [0, 1, 2] and pair_face.tolist() == [0, 0, 0]
