@@ -50,7 +50,7 @@ class StreetFaces:
     piece_edge: np.ndarray  #: canonical directed edge each piece lies on
     piece_a: np.ndarray  #: start position (m along that edge)
     piece_b: np.ndarray  #: end position
-    piece_geom: np.ndarray
+    piece_geom: np.ndarray  #: 2D, running the way of its edge
     face_pieces: np.ndarray  #: number of pieces around (or inside) each face
     face_geom: np.ndarray
     face_near: np.ndarray  #: land of each face within offset_m of its streets
@@ -180,6 +180,7 @@ def _noded_pieces(
     g = crossing[local]
     start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
     end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
+    noded = np.where(start > end, shapely.reverse(noded), noded)  # each piece runs the way of its edge
     source = np.r_[np.flatnonzero(~bad), np.flatnonzero(bad)[local]]
     order = np.argsort(source, kind="stable")  # keep the spatial order
     edge = canon[source][order]

@@ -85,9 +85,8 @@ class _NodeTimes:
         return out
 
 
-def _reach(net: PreparedNetwork, edges: np.ndarray, budget_u: np.ndarray, budget_v: np.ndarray):
+def _reach(net: PreparedNetwork, edges: np.ndarray, length: np.ndarray, budget_u: np.ndarray, budget_v: np.ndarray):
     """Furthest position reached from u (``su``) and nearest position reached from v (``sv``)."""
-    length = shapely.length(net.edge_geom[edges])
     w = net.edge_s[edges]
     rev = net.edge_rev[edges]
     wr = np.where(rev >= 0, net.edge_s[np.maximum(rev, 0)], np.inf)
@@ -131,38 +130,49 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     return shapely.linestrings(all_xy[order], indices=all_idx[order])
 
 
-def _polygon(
+def _polygons(
     net: PreparedNetwork,
     faces: StreetFaces,
     times: _NodeTimes,
-    band_s: float,
+    bands_s: Sequence[float],
     own: list[tuple[int, float, float]],
     *,
     coverage: bool = True,
-) -> shapely.Geometry:
-    """The isochrone polygon for node ``times`` within ``band_s`` seconds.
+) -> list[shapely.Geometry]:
+    """Isochrone polygons for node ``times``, one per band (seconds, ascending).
 
     ``own`` lists the facilities' own edges as (edge, position m, snap walk s). All work
-    is on the pieces around reached nodes, never on arrays of the whole graph.
+    is on the pieces around reached nodes, never on arrays of the whole graph; what does
+    not depend on the band (pieces, their end times, own-edge profiles) is done once.
     """
-    reached_nodes = times.within(band_s)
-    own = [o for o in own if o[2] <= band_s]
-    pieces = faces.pieces_at_nodes(reached_nodes)
+    top = bands_s[-1]
+    own = [o for o in own if o[2] <= top]
+    pieces = faces.pieces_at_nodes(times.within(top))
     if own:
         pieces = np.r_[pieces, faces.pieces_on_edges(np.array([o[0] for o in own]))]
     pieces = np.unique(pieces)
     if len(pieces) == 0:
-        return shapely.Polygon()
+        return [shapely.Polygon() for _ in bands_s]
     edge = faces.piece_edge[pieces]
     a, b = faces.piece_a[pieces], faces.piece_b[pieces]
-    su, sv = _reach(net, edge, band_s - times.at(net.edge_u[edge]), band_s - times.at(net.edge_v[edge]))
+    t_u, t_v = times.at(net.edge_u[edge]), times.at(net.edge_v[edge])
+    length = shapely.length(net.edge_geom[edge])
+    own_reach = [(e, _OwnEdge(net, e, pos, off)) for e, pos, off in own]
+    out = []
+    for band_s in bands_s:
+        su, sv = _reach(net, edge, length, band_s - t_u, band_s - t_v)
+        own_band = [(np.flatnonzero(edge == e), *profile.reach(band_s)) for e, profile in own_reach]
+        out.append(_band_polygon(faces, pieces, edge, a, b, su, sv, own_band, coverage))
+    return out
+
+
+def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band, coverage) -> shapely.Geometry:
+    """One band's polygon from the reached positions on ``pieces``."""
     # reached intervals on each piece: [a, min(b, su)] from u and [max(a, sv), b] from v
     loc = np.arange(len(pieces))
     parts_loc, parts_lo, parts_hi = [loc, loc], [a, np.maximum(a, sv)], [np.minimum(b, su), b]
-    for e, pos, off in own:  # a facility's own edge: reached straight along it
-        on = np.flatnonzero(edge == e)
+    for on, lo, hi in own_band:  # a facility's own edge: reached straight along it
         if len(on):
-            lo, hi = _own_interval(net, e, pos, off, band_s)
             parts_loc.append(on)
             parts_lo.append(np.maximum(a[on], lo))
             parts_hi.append(np.minimum(b[on], hi))
@@ -192,7 +202,8 @@ def _polygon(
         owner = [f_face[whole]]
         part = ~full[pl]
         if part.any():
-            cut = _substrings(shapely.force_2d(net.edge_geom[edge[pl[part]]]), plo[part], phi[part])
+            # pieces run the way of their edge, from position a on it
+            cut = _substrings(faces.piece_geom[pieces[pl[part]]], plo[part] - a[pl[part]], phi[part] - a[pl[part]])
             # each cut goes to every frontier face its piece borders
             cut_loc = pl[part]
             order = np.argsort(cut_loc, kind="stable")
@@ -236,27 +247,35 @@ def _polygon(
             return shapely.union(core, shapely.union_all(near))
 
 
-def _own_interval(net: PreparedNetwork, e: int, pos_m: float, off_s: float, band_s: float) -> tuple[float, float]:
-    """Positions on a facility's own edge within ``band_s`` of it, walking straight along the edge."""
-    left = band_s - off_s
-    if left < 0:
-        return np.inf, -np.inf
-    L = float(shapely.length(net.edge_geom[e]))
-    grid = np.linspace(0.0, L, 129)
-    fe = time_fraction(net, np.full(len(grid), e), grid) * net.edge_s[e]
-    here = np.interp(pos_m, grid, fe)
-    before = grid <= pos_m
-    ok_before = before & (here - fe <= left)  # walking forward along the edge to the facility
-    lo = grid[ok_before].min() if ok_before.any() else pos_m
-    rev = int(net.edge_rev[e])
-    hi = pos_m
-    if rev >= 0:
-        fr = time_fraction(net, np.full(len(grid), rev), L - grid) * net.edge_s[rev]
-        here_r = np.interp(L - pos_m, L - grid[::-1], fr[::-1])
-        after = grid >= pos_m
-        ok_after = after & (here_r - fr <= left)
-        hi = grid[ok_after].max() if ok_after.any() else pos_m
-    return float(lo), float(hi)
+class _OwnEdge:
+    """Walking times along a facility's own edge, straight to the facility."""
+
+    def __init__(self, net: PreparedNetwork, e: int, pos_m: float, off_s: float) -> None:
+        L = float(shapely.length(net.edge_geom[e]))
+        self.grid = np.linspace(0.0, L, 129)
+        fe = time_fraction(net, np.full(len(self.grid), e), self.grid) * net.edge_s[e]
+        here = np.interp(pos_m, self.grid, fe)
+        self.pos_m = pos_m
+        # seconds from each grid position to the facility: forward along the edge before it ...
+        self.before = np.where(self.grid <= pos_m, off_s + here - fe, np.inf)
+        # ... and against the edge's direction after it (when the way is two-way)
+        self.after = np.full(len(self.grid), np.inf)
+        rev = int(net.edge_rev[e])
+        if rev >= 0:
+            fr = time_fraction(net, np.full(len(self.grid), rev), L - self.grid) * net.edge_s[rev]
+            here_r = np.interp(L - pos_m, L - self.grid[::-1], fr[::-1])
+            self.after = np.where(self.grid >= pos_m, off_s + here_r - fr, np.inf)
+        self.off_s = off_s
+
+    def reach(self, band_s: float) -> tuple[float, float]:
+        """Positions on the edge within ``band_s`` of the facility (empty: inf, -inf)."""
+        if band_s < self.off_s:
+            return np.inf, -np.inf
+        ok_before = self.before <= band_s
+        ok_after = self.after <= band_s
+        lo = self.grid[ok_before].min() if ok_before.any() else self.pos_m
+        hi = self.grid[ok_after].max() if ok_after.any() else self.pos_m
+        return float(lo), float(hi)
 
 
 def isochrones(
@@ -334,7 +353,7 @@ def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max
                 )
                 own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
                 tasks += [(cat, m, dist, own) for m in bands]
-            polys = pool.map(lambda t: _polygon(net, faces, t[2], t[1] * 60.0, t[3], coverage=False), tasks)
+            polys = pool.map(lambda t: _polygons(net, faces, t[2], [t[1] * 60.0], t[3], coverage=False)[0], tasks)
             rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
             return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
 
@@ -351,7 +370,7 @@ def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max
             def one(k: int, row, local=local, dist=dist, position=position) -> list:
                 times = _NodeTimes(local, dist[k], position)
                 own = [(row.edge, row.pos_m, row.off_s)]
-                return [_polygon(net, faces, times, m * 60.0, own) for m in bands]
+                return _polygons(net, faces, times, [m * 60.0 for m in bands], own)
 
             todo = [(k, row) for k, row in enumerate(chunk.itertuples(index=True))]
             far = [row for _, row in todo if row.too_far]

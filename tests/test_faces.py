@@ -111,6 +111,11 @@ def test_a_bridge_over_a_street_is_noded_and_splits_no_block():
     assert cuts == [(0.0, 50.0), (50.0, 250.0), (250.0, 300.0)]
     lengths = shapely.length(faces.piece_geom[on])
     assert sorted(lengths.round(6)) == [50.0, 50.0, 200.0]
+    # every piece runs the way of its edge, from position a to b
+    start = shapely.line_interpolate_point(net.edge_geom[faces.piece_edge], faces.piece_a)
+    end = shapely.line_interpolate_point(net.edge_geom[faces.piece_edge], faces.piece_b)
+    assert (shapely.distance(start, shapely.get_point(faces.piece_geom, 0)) < 1e-9).all()
+    assert (shapely.distance(end, shapely.get_point(faces.piece_geom, -1)) < 1e-9).all()
 
 
 def tricky_lines():
