@@ -54,6 +54,8 @@ class StreetFaces:
     face_pieces: np.ndarray  #: number of pieces around (or inside) each face
     face_geom: np.ndarray
     face_near: np.ndarray  #: land of each face within offset_m of its streets
+    face_far: np.ndarray  #: the rest of each face (empty or missing when none)
+    far_holes: np.ndarray  #: True where face_far has no holes (the face minus it is near)
     node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
     edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
     piece_faces: sp.csr_matrix  #: piece × face incidence
@@ -127,6 +129,11 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     with ThreadPoolExecutor(max_workers=2) as pool:
         halves = np.array_split(cut, 2)
         near[cut] = np.concatenate(list(pool.map(lambda c: shapely.difference(faces[c], inner[c]), halves)))
+    inner[outer] = shapely.difference(faces[outer], near[outer])
+    # far land that can be cut out of a merged polygon as plain holes
+    parts, part_of = shapely.get_parts(inner, return_index=True)
+    has_holes = np.bincount(part_of, weights=shapely.get_num_interior_rings(parts) > 0, minlength=len(faces))
+    far_holes = has_holes == 0
     n_pieces = len(pieces)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
@@ -149,6 +156,8 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         face_pieces=np.bincount(pf_face, minlength=len(faces)),
         face_geom=faces,
         face_near=near,
+        face_far=inner,
+        far_holes=far_holes,
         node_pieces=node_pieces,
         edge_pieces=edge_pieces,
         piece_faces=piece_faces,

@@ -54,8 +54,8 @@ DEFAULT_OFFSET_M = 25.0
 
 _BUFFER_QUAD_SEGS = 4
 
-#: How often the fast coverage union fell back to a plain union (for the benchmark).
-_STATS = {"fallback": 0}
+#: How often frontier pieces needed merging first, and a plain union was needed (for the benchmark).
+_STATS = {"fallback": 0, "plain": 0}
 
 
 @dataclass(frozen=True)
@@ -191,60 +191,117 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band, coverage) -> shap
     face_ids, inv = np.unique(pair_face, return_inverse=True)
     n_full = np.bincount(inv, weights=full[pair_loc], minlength=len(face_ids))
     is_full = n_full == faces.face_pieces[face_ids]
-    full_near = faces.face_near[face_ids[is_full]]
+    full_ids = face_ids[is_full]
     near = np.empty(0, dtype=object)
     if not is_full.all():
-        # reached lines around each frontier face: full pieces whole, partial pieces cut
         sel = ~is_full[inv]
-        f_loc, f_face = pair_loc[sel], inv[sel]
-        whole = full[f_loc]
-        lines = [faces.piece_geom[pieces[f_loc[whole]]]]
-        owner = [f_face[whole]]
-        part = ~full[pl]
-        if part.any():
-            # pieces run the way of their edge, from position a on it
-            cut = _substrings(faces.piece_geom[pieces[pl[part]]], plo[part] - a[pl[part]], phi[part] - a[pl[part]])
-            # each cut goes to every frontier face its piece borders
-            cut_loc = pl[part]
-            order = np.argsort(cut_loc, kind="stable")
-            starts = np.searchsorted(cut_loc[order], f_loc[~whole], side="left")
-            stops = np.searchsorted(cut_loc[order], f_loc[~whole], side="right")
-            reps = stops - starts
-            lines.append(cut[order[ranges(starts, stops)]])
-            owner.append(np.repeat(f_face[~whole], reps))
-        lines_all, owner_all = np.concatenate(lines), np.concatenate(owner)
-        if len(lines_all):
-            order = np.argsort(owner_all, kind="stable")
-            uniq, idx = np.unique(owner_all[order], return_inverse=True)
-            ml = shapely.multilinestrings(lines_all[order], indices=idx)
-            # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
-            reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=_BUFFER_QUAD_SEGS)
-            near = shapely.get_parts(shapely.intersection(faces.face_geom[face_ids[uniq]], reach))
-            near = near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
+        near = _frontier_land(
+            faces, pieces, a, full, pl[~full[pl]], plo[~full[pl]], phi[~full[pl]], pair_loc[sel], face_ids[inv[sel]]
+        )
+    far = None
+    if faces.far_holes[full_ids].all():
+        # whole faces merge faster than their near land (half the vertices, no holes);
+        # their far land is cut out of the result afterwards as plain holes
+        full_land, far = faces.face_geom[full_ids], faces.face_far[full_ids]
+    else:
+        full_land = faces.face_near[full_ids]
+    return _punch(_merge(full_land, near, coverage), far)
+
+
+def _frontier_land(faces, pieces, a, full, cut_loc, cut_lo, cut_hi, pair_loc, pair_face) -> np.ndarray:
+    """Land of each frontier face (one with streets partly reached) near its reached streets.
+
+    ``cut_*``: the partly reached intervals (piece position, from, to); ``pair_*``: the
+    reached pieces around each frontier face.
+    """
+    # reached lines around each frontier face: full pieces whole, partial pieces cut
+    whole = full[pair_loc]
+    lines = [faces.piece_geom[pieces[pair_loc[whole]]]]
+    owner = [pair_face[whole]]
+    if len(cut_loc):
+        # pieces run the way of their edge, from position a on it
+        cut = _substrings(faces.piece_geom[pieces[cut_loc]], cut_lo - a[cut_loc], cut_hi - a[cut_loc])
+        # each cut goes to every frontier face its piece borders
+        order = np.argsort(cut_loc, kind="stable")
+        starts = np.searchsorted(cut_loc[order], pair_loc[~whole], side="left")
+        stops = np.searchsorted(cut_loc[order], pair_loc[~whole], side="right")
+        lines.append(cut[order[ranges(starts, stops)]])
+        owner.append(np.repeat(pair_face[~whole], stops - starts))
+    lines_all, owner_all = np.concatenate(lines), np.concatenate(owner)
+    if not len(lines_all):
+        return np.empty(0, dtype=object)
+    order = np.argsort(owner_all, kind="stable")
+    uniq, idx = np.unique(owner_all[order], return_inverse=True)
+    ml = shapely.multilinestrings(lines_all[order], indices=idx)
+    # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
+    reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=_BUFFER_QUAD_SEGS)
+    near = shapely.get_parts(shapely.intersection(faces.face_geom[uniq], reach))
+    return near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
+
+
+def _merge(full: np.ndarray, near: np.ndarray, coverage: bool) -> shapely.Geometry:
+    """Union of the full faces' land and the frontier land."""
     if len(near) == 0:
-        return shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
+        return shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
     if not coverage:  # large dissolved circles: the attempt would usually fail, and cost
-        core = shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
+        core = shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
         return shapely.union(core, shapely.union_all(near))
-    try:
-        # Pieces of different faces meet along street lines with the same vertices
-        # (faces come from one polygonize and keep their rings), so GEOS's coverage
-        # union applies: ~5x a plain union.
-        return shapely.coverage_union_all(np.concatenate([full_near, near]))
-    except shapely.errors.GEOSException:
-        # Except where two frontier faces reach along their common street to different
-        # points (one side's other streets pass within offset_m of it): then one side
-        # has a vertex the other lacks (about one polygon in five). Merge just those
-        # pieces with a plain union (GEOS names them), then all as a coverage: twice as
-        # fast as merging the whole frontier.
+    # Pieces of different faces meet along street lines with the same vertices (faces
+    # keep their rings), so GEOS's coverage union applies: ~5x a plain union. Except
+    # where two frontier faces reach along their common street to different points (one
+    # side's other streets pass within offset_m of it), or compute where a cut crosses
+    # their street a hair apart: then one side has a vertex the other lacks, or the two
+    # overlap by a sliver. That happens in most large polygons, and GEOS's coverage
+    # union does not check its input (it may fail, or return an invalid polygon), so
+    # the pieces GEOS names invalid are merged first with a plain union, and the result
+    # is checked: twice as fast as merging the whole frontier with a plain union.
+    bad = ~shapely.is_empty(shapely.coverage_invalid_edges(near))
+    if bad.any():
         _STATS["fallback"] += 1
-        bad = ~shapely.is_empty(shapely.coverage_invalid_edges(near))
-        merged = shapely.get_parts(shapely.union_all(near[bad]))
-        try:
-            return shapely.coverage_union_all(np.concatenate([full_near, near[~bad], merged]))
-        except shapely.errors.GEOSException:
-            core = shapely.coverage_union_all(full_near) if len(full_near) else shapely.Polygon()
-            return shapely.union(core, shapely.union_all(near))
+        near = np.concatenate([near[~bad], shapely.get_parts(shapely.union_all(near[bad]))])
+    merged = _coverage_union(np.concatenate([full, near]))
+    if merged is not None:
+        return merged
+    _STATS["plain"] = _STATS.get("plain", 0) + 1
+    core = shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
+    return shapely.union(core, shapely.union_all(near))
+
+
+def _coverage_union(pieces: np.ndarray) -> shapely.Geometry | None:
+    """GEOS's coverage union of ``pieces``, or None when it fails or is not valid."""
+    try:
+        merged = shapely.coverage_union_all(pieces)
+    except shapely.errors.GEOSException:
+        return None
+    return merged if shapely.is_valid(merged) else None
+
+
+def _punch(polygon: shapely.Geometry, far: np.ndarray | None) -> shapely.Geometry:
+    """``polygon`` with the far land of its full faces cut out as holes.
+
+    Each far part lies inside its face, at least the offset away from the face's
+    streets, so it is a valid hole of whichever part of ``polygon`` holds the face.
+    """
+    if far is None:
+        return polygon
+    holes = shapely.get_exterior_ring(shapely.get_parts(far[~shapely.is_empty(far)]))
+    if not len(holes):
+        return polygon
+    parts = shapely.get_parts(polygon)
+    if len(parts) == 1:
+        owner = np.zeros(len(holes), dtype=np.int64)
+    else:
+        where, owner_part = shapely.STRtree(parts).query(shapely.get_point(holes, 0), predicate="within")
+        owner = np.full(len(holes), -1, dtype=np.int64)
+        owner[where] = owner_part
+        if (owner < 0).any():  # a vertex on a part's boundary: should not happen, but be safe
+            return shapely.difference(polygon, shapely.union_all(far))
+    rings = [[*shapely.get_interior_ring(p, np.arange(shapely.get_num_interior_rings(p)))] for p in parts]
+    for ring, k in zip(holes, owner, strict=True):
+        rings[k].append(ring)
+    shells = shapely.get_exterior_ring(parts)
+    out = [shapely.Polygon(shell, r) for shell, r in zip(shells, rings, strict=True)]
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
 
 
 class _OwnEdge:

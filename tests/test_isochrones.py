@@ -8,8 +8,9 @@ import pytest
 import shapely
 from conftest import make_graph, points
 
+from dz_gis._faces import street_faces
 from dz_gis.access import snap_points
-from dz_gis.isochrones import DEFAULT_OFFSET_M, isochrones
+from dz_gis.isochrones import _BUFFER_QUAD_SEGS, DEFAULT_OFFSET_M, isochrones
 from dz_gis.prepared import prepare
 
 
@@ -132,6 +133,22 @@ def test_dissolved_equals_union_of_facilities(sample):
     union = shapely.union_all(per.geometry.to_numpy())
     diff = shapely.symmetric_difference(union, dis.geometry.iloc[0]).area
     assert diff < 1e-3 * union.area
+
+
+def test_polygons_are_valid_and_equal_to_merging_the_near_land(sample, monkeypatch):
+    """Full faces are merged whole and their far land cut out as holes afterwards: the
+    same land as merging each face's near land, and valid polygons."""
+    fac = sample.facilities.iloc[::4]
+    fast = isochrones(sample.graph, fac)
+    assert shapely.is_valid(fast.geometry.to_numpy()).all()
+    faces = street_faces(prepare(sample.graph), DEFAULT_OFFSET_M, _BUFFER_QUAD_SEGS)
+    assert faces.far_holes.mean() > 0.9  # the fast way is the usual one
+    monkeypatch.setattr(faces, "far_holes", np.zeros_like(faces.far_holes))
+    slow = isochrones(sample.graph, fac)
+    diff = shapely.area(shapely.symmetric_difference(fast.geometry.to_numpy(), slow.geometry.to_numpy()))
+    assert (diff <= 1e-6 * shapely.area(slow.geometry.to_numpy()) + 1e-3).all()
+    dissolved = isochrones(sample.graph, fac, dissolve=True)
+    assert shapely.is_valid(dissolved.geometry.to_numpy()).all()
 
 
 def test_partial_edge_is_cut_at_the_exact_position(line_graph):
