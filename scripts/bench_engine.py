@@ -562,8 +562,11 @@ def measure_isochrones(b: Bench, net) -> None:
     (t, diss), pk = mem.run(lambda: timed(lambda: isochrones(g, fac, minutes=MINUTES, dissolve=True)))
     notes = f"{b.res.categories} categories × {len(MINUTES)} bands; output {vertices(diss)}"
     b.add("(e) ours isochrones dissolved", t, notes, pk, False)
-    del diss
     b.res.key["iso_diss"] = t
+    for name, layer in (("per facility", iso), ("dissolved", diss)):
+        ok = shapely.is_valid(layer.geometry.array)
+        b.res.checks.append(f"{verdict(bool(ok.all()))} isochrones {name}: {ok.sum():,} of {len(ok):,} valid (OGC)")
+    del diss
 
     progress(b.size, "isochrones: notebook recipe")
     sub, scale, how = b.subset(b.budget.iso_subset)
