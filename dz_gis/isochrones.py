@@ -136,8 +136,6 @@ def _polygons(
     times: _NodeTimes,
     bands_s: Sequence[float],
     own: list[tuple[int, float, float]],
-    *,
-    coverage: bool = True,
 ) -> list[shapely.Geometry]:
     """Isochrone polygons for node ``times``, one per band (seconds, ascending).
 
@@ -162,11 +160,11 @@ def _polygons(
     for band_s in bands_s:
         su, sv = _reach(net, edge, length, band_s - t_u, band_s - t_v)
         own_band = [(np.flatnonzero(edge == e), *profile.reach(band_s)) for e, profile in own_reach]
-        out.append(_band_polygon(faces, pieces, edge, a, b, su, sv, own_band, coverage))
+        out.append(_band_polygon(faces, pieces, edge, a, b, su, sv, own_band))
     return out
 
 
-def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band, coverage) -> shapely.Geometry:
+def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geometry:
     """One band's polygon from the reached positions on ``pieces``."""
     # reached intervals on each piece: [a, min(b, su)] from u and [max(a, sv), b] from v
     loc = np.arange(len(pieces))
@@ -205,7 +203,7 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band, coverage) -> shap
         full_land, far = faces.face_geom[full_ids], faces.face_far[full_ids]
     else:
         full_land = faces.face_near[full_ids]
-    return _punch(_merge(full_land, near, coverage), far)
+    return _punch(_merge(full_land, near), far)
 
 
 def _frontier_land(faces, pieces, a, full, cut_loc, cut_lo, cut_hi, pair_loc, pair_face) -> np.ndarray:
@@ -239,13 +237,10 @@ def _frontier_land(faces, pieces, a, full, cut_loc, cut_lo, cut_hi, pair_loc, pa
     return near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
 
 
-def _merge(full: np.ndarray, near: np.ndarray, coverage: bool) -> shapely.Geometry:
+def _merge(full: np.ndarray, near: np.ndarray) -> shapely.Geometry:
     """Union of the full faces' land and the frontier land."""
     if len(near) == 0:
         return shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
-    if not coverage:  # large dissolved circles: the attempt would usually fail, and cost
-        core = shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
-        return shapely.union(core, shapely.union_all(near))
     # Pieces of different faces meet along street lines with the same vertices (faces
     # keep their rings), so GEOS's coverage union applies: ~5x a plain union. Except
     # where two frontier faces reach along their common street to different points (one
@@ -410,7 +405,7 @@ def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max
                 )
                 own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
                 tasks += [(cat, m, dist, own) for m in bands]
-            polys = pool.map(lambda t: _polygons(net, faces, t[2], [t[1] * 60.0], t[3], coverage=False)[0], tasks)
+            polys = pool.map(lambda t: _polygons(net, faces, t[2], [t[1] * 60.0], t[3])[0], tasks)
             rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
             return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
 
