@@ -103,6 +103,51 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     by_face = np.argsort(pf_face, kind="stable")
     pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
+    near, far, far_holes = _near_and_far(faces, pieces, pf_piece, pf_face, offset_m, quad_segs)
+    n_pieces = len(pieces)
+    piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
+    piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
+    node_pieces = sp.csr_matrix(
+        (np.ones(len(piece_ids), dtype=np.int8), (piece_nodes, piece_ids)), shape=(net.n, n_pieces)
+    )
+    ones = np.ones(n_pieces, dtype=np.int8)
+    edge_pieces = sp.csr_matrix((ones, (edge, np.arange(n_pieces))), shape=(len(net.edge_u), n_pieces))
+    piece_faces = sp.csr_matrix(
+        (np.ones(len(pf_piece), dtype=np.int8), (pf_piece, pf_face)), shape=(n_pieces, len(faces))
+    )
+    logger.info("isochrone faces: %d faces, %d street pieces", len(faces), n_pieces)
+    return StreetFaces(
+        offset_m=offset_m,
+        quad_segs=quad_segs,
+        piece_edge=edge,
+        piece_a=a,
+        piece_b=b,
+        piece_geom=pieces,
+        face_pieces=np.bincount(pf_face, minlength=len(faces)),
+        face_geom=faces,
+        face_near=near,
+        face_far=far,
+        far_holes=far_holes,
+        node_pieces=node_pieces,
+        edge_pieces=edge_pieces,
+        piece_faces=piece_faces,
+    )
+
+
+def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
+    """Bounds of the frame: the lines' bounds, widened well beyond ``offset_m``."""
+    x0, y0, x1, y1 = shapely.total_bounds(lines)
+    pad = 4 * offset_m + 10
+    return np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad])
+
+
+def _near_and_far(faces, pieces, pf_piece, pf_face, offset_m: float, quad_segs: int):
+    """Land of each face near its streets, the rest of it, and whether that rest is hole-free.
+
+    Near: within ``offset_m`` of the face's streets. A hole-free rest can be cut out of a
+    merged polygon as plain holes.
+    """
+
     def far(part: slice) -> np.ndarray:
         return shapely.buffer(faces[part], -offset_m, quad_segs=quad_segs)
 
@@ -130,45 +175,10 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         halves = np.array_split(cut, 2)
         near[cut] = np.concatenate(list(pool.map(lambda c: shapely.difference(faces[c], inner[c]), halves)))
     inner[outer] = shapely.difference(faces[outer], near[outer])
-    # far land that can be cut out of a merged polygon as plain holes
     parts, part_of = shapely.get_parts(inner, return_index=True)
     has_holes = np.bincount(part_of, weights=shapely.get_num_interior_rings(parts) > 0, minlength=len(faces))
     far_holes = has_holes == 0
-    n_pieces = len(pieces)
-    piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
-    piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
-    node_pieces = sp.csr_matrix(
-        (np.ones(len(piece_ids), dtype=np.int8), (piece_nodes, piece_ids)), shape=(net.n, n_pieces)
-    )
-    ones = np.ones(n_pieces, dtype=np.int8)
-    edge_pieces = sp.csr_matrix((ones, (edge, np.arange(n_pieces))), shape=(len(net.edge_u), n_pieces))
-    piece_faces = sp.csr_matrix(
-        (np.ones(len(pf_piece), dtype=np.int8), (pf_piece, pf_face)), shape=(n_pieces, len(faces))
-    )
-    logger.info("isochrone faces: %d faces, %d street pieces", len(faces), n_pieces)
-    return StreetFaces(
-        offset_m=offset_m,
-        quad_segs=quad_segs,
-        piece_edge=edge,
-        piece_a=a,
-        piece_b=b,
-        piece_geom=pieces,
-        face_pieces=np.bincount(pf_face, minlength=len(faces)),
-        face_geom=faces,
-        face_near=near,
-        face_far=inner,
-        far_holes=far_holes,
-        node_pieces=node_pieces,
-        edge_pieces=edge_pieces,
-        piece_faces=piece_faces,
-    )
-
-
-def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
-    """Bounds of the frame: the lines' bounds, widened well beyond ``offset_m``."""
-    x0, y0, x1, y1 = shapely.total_bounds(lines)
-    pad = 4 * offset_m + 10
-    return np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad])
+    return near, inner, far_holes
 
 
 def _noded_pieces(
