@@ -92,6 +92,8 @@ def street_faces(net: PreparedNetwork, offset_m: float, quad_segs: int) -> Stree
 def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
     canon = net.canonical
     geoms = shapely.force_2d(net.edge_geom[canon])
+    real = shapely.length(geoms) > 0  # a zero-length edge (a node joined to its twin) bounds no land
+    canon, geoms = canon[real], geoms[real]
     order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
     canon, geoms = canon[order], geoms[order]
     bad = crossing_edges(geoms)
@@ -164,7 +166,7 @@ def _near_and_far(faces, pieces, pf_piece, pf_face, offset_m: float, quad_segs: 
         inner[owner] = shapely.difference(inner[owner], reach)
     near = faces.copy()
     # the outer face's ring is the frame, not a street: its land is found the slow way
-    outer = np.flatnonzero(np.isclose(shapely.bounds(faces), _frame_bounds(pieces, offset_m)).all(axis=1))
+    outer = np.flatnonzero((shapely.bounds(faces) == _frame_bounds(pieces, offset_m)).all(axis=1))
     inner[outer] = None
     for f in outer:
         streets = shapely.line_merge(shapely.multilinestrings(pieces[pf_piece[pf_face == f]]))
@@ -197,9 +199,14 @@ def _noded_pieces(
     hit_mid, hit_edge = shapely.STRtree(crossing).query_nearest(mid, all_matches=False)
     local = hit_edge[np.argsort(hit_mid)]
     g = crossing[local]
-    start = shapely.line_locate_point(g, shapely.get_point(noded, 0))
-    end = shapely.line_locate_point(g, shapely.get_point(noded, -1))
-    noded = np.where(start > end, shapely.reverse(noded), noded)  # each piece runs the way of its edge
+    # positions from the piece's middle, not its ends: a loop edge passes its end point
+    # twice, and line_locate_point finds only the first
+    half = shapely.length(noded) / 2
+    at = shapely.line_locate_point(g, mid)
+    ahead = shapely.line_locate_point(g, shapely.line_interpolate_point(noded, half + np.minimum(half / 2, 0.01)))
+    backwards = ahead < at
+    noded = np.where(backwards, shapely.reverse(noded), noded)  # each piece runs the way of its edge
+    start, end = np.maximum(at - half, 0.0), np.minimum(at + half, shapely.length(g))
     source = np.r_[np.flatnonzero(~bad), np.flatnonzero(bad)[local]]
     order = np.argsort(source, kind="stable")  # keep the spatial order
     edge = canon[source][order]
@@ -219,13 +226,17 @@ def crossing_edges(geoms: np.ndarray) -> np.ndarray:
     every line, ~2 s for 200,000 nodes) or per-pair predicates (~4 s). Near-misses within
     ``_ON_LINE_M`` count as touching, so errors only ever send a line to be noded.
     """
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    coords, idx = shapely.get_coordinates(shapely.remove_repeated_points(geoms, 0.0), return_index=True)
     same = idx[1:] == idx[:-1]
     p, q, owner = coords[:-1][same], coords[1:][same], idx[:-1][same]
+    # each segment's place in its line: a shared point is fine only where both lines
+    # end, or between consecutive segments of one line
+    step = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.zeros(0, dtype=np.int64)
+    count = np.diff(np.r_[step, len(owner)])
+    place = np.arange(len(owner)) - np.repeat(step, count)
+    first, last = place == 0, place == np.repeat(count, count) - 1
     d = q - p
     length = np.hypot(d[:, 0], d[:, 1])
-    ok = length > 0
-    p, q, owner, d, length = p[ok], q[ok], owner[ok], d[ok], length[ok]
     segs = shapely.linestrings(np.column_stack([p, q]).reshape(-1, 2), indices=np.repeat(np.arange(len(p)), 2))
     tree = shapely.STRtree(segs)
     bad = np.zeros(len(geoms), dtype=bool)
@@ -235,19 +246,28 @@ def crossing_edges(geoms: np.ndarray) -> np.ndarray:
         keep = i < j
         i, j = i[keep], j[keep]
         hit = _segments_meet(p[i], q[i], d[i], length[i], p[j], q[j], d[j], length[j])
+        # shared points that are no joint: an end on another line's vertex, a crossing
+        # at vertices of both, a line touching itself
+        one_line = owner[i] == owner[j]
+        pr, ps, qr, qs = _same(p[i], p[j]), _same(p[i], q[j]), _same(q[i], p[j]), _same(q[i], q[j])
+        hit |= pr & ~(first[i] & first[j])
+        hit |= ps & ~((first[i] & last[j]) | (one_line & (place[j] == place[i] - 1)))
+        hit |= qr & ~((last[i] & first[j]) | (one_line & (place[j] == place[i] + 1)))
+        hit |= qs & ~(last[i] & last[j])
         bad[owner[i[hit]]] = True
         bad[owner[j[hit]]] = True
     return bad
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
+
+
 def _segments_meet(P, Q, dPQ, lPQ, R, S, dRS, lRS) -> np.ndarray:
-    """Segment pairs PQ, RS that meet anywhere except at a shared end point."""
+    """Segment pairs PQ, RS that meet anywhere except at a shared end point of both segments."""
 
     def side(a, dvec, L, c):  # signed distance of c from the line through a along dvec
         return (dvec[:, 0] * (c[:, 1] - a[:, 1]) - dvec[:, 1] * (c[:, 0] - a[:, 0])) / L
-
-    def same(a, b):
-        return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
 
     def on(x, a, dvec, L, x_side, is_end):  # x on segment (a, a + dvec) but not one of its ends
         t = ((x[:, 0] - a[:, 0]) * dvec[:, 0] + (x[:, 1] - a[:, 1]) * dvec[:, 1]) / L
@@ -256,7 +276,7 @@ def _segments_meet(P, Q, dPQ, lPQ, R, S, dRS, lRS) -> np.ndarray:
     r_side, s_side = side(P, dPQ, lPQ, R), side(P, dPQ, lPQ, S)
     p_side, q_side = side(R, dRS, lRS, P), side(R, dRS, lRS, Q)
     proper = (r_side * s_side < 0) & (p_side * q_side < 0)
-    pr, ps, qr, qs = same(P, R), same(P, S), same(Q, R), same(Q, S)
+    pr, ps, qr, qs = _same(P, R), _same(P, S), _same(Q, R), _same(Q, S)
     touch = (
         on(R, P, dPQ, lPQ, r_side, pr | qr)
         | on(S, P, dPQ, lPQ, s_side, ps | qs)

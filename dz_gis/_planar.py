@@ -34,9 +34,11 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
     """
     lines = shapely.remove_repeated_points(lines, 0.0)
     n = len(lines)
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    center = coords.mean(axis=0) if len(coords) else np.zeros(2)
-    coords = coords - center  # the shoelace sums below keep their precision
+    if n == 0:
+        return np.array([shapely.box(*frame)], dtype=object), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    raw, owner = shapely.get_coordinates(lines, return_index=True)
+    raw = raw + 0.0  # -0.0 and 0.0 are one vertex
+    coords = raw - raw.mean(axis=0)  # the shoelace sums below keep their precision
     first = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
     last = np.r_[first[1:] - 1, len(owner) - 1]
 
@@ -47,7 +49,7 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
     count = np.repeat(last - first, 2)  # segments per half-edge
     direction = coords[start + step] - coords[start]
     angle = np.arctan2(direction[:, 1], direction[:, 0])
-    vertex = _vertex_ids(np.vstack([coords[first], coords[last]]))
+    vertex = _vertex_ids(np.vstack([raw[first], raw[last]]))
     origin = np.empty(2 * n, dtype=np.int64)
     origin[0::2], origin[1::2] = vertex[:n], vertex[n:]
 
@@ -111,7 +113,7 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
     face_ids = np.full(n_cycles, -1, dtype=np.int64)
     simple_ids = np.flatnonzero(simple)
     face_ids[simple_ids] = np.arange(len(simple_ids))
-    rings = shapely.linearrings(coords[pts] + center, indices=np.searchsorted(simple_ids, ring_of))
+    rings = shapely.linearrings(raw[pts], indices=np.searchsorted(simple_ids, ring_of))
     faces = list(shapely.polygons(rings))
 
     # the others, one by one
@@ -122,11 +124,11 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
         if c == outer:
             box = shapely.box(*frame)
             parts = shapely.get_parts(shapely.polygonize(np.r_[lines[own], [box.exterior]]))
-            hit = parts[np.isclose(shapely.bounds(parts), frame).all(axis=1)]
+            hit = parts[(shapely.bounds(parts) == frame).all(axis=1)]  # the box's own numbers
             face = hit[0] if len(hit) else box
         else:
             parts = shapely.get_parts(shapely.polygonize(lines[own]))
-            face = _pick(parts, keep[walk == c], coords, start, step, center, area[c])
+            face = _pick(parts, keep[walk == c], raw, start, step, area[c])
         face_ids[c] = len(faces)
         faces.append(face)
 
@@ -170,7 +172,7 @@ def _rank_in_cycles(successor: np.ndarray, cycle: np.ndarray, n_cycles: int) -> 
     return -to_end  # the head is farthest from the end
 
 
-def _pick(parts, halves, coords, start, step, center, area) -> shapely.Geometry:
+def _pick(parts, halves, coords, start, step, area) -> shapely.Geometry:
     """Of the polygons GEOS made from a walk's lines, the one on the walk's left."""
     if len(parts) == 1:
         return parts[0]
@@ -178,7 +180,7 @@ def _pick(parts, halves, coords, start, step, center, area) -> shapely.Geometry:
     a, b = coords[start[h]], coords[start[h] + step[h]]
     d = b - a
     length = float(np.hypot(*d))
-    probe = shapely.Point(*(a + d / 2 + np.array([-d[1], d[0]]) / length * min(1e-3, length * 1e-3) + center))
+    probe = shapely.Point(*(a + d / 2 + np.array([-d[1], d[0]]) / length * min(1e-3, length * 1e-3)))
     inside = [p for p in parts if p.contains(probe)]
     if inside:
         return inside[0]

@@ -21,6 +21,13 @@ CASES = {
     "doubling back from a shared end": ([L([(0, 0), (2, 0)]), L([(2, 0), (1, 0)])], [True, True]),
     "self-crossing": ([L([(0, 0), (2, 0), (2, 1), (1, -1)])], [True]),
     "bent lines closing a ring": ([L([(0, 0), (1, 0), (1, 1)]), L([(1, 1), (0, 1), (0, 0)])], [False, False]),
+    "T at the other's interior vertex": ([L([(0, 0), (1, 0), (2, 0)]), L([(1, 0), (1, 1)])], [True, True]),
+    "crossing at interior vertices of both": (
+        [L([(0, 0), (1, 0), (2, 0)]), L([(1, -1), (1, 0), (1, 1)])],
+        [True, True],
+    ),
+    "touching itself at a vertex": ([L([(0, 0), (1, 0), (2, 0), (2, 1), (1, 0), (1, -1)])], [True]),
+    "closed ring": ([L([(0, 0), (1, 0), (1, 1), (0, 0)])], [False]),
     "crossing a third line's bend": (
         [L([(0, 0), (4, 0)]), L([(1, -1), (2, 1), (3, -1)]), L([(9, 9), (10, 10)])],
         [True, True, False],
@@ -179,3 +186,45 @@ def test_planar_faces_of_a_tree_is_the_frame():
     faces, pair_line, pair_face = planar_faces(lines, np.array([-5.0, -5.0, 25.0, 15.0]))
     assert len(faces) == 1 and faces[0].equals(shapely.box(-5, -5, 25, 15))
     assert pair_line.tolist() == [0, 1, 2] and pair_face.tolist() == [0, 0, 0]
+
+
+def test_planar_faces_edge_cases():
+    frame = np.array([-5.0, -5.0, 15.0, 15.0])
+    faces, pair_line, pair_face = planar_faces(np.array([], dtype=object), frame)
+    assert len(faces) == 1 and faces[0].equals(shapely.box(*frame)) and len(pair_line) == 0
+    # -0.0 and 0.0 are one vertex: a square split down the middle at x = ±0
+    lines = [L([(-1, -1), (0.0, -1)]), L([(-0.0, -1), (1, -1)]), L([(1, -1), (1, 1)]), L([(1, 1), (-0.0, 1)])]
+    lines += [L([(0.0, 1), (-1, 1)]), L([(-1, 1), (-1, -1)]), L([(0.0, -1), (-0.0, 1)])]
+    faces, _, _ = planar_faces(np.array(lines, dtype=object), frame)
+    assert sorted(shapely.area(faces).round(9))[:2] == [2.0, 2.0]
+    # vertices come back exactly, also far from the coordinates' mean
+    ring = np.array([L([(0, 0), (10, 0), (0.1, 7.3), (0, 0)])], dtype=object)
+    faces, _, _ = planar_faces(ring, frame)
+    assert {tuple(c) for c in shapely.get_coordinates(ring[0])} <= {tuple(c) for c in shapely.get_coordinates(faces)}
+
+
+def test_zero_length_edges_and_loop_ways_in_street_faces():
+    """A node joined to its twin by a zero-length edge, and a loop way crossed by a path."""
+    x0, y0 = 500000.0, 3400000.0
+    coords = {0: (x0, y0), 1: (x0 + 100, y0), 2: (x0 + 100, y0 + 100), 3: (x0, y0 + 100), 9: (x0, y0)}
+    coords |= {5: (x0 + 50, y0 - 50), 6: (x0 + 50, y0 + 150)}
+    graph = make_graph([], coords)
+    loop = shapely.LineString([coords[0], coords[1], coords[2], coords[3], coords[0]])
+    for u, v, geom in ((0, 0, loop), (0, 0, loop.reverse())):
+        graph.add_edge(u, v, length=400.0, walk_s=400.0, geometry=geom)
+    for u, v in ((0, 9), (9, 0), (5, 6), (6, 5)):
+        geom = shapely.LineString([coords[u], coords[v]])
+        graph.add_edge(u, v, length=geom.length, walk_s=geom.length, geometry=geom)
+    graph.add_edge(5, 0, length=70.7, walk_s=70.7, geometry=shapely.LineString([coords[5], coords[0]]))
+    graph.add_edge(0, 5, length=70.7, walk_s=70.7, geometry=shapely.LineString([coords[0], coords[5]]))
+    net = prepare(graph)
+    faces = street_faces(net, 25.0, 4)
+    # the path halves the loop; with the spur to its corner it closes a triangle below
+    assert np.isclose(np.sort(shapely.area(faces.face_geom))[:3], [1250.0, 5000.0, 5000.0]).all()
+    # every piece runs the way of its edge, from position a to b (the loop's closing
+    # side lies at 300..400 m, not at 0)
+    start = shapely.line_interpolate_point(net.edge_geom[faces.piece_edge], faces.piece_a)
+    end = shapely.line_interpolate_point(net.edge_geom[faces.piece_edge], faces.piece_b)
+    assert (shapely.distance(start, shapely.get_point(faces.piece_geom, 0)) < 1e-6).all()
+    assert (shapely.distance(end, shapely.get_point(faces.piece_geom, -1)) < 1e-6).all()
+    assert np.isclose(faces.piece_b - faces.piece_a, shapely.length(faces.piece_geom)).all()
