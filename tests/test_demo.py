@@ -1,7 +1,9 @@
 """`make demo` end to end (through the CLI entry point)."""
 
+import numpy as np
 import pyogrio
 import pytest
+import shapely
 
 from dz_gis.cli import main
 
@@ -23,6 +25,12 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
     assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps"}
     assert "Plan check" in printed and "Worst gaps" in printed and "Register check" in printed
+    for layer in ("communities", "isochrones", "gaps"):  # valid (OGC) after reprojection to WGS84
+        written = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer=layer)
+        geoms = written.geometry.array
+        assert (shapely.is_valid(geoms) | shapely.is_missing(geoms)).all(), layer  # city-wide rows: none
+    iso = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="isochrones")
+    assert np.isin(shapely.get_type_id(iso.geometry.array), [3, 6]).all()  # areas stay areas
     gaps = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="gaps")
     assert set(gaps["status"]) <= {"met", "gap", "no data"} and (gaps["status"] == "gap").any()
     assert (tmp_path / "gaps.csv").read_bytes().startswith(b"\xef\xbb\xbf")
