@@ -113,6 +113,21 @@ class PreparedNetwork:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _pair_loops(rev: np.ndarray, frame: pd.DataFrame, geoms: np.ndarray) -> None:
+    """Pair the two directions of a two-way loop way (u→u twice, one geometry reversed)."""
+    loops = frame[(frame["a"] == frame["b"])]
+    if loops.empty:
+        return
+    for _, group in loops.groupby(["a", "L"]):
+        free = list(group["i"])
+        while len(free) > 1:
+            i = free.pop(0)
+            twin = next((j for j in free if shapely.equals_exact(geoms[i], shapely.reverse(geoms[j]), 1e-9)), None)
+            if twin is not None:
+                free.remove(twin)
+                rev[i], rev[twin] = twin, i
+
+
 def prepare(graph: nx.MultiDiGraph) -> PreparedNetwork:
     """Return the compressed form of ``graph``, building it on first use only.
 
@@ -201,7 +216,8 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
     pairs = frame.merge(frame, left_on=["a", "b", "L", "k"], right_on=["b", "a", "L", "k"], suffixes=("", "_r"))
     rev = np.full(m, -1, dtype=np.int64)
     rev[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
-    rev[rev == np.arange(m)] = -1  # a self-loop is not its own reverse
+    rev[rev == np.arange(m)] = -1  # a self-loop is not its own reverse ...
+    _pair_loops(rev, frame, geoms)  # ... but a two-way loop way is two loops, one reversed
 
     # CSR of the reversed graph (v -> u) plus an empty row n for virtual sources.
     order = np.lexsort((es, eu, ev))

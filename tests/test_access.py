@@ -189,3 +189,28 @@ def test_points_nearest_to_an_island_are_reported(line_graph):
     assert np.isfinite(t).all()  # still timed, from the main network 12 m away
     snaps = snap_points(line_graph, homes)
     assert snaps["near_island"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("first", ["clockwise", "anticlockwise"])
+def test_a_two_way_loop_way_is_walked_the_short_way(first):
+    """A loop way (u→u both ways, as OSMnx stores it): a facility 110 m one way round and
+    290 m the other is 110 m from the loop's node, whichever direction is stored first."""
+    import networkx as nx
+
+    ring = shapely.LineString([(0, 0), (100, 0), (100, 100), (0, 100), (0, 0)])
+    ways = [ring, ring.reverse()] if first == "clockwise" else [ring.reverse(), ring]
+    g = nx.MultiDiGraph(crs="EPSG:32635", walk_m_per_min=60.0)
+    g.add_node(0, x=0.0, y=0.0)
+    g.add_node(1, x=-50.0, y=0.0)
+    for geom in ways:
+        g.add_edge(0, 0, length=400.0, walk_s=400.0, geometry=geom)
+    for u, v in ((0, 1), (1, 0)):
+        geom = shapely.LineString([(g.nodes[u]["x"], 0.0), (g.nodes[v]["x"], 0.0)])
+        g.add_edge(u, v, length=50.0, walk_s=50.0, geometry=geom)
+    net = prepare(g)
+    loops = np.flatnonzero(net.edge_u == net.edge_v)
+    assert sorted(net.edge_rev[loops]) == sorted(loops)  # the two directions are each other's reverse
+    fac = points([(100.0, 10.0)], crs="EPSG:32635", category=["school"], facility_id=["s"])
+    t = nearest_times(g, fac).nodes["school"]
+    assert t.loc[0] == pytest.approx(110 / 60)
+    assert t.loc[1] == pytest.approx(160 / 60)
