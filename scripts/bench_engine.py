@@ -56,6 +56,7 @@ from scipy.spatial import cKDTree
 
 import dz_gis
 from dz_gis._faces import street_faces
+from dz_gis._isochrone_polygons import _STATS
 from dz_gis.access import nearest_times
 from dz_gis.datasets import synthetic_street_graph
 from dz_gis.isochrones import _BUFFER_QUAD_SEGS, DEFAULT_OFFSET_M, isochrones
@@ -554,7 +555,13 @@ def measure_isochrones(b: Bench, net) -> None:
     sub, scale, how = b.subset(b.budget.ours_iso_subset or len(fac))
     part = fac.iloc[sub] if scale != 1.0 else fac
     progress(b.size, f"isochrones: ours for {len(part)} facilities × {len(MINUTES)} bands")
+    before = dict(_STATS)
     (t, iso), pk = mem.run(lambda: timed(lambda: isochrones(g, part, minutes=MINUTES)))
+    merged, plain = (_STATS[k] - before[k] for k in ("fallback", "plain"))
+    b.res.checks.append(
+        f"INFO isochrones per facility: {merged:,} of {len(iso):,} polygons merged frontier pieces GEOS named "
+        f"invalid first; {plain:,} needed a plain union"
+    )
     notes = f"{how} × {len(MINUTES)} bands; {os.cpu_count()} threads; output {vertices(iso)}"
     b.add("(e) ours isochrones per facility", t * scale, notes, pk, False)
     b.res.key["iso"] = t * scale
