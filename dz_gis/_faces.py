@@ -101,11 +101,12 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         edge, a, b, pieces = _noded_pieces(geoms, canon, bad)
     else:
         edge, a, b, pieces = canon, np.zeros(len(geoms)), shapely.length(geoms), geoms
-    faces, pf_piece, pf_face = planar_faces(pieces, _frame_bounds(pieces, offset_m))
+    frame = _frame_bounds(pieces, offset_m)
+    faces, pf_piece, pf_face = planar_faces(pieces, frame)
     by_face = np.argsort(pf_face, kind="stable")
     pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
-    near, far, far_holes = _near_and_far(faces, pieces, pf_piece, pf_face, offset_m, quad_segs)
+    near, far, far_holes = _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m, quad_segs)
     n_pieces = len(pieces)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
@@ -143,7 +144,7 @@ def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
     return np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad])
 
 
-def _near_and_far(faces, pieces, pf_piece, pf_face, offset_m: float, quad_segs: int):
+def _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m: float, quad_segs: int):
     """Land of each face near its streets, the rest of it, and whether that rest is hole-free.
 
     Near: within ``offset_m`` of the face's streets. A hole-free rest can be cut out of a
@@ -166,7 +167,7 @@ def _near_and_far(faces, pieces, pf_piece, pf_face, offset_m: float, quad_segs: 
         inner[owner] = shapely.difference(inner[owner], reach)
     near = faces.copy()
     # the outer face's ring is the frame, not a street: its land is found the slow way
-    outer = np.flatnonzero((shapely.bounds(faces) == _frame_bounds(pieces, offset_m)).all(axis=1))
+    outer = np.flatnonzero((shapely.bounds(faces) == frame).all(axis=1))  # the frame's own numbers
     inner[outer] = None
     for f in outer:
         streets = shapely.line_merge(shapely.multilinestrings(pieces[pf_piece[pf_face == f]]))

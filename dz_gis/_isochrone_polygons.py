@@ -158,10 +158,8 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     full_ids = face_ids[is_full]
     near = np.empty(0, dtype=object)
     if not is_full.all():
-        sel = ~is_full[inv]
-        near = _frontier_land(
-            faces, pieces, a, full, pl[~full[pl]], plo[~full[pl]], phi[~full[pl]], pair_loc[sel], face_ids[inv[sel]]
-        )
+        sel, cut = ~is_full[inv], ~full[pl]
+        near = _frontier_land(faces, pieces, a, full, pl[cut], plo[cut], phi[cut], pair_loc[sel], face_ids[inv[sel]])
     far = None
     if faces.far_holes[full_ids].all():
         # whole faces merge faster than their near land (half the vertices, no holes);

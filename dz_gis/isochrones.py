@@ -48,6 +48,7 @@ from ._faces import street_faces
 from ._gc import gc_paused
 from ._isochrone_polygons import _BUFFER_QUAD_SEGS, _NodeTimes, _polygons
 from ._validate import require_columns, require_nonempty
+from .access import _category_times
 from .prepared import PreparedNetwork, prepare
 from .snap import DEFAULT_MAX_SNAP_M, snap
 
@@ -125,13 +126,7 @@ def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max
         if dissolve:
             tasks = []
             for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
-                cols = np.r_[grp["u"].to_numpy(), grp["v"].to_numpy()]
-                secs = np.r_[grp["from_u_s"].to_numpy(), grp["from_v_s"].to_numpy()] + np.r_[grp["off_s"], grp["off_s"]]
-                ok = np.isfinite(secs)
-                graph_s = net.with_source(cols[ok], secs[ok])
-                dist = _NodeTimes(
-                    np.arange(net.n), dijkstra(graph_s, directed=True, indices=net.n, limit=limit)[: net.n]
-                )
+                dist = _NodeTimes(np.arange(net.n), _category_times(net, grp, speed, limit))
                 own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
                 tasks += [(cat, m, dist, own) for m in bands]
             polys = pool.map(lambda t: _polygons(net, faces, t[2], [t[1] * 60.0], t[3])[0], tasks)

@@ -78,11 +78,12 @@ def sample_dem(dem: str | Path, x: np.ndarray, y: np.ndarray, crs: Any) -> np.nd
     DataFileError
         If the DEM cannot be read, has no CRS, or does not cover every point.
     """
-    import rasterio
     from scipy.ndimage import map_coordinates
 
     dem = Path(dem)
-    with open_raster(dem, "DEM") as src:
+    with open_raster(dem, "DEM") as src:  # says how to install rasterio when it is missing
+        import rasterio
+
         to_dem = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_user_input(src.crs.to_wkt()), always_xy=True)
         dx, dy = to_dem.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         inv = ~src.transform
