@@ -16,6 +16,8 @@ __all__ = [
     "GeometryError",
     "StudyAreaError",
     "CategoryError",
+    "RulesError",
+    "DownloadError",
     "InfeasibleError",
 ]
 
@@ -50,6 +52,14 @@ class StudyAreaError(ValidationError):
 
 class CategoryError(ValidationError):
     """A facility category that the facility catalog does not know."""
+
+
+class RulesError(ValidationError):
+    """A rules file with a mistake; the message names file, line and rule."""
+
+
+class DownloadError(DataFileError):
+    """OpenStreetMap data that could not be downloaded: no connection, a server error or an empty answer."""
 
 
 class InfeasibleError(DzGisError, RuntimeError):

@@ -6,9 +6,14 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._errors import DzGisError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import Catalog
+    from .pipeline import CoverageRun, PlanCheck
+    from .plan import RuleSet
 
 __all__ = ["main"]
 
@@ -16,13 +21,11 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     from .catalog import default_catalog
     from .datasets import load_sample
-    from .export import write_csv, write_geopackage
-    from .maps import coverage_map, save_map
+    from .outputs import write_outputs
     from .pipeline import check_plan, run_coverage
-    from .rules import load_rules
+    from .plan import load_rules
 
     t0 = time.perf_counter()
-    out = Path(args.out)
     sample = load_sample()
     graph = sample.graph
     t_graph = time.perf_counter() - t0
@@ -31,26 +34,9 @@ def _demo(args: argparse.Namespace) -> int:
     run = run_coverage(graph, sample.communities, sample.compounds, sample.facilities, minutes=args.minutes)
     check = check_plan(run, rules)
     t_check = time.perf_counter() - t1
-    gpkg = write_geopackage(
-        out / "coverage.gpkg",
-        {
-            "communities": run.communities,
-            "compounds": run.compounds,
-            "facilities": run.facilities,
-            "isochrones": run.isochrones.to_crs(4326),
-            "gaps": check.gaps,
-        },
-    )
-    csv = write_csv(out / "coverage_summary.csv", run.summary)
-    gaps_csv = write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry"))
-    ind_csv = write_csv(out / "indicators.csv", check.indicators)
-    if check.register is not None:
-        write_csv(out / "register_by_district.csv", check.register.by_district)
-        write_csv(out / "register_unknown.csv", check.register.unknown)
-    html = save_map(coverage_map(run, attribution=sample.attribution), out / "coverage_map.html")
+    written = write_outputs(run, check, args.out, attribution=sample.attribution)
     elapsed = time.perf_counter() - t0
 
-    cat = default_catalog()
     print(sample.attribution)
     print(
         f"Walking graph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges "
@@ -58,6 +44,13 @@ def _demo(args: argparse.Namespace) -> int:
         f"{len(sample.compounds)} compounds ({sample.compounds['households'].sum():,.0f} households), "
         f"{len(sample.facilities)} facilities."
     )
+    _print_coverage(run, default_catalog())
+    _print_plan_check(check, rules, t_check)
+    print(f"\nWrote {', '.join(str(p) for p in written.values())} in {elapsed:.1f} s.")
+    return 0
+
+
+def _print_coverage(run: CoverageRun, cat: Catalog) -> None:
     u = run.unreachable
     far = u[u["too_far"]]
     isl = u[u["near_island"] & ~u["too_far"]]
@@ -69,21 +62,17 @@ def _demo(args: argparse.Namespace) -> int:
     )
     print()
     bands = [f"hh_share_{m}min" for m in run.minutes]
-    table = run.summary.copy()
-    table = table[table["facilities"] > 0]
+    table = run.summary[run.summary["facilities"] > 0]
     print(f"{'category':<24}{'设施':<18}{'n':>4}" + "".join(f"{m:>8} min" for m in run.minutes))
     for key, row in table.iterrows():
-        name = cat[key].name_zh
+        name = cat[str(key)].name_zh
         pad = 20 - sum(2 if ord(ch) > 127 else 1 for ch in name)
         print(f"{key:<24}{name}{' ' * max(pad, 1)}{row['facilities']:>4}" + "".join(f"{row[b]:>12.0%}" for b in bands))
     missing = [f"{cat[c].name_zh} ({c})" for c in run.summary.index[run.summary["facilities"] == 0]]
     print(f"\nNo facilities found for {len(missing)} categories: {', '.join(missing)}.")
-    _print_plan_check(check, rules, t_check)
-    print(f"\nWrote {gpkg}, {csv}, {gaps_csv}, {ind_csv}, register_*.csv and {html} in {elapsed:.1f} s.")
-    return 0
 
 
-def _print_plan_check(check, rules, seconds: float) -> None:
+def _print_plan_check(check: PlanCheck, rules: RuleSet, seconds: float) -> None:
     gaps = check.gaps
     counts = gaps["status"].value_counts()
     print(

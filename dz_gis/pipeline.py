@@ -1,7 +1,8 @@
 """The coverage run: layers + walking graph → coverage per community and compound.
 
-This is the stage the command line and the notebooks call; it only wires together
-:mod:`dz_gis.access` (times, coverage) and returns frames, writing nothing.
+This is the stage the command line and the notebooks call; it wires together
+:mod:`dz_gis.access` (times, coverage, circles) and :mod:`dz_gis.plan` (gaps, indicators,
+register) and returns frames, writing nothing (:mod:`dz_gis.outputs` writes them).
 """
 
 from __future__ import annotations
@@ -18,11 +19,18 @@ import pandas as pd
 
 from ._errors import DzGisError
 from ._validate import require_columns, require_nonempty
-from .access import DEFAULT_MAX_SNAP_M, coverage_by_unit, nearest_times, snap_points
+from .access.coverage import coverage_by_unit, share_within
+from .access.isochrones import isochrones
+from .access.times import nearest_times
 from .catalog import Catalog, default_catalog
 from .demand import assign_demand
-from .isochrones import isochrones
-from .rules import RuleSet
+from .network.prepared import prepare
+from .network.snap import DEFAULT_MAX_SNAP_M, snap
+from .plan.gaps import flag_gaps
+from .plan.indicators import indicator_table
+from .plan.register import RegisterReport, read_register, reconcile_register
+from .plan.rules import RuleSet
+from .scopes import build_units
 
 __all__ = ["CoverageRun", "PlanCheck", "run_coverage", "check_plan"]
 
@@ -86,83 +94,97 @@ def run_coverage(
         require_columns(frame, cols, name)
     minutes = tuple(int(m) for m in minutes)
     communities, _ = assign_demand(communities, compounds)
+    net = prepare(graph)
+    fsnap = snap(net, facilities, max_snap_m=max_snap_m)  # once: the times, the circles and the tables use it
+    csnap = snap(net, compounds, max_snap_m=max_snap_m)
     with warnings.catch_warnings():
         # the unreachable facilities are reported in the result table instead
         warnings.simplefilter("ignore", UserWarning)
-        times = nearest_times(
-            graph, facilities, cutoff_min=max(minutes) * 4, demand=compounds, max_snap_m=max_snap_m
+        found = nearest_times(
+            graph,
+            facilities,
+            cutoff_min=max(minutes) * 4,
+            demand=compounds,
+            max_snap_m=max_snap_m,
+            facility_snap=fsnap,
+            demand_snap=csnap,
         ).demand
-    order = [c for c in catalog.ids if c in times.columns]
-    times = times[order]
+    assert found is not None  # demand was given
+    times = found[[c for c in catalog.ids if c in found.columns]]
 
-    comp = compounds.copy()
-    for cat in order:
-        comp[f"walk_min_{cat}"] = times[cat].round(2)
-    csnap = snap_points(graph, compounds, max_snap_m=max_snap_m)
-    comp["snap_m"] = csnap["snap_m"].round(1)
-    comp["reachable"] = ~csnap["too_far"]
-    comp["near_island"] = csnap["near_island"]
-
+    comp = _with_snap(compounds.assign(**{f"walk_min_{c}": times[c].round(2) for c in times.columns}), csnap)
     cov = coverage_by_unit(compounds, times, minutes=minutes)
     comm = communities.drop(columns=[c for c in communities.columns if c.startswith("cov_")])
     comm = comm.merge(cov.drop(columns=["households"]), left_on="community_id", right_index=True, how="left")
-
-    fac = facilities.copy()
-    fsnap = snap_points(graph, facilities, max_snap_m=max_snap_m)
-    fac["snap_m"] = fsnap["snap_m"].round(1)
-    fac["reachable"] = ~fsnap["too_far"]
-    fac["near_island"] = fsnap["near_island"]
-
-    unreachable = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "layer": "facility",
-                    "id": fac["facility_id"],
-                    "category": fac["category"],
-                    "snap_m": fac["snap_m"],
-                    "too_far": fsnap["too_far"],
-                    "near_island": fsnap["near_island"],
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "layer": "compound",
-                    "id": comp["compound_id"],
-                    "category": None,
-                    "snap_m": comp["snap_m"],
-                    "too_far": csnap["too_far"],
-                    "near_island": csnap["near_island"],
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
-    unreachable = unreachable[unreachable["too_far"] | unreachable["near_island"]].reset_index(drop=True)
-
-    hh = compounds["households"].to_numpy(dtype=float)
-    hh = np.where(np.isfinite(hh), hh, 0.0)
-    rows = []
-    for cat in catalog.ids:
-        row = {
-            "category": cat,
-            "name_zh": catalog[cat].name_zh,
-            "facilities": int((facilities["category"] == cat).sum()),
-        }
-        t = times[cat].to_numpy() if cat in times else np.full(len(hh), np.nan)
-        for m in minutes:
-            known = row["facilities"] > 0 and hh.sum() > 0  # no facility in the data: no data, not 0 %
-            row[f"hh_share_{m}min"] = round(float(hh[t <= m].sum() / hh.sum()), 4) if known else np.nan
-        rows.append(row)
-    summary = pd.DataFrame(rows).set_index("category")
+    fac = _with_snap(facilities, fsnap)
     iso = None
     if with_isochrones:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # unreachable ones are reported above
-            iso = isochrones(graph, facilities, minutes=minutes, dissolve=True)
+            warnings.simplefilter("ignore", UserWarning)  # unreachable ones are reported in the table
+            iso = isochrones(graph, facilities, minutes=minutes, dissolve=True, facility_snap=fsnap)
         iso.insert(1, "name_zh", [catalog[c].name_zh for c in iso["category"]])
     speed = float(graph.graph.get("walk_m_per_min", np.nan))
-    return CoverageRun(comm, comp, fac, unreachable, summary, minutes, iso, times, speed)
+    return CoverageRun(
+        communities=comm,
+        compounds=comp,
+        facilities=fac,
+        unreachable=_unreachable(fac, comp, fsnap, csnap),
+        summary=_summary(compounds, facilities, times, minutes, catalog),
+        minutes=minutes,
+        isochrones=iso,
+        times=times,
+        walk_m_per_min=speed,
+    )
+
+
+def _with_snap(layer: gpd.GeoDataFrame, snapped: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The layer with how each feature joined the network: ``snap_m``, ``reachable``, ``near_island``."""
+    return layer.assign(
+        snap_m=snapped["snap_m"].round(1).to_numpy(),
+        reachable=~snapped["too_far"].to_numpy(),
+        near_island=snapped["near_island"].to_numpy(),
+    )
+
+
+def _unreachable(fac: pd.DataFrame, comp: pd.DataFrame, fsnap: pd.DataFrame, csnap: pd.DataFrame) -> pd.DataFrame:
+    """Facilities and compounds too far from the network, or nearest to a disconnected fragment."""
+    frames = [
+        pd.DataFrame(
+            {
+                "layer": layer,
+                "id": frame[id_col].to_numpy(),
+                "category": frame["category"].to_numpy() if layer == "facility" else None,
+                "snap_m": frame["snap_m"].to_numpy(),
+                "too_far": snapped["too_far"].to_numpy(),
+                "near_island": snapped["near_island"].to_numpy(),
+            }
+        )
+        for layer, frame, id_col, snapped in (
+            ("facility", fac, "facility_id", fsnap),
+            ("compound", comp, "compound_id", csnap),
+        )
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return table[table["too_far"] | table["near_island"]].reset_index(drop=True)
+
+
+def _summary(
+    compounds: pd.DataFrame, facilities: pd.DataFrame, times: pd.DataFrame, minutes: tuple[int, ...], catalog: Catalog
+) -> pd.DataFrame:
+    """Per category, the share of all households within each band (NaN: no facility of it in the data)."""
+    hh = compounds["households"].to_numpy(dtype=float)
+    whole = np.zeros(len(hh))
+    rows = []
+    for cat in catalog.ids:
+        count = int((facilities["category"] == cat).sum())
+        row: dict[str, object] = {"category": cat, "name_zh": catalog[cat].name_zh, "facilities": count}
+        t = times[cat].to_numpy() if cat in times else np.full(len(hh), np.nan)
+        for m in minutes:
+            share = share_within(t, hh, m, whole)
+            known = count > 0 and len(share) and np.isfinite(share.iloc[0])
+            row[f"hh_share_{m}min"] = round(float(share.iloc[0]), 4) if known else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("category")
 
 
 @dataclass
@@ -170,8 +192,8 @@ class PlanCheck:
     """Result of :func:`check_plan`."""
 
     gaps: gpd.GeoDataFrame  #: one row per (unit, rule) with the unit's geometry
-    indicators: pd.DataFrame  #: the plan's indicator table, target beside actual
-    register: object | None  #: :class:`dz_gis.register.RegisterReport`, or None without a register
+    indicators: pd.DataFrame  #: the rules file's indicator table, target beside actual (may be empty)
+    register: RegisterReport | None  #: the register check, or None when the rules file names no register
 
 
 def check_plan(
@@ -188,10 +210,20 @@ def check_plan(
     run
         Result of :func:`run_coverage` (its walking times are reused).
     rules
-        From :func:`dz_gis.rules.load_rules`.
+        From :func:`dz_gis.load_rules`; its ``indicators`` and ``register`` say which
+        indicators are reported and which register the communities are checked against.
     register
-        The 2023 register (:func:`dz_gis.register.read_register`); read from the shipped
-        file when omitted, skipped (None) when that file is absent.
+        A register table (:func:`dz_gis.plan.read_register`) to use instead of the one the
+        rules file names.
+
+    Examples
+    --------
+    >>> import dz_gis
+    >>> s = dz_gis.load_sample()
+    >>> run = dz_gis.run_coverage(s.graph, s.communities, s.compounds, s.facilities, with_isochrones=False)
+    >>> check = dz_gis.check_plan(run, dz_gis.load_rules("gb50180_2018"))
+    >>> len(check.indicators), check.register is None
+    (0, True)
     """
     if rules.walk_m_per_min and run.walk_m_per_min and abs(rules.walk_m_per_min - run.walk_m_per_min) > 1e-6:
         warnings.warn(
@@ -201,10 +233,6 @@ def check_plan(
             UserWarning,
             stacklevel=2,
         )
-    from .gaps import build_units, flag_gaps
-    from .indicators import indicators
-    from .register import read_register, reconcile_register
-
     units = build_units(run.communities, run.compounds)
     table = flag_gaps(
         rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog, units=units
@@ -215,13 +243,18 @@ def check_plan(
     )
     located = table.merge(geoms, on=["scope", "unit_id"], how="left")
     gaps = gpd.GeoDataFrame(located, geometry="geometry", crs=4326)
-    ind = indicators(table, rules, communities=run.communities, facilities=run.facilities, compounds=run.compounds)
-    report = None
+    ind = indicator_table(
+        rules.indicators, table, communities=run.communities, facilities=run.facilities, compounds=run.compounds
+    )
+    return PlanCheck(gaps, ind, _register_check(run.communities, rules, register))
+
+
+def _register_check(communities: pd.DataFrame, rules: RuleSet, register: pd.DataFrame | None) -> RegisterReport | None:
+    if register is None and rules.register is None:
+        return None
     try:
-        reg = register if register is not None else read_register()
+        reg = register if register is not None else read_register(rules.register)
     except DzGisError as exc:
-        logger.info("register check skipped: %s", exc)
-        reg = None
-    if reg is not None:
-        report = reconcile_register(run.communities, reg)
-    return PlanCheck(gaps, ind, report)
+        logger.warning("register check skipped: %s", exc)
+        return None
+    return reconcile_register(communities, reg)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from reference import reference_times
 
 from dz_gis.access import coverage_by_unit, nearest_times, snap_points
-from dz_gis.prepared import prepare
+from dz_gis.network.prepared import prepare
 
 
 def test_times_follow_the_direction_of_travel(line_graph):
@@ -162,7 +162,7 @@ def test_coverage_percentiles_and_population_shares():
 
 def test_changed_walk_times_are_seen_after_invalidate(line_graph):
     from dz_gis.network import add_walk_times
-    from dz_gis.prepared import invalidate
+    from dz_gis.network.prepared import invalidate
 
     fac = points([(0.0, 0.0)], category=["park"])
     before = nearest_times(line_graph, fac).nodes.loc[3, "park"]

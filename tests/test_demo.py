@@ -63,7 +63,7 @@ def test_check_plan_warns_when_the_rules_assume_another_walking_speed(sample):
     import dataclasses
 
     from dz_gis.pipeline import check_plan, run_coverage
-    from dz_gis.rules import load_rules
+    from dz_gis.plan import load_rules
 
     run = run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities, with_isochrones=False)
     rules = dataclasses.replace(load_rules("gb50180_2018"), walk_m_per_min=60.0)

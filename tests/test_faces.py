@@ -7,9 +7,9 @@ import shapely
 from conftest import make_graph
 from shapely import LineString as L
 
-from dz_gis._faces import crossing_edges, street_faces
-from dz_gis._planar import planar_faces, ranges
-from dz_gis.prepared import prepare
+from dz_gis.access._faces import crossing_edges, street_faces
+from dz_gis.access._planar import planar_faces, ranges
+from dz_gis.network.prepared import prepare
 
 CASES = {
     "proper crossing": ([L([(0, 0), (2, 2)]), L([(0, 2), (2, 0)])], [True, True]),

@@ -8,10 +8,11 @@ import pytest
 import shapely
 from conftest import make_graph, points
 
-from dz_gis._faces import street_faces
+from dz_gis.access._faces import street_faces
 from dz_gis.access import snap_points
-from dz_gis.isochrones import _BUFFER_QUAD_SEGS, DEFAULT_OFFSET_M, isochrones
-from dz_gis.prepared import prepare
+from dz_gis.access._polygons import BUFFER_QUAD_SEGS
+from dz_gis.access.isochrones import DEFAULT_OFFSET_M, isochrones
+from dz_gis.network.prepared import prepare
 
 
 def node_seconds(graph, facility_snap, speed):
@@ -141,7 +142,7 @@ def test_polygons_are_valid_and_equal_to_merging_the_near_land(sample, monkeypat
     fac = sample.facilities.iloc[::4]
     fast = isochrones(sample.graph, fac)
     assert shapely.is_valid(fast.geometry.to_numpy()).all()
-    faces = street_faces(prepare(sample.graph), DEFAULT_OFFSET_M, _BUFFER_QUAD_SEGS)
+    faces = street_faces(prepare(sample.graph), DEFAULT_OFFSET_M, BUFFER_QUAD_SEGS)
     assert faces.far_holes.mean() > 0.9  # the fast way is the usual one
     monkeypatch.setattr(faces, "far_holes", np.zeros_like(faces.far_holes))
     slow = isochrones(sample.graph, fac)

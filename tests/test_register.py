@@ -1,4 +1,4 @@
-"""Tests for dz_gis.register on the shipped 2023 register (data/boundaries)."""
+"""Tests for dz_gis.plan.register on the shipped 2023 register (data/boundaries)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from shapely import Point
 
 from dz_gis._errors import ColumnError, DataFileError, ValidationError
-from dz_gis.register import (
-    DEFAULT_REGISTER_PATH,
+from dz_gis.plan.register import (
+    default_register_path,
     PLAN_TABLE1,
     normalise_name,
     plan_table1,
@@ -58,7 +58,7 @@ def test_community_level_rule(register: pd.DataFrame) -> None:
 
 
 def test_register_file_has_bom_and_parents(register: pd.DataFrame) -> None:
-    assert DEFAULT_REGISTER_PATH.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert default_register_path().read_bytes()[:3] == b"\xef\xbb\xbf"
     assert register.columns[0] == "code"
     villages = register[register["level"].isin(["社区", "村"])]
     assert (villages["street_code"] == villages["code"].str[:9]).all()

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from dz_gis.catalog import default_catalog
-from dz_gis.rules import RulesError, builtin_rules_path, load_rules
+from dz_gis import RulesError
+from dz_gis.plan import builtin_rules_path, load_rules
 
 #: Rules the plan asks for that spatial data cannot check; mirrors the README table
 #: ("Plan rules the data cannot check"). id -> what data would make it checkable.

@@ -13,8 +13,8 @@ from reference import reference_times
 from dz_gis import DataFileError
 from dz_gis.access import nearest_times, snap_points
 from dz_gis.network import add_walk_times
-from dz_gis.prepared import prepare
-from dz_gis.terrain import segment_seconds, speed_factor
+from dz_gis.network.prepared import prepare
+from dz_gis.network.terrain import segment_seconds, speed_factor
 
 X0, Y0 = 500_000.0, 3_450_000.0  # EPSG:32648, near 105 E 31 N
 

@@ -12,20 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from ..network.prepared import PreparedNetwork
+from ..network.snap import time_fraction
 from ._faces import StreetFaces
 from ._planar import ranges
-from .prepared import PreparedNetwork
-from .snap import time_fraction
 
-_BUFFER_QUAD_SEGS = 4
+BUFFER_QUAD_SEGS = 4
 
 #: Polygons whose frontier pieces GEOS named invalid (merged first), and those that still
 #: needed a plain union: counted for the benchmark's report.
-_STATS = {"fallback": 0, "plain": 0}
+MERGE_STATS = {"fallback": 0, "plain": 0}
 
 
 @dataclass(frozen=True)
-class _NodeTimes:
+class NodeTimes:
     """Seconds from some graph nodes to a facility; nodes not listed were not reached.
 
     Keeps a search local: a city graph has hundreds of thousands of nodes, a 15-minute
@@ -96,10 +96,10 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     return shapely.linestrings(all_xy[order], indices=all_idx[order])
 
 
-def _polygons(
+def band_polygons(
     net: PreparedNetwork,
     faces: StreetFaces,
-    times: _NodeTimes,
+    times: NodeTimes,
     bands_s: Sequence[float],
     own: list[tuple[int, float, float]],
 ) -> list[shapely.Geometry]:
@@ -196,7 +196,7 @@ def _frontier_land(faces, pieces, a, full, cut_loc, cut_lo, cut_hi, pair_loc, pa
     uniq, idx = np.unique(owner_all[order], return_inverse=True)
     ml = shapely.multilinestrings(lines_all[order], indices=idx)
     # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
-    reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=_BUFFER_QUAD_SEGS)
+    reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=BUFFER_QUAD_SEGS)
     near = shapely.get_parts(shapely.intersection(faces.face_geom[uniq], reach))
     return near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
 
@@ -216,12 +216,12 @@ def _merge(full: np.ndarray, near: np.ndarray) -> shapely.Geometry:
     # is checked: twice as fast as merging the whole frontier with a plain union.
     bad = ~shapely.is_empty(shapely.coverage_invalid_edges(near))
     if bad.any():
-        _STATS["fallback"] += 1
+        MERGE_STATS["fallback"] += 1
         near = np.concatenate([near[~bad], shapely.get_parts(shapely.union_all(near[bad]))])
     merged = _coverage_union(np.concatenate([full, near]))
     if merged is not None:
         return merged
-    _STATS["plain"] += 1
+    MERGE_STATS["plain"] += 1
     core = shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
     return shapely.union(core, shapely.union_all(near))
 

@@ -13,12 +13,12 @@ network from the facility.
 How it is fast (written by hand: no library builds network-buffer polygons quickly).
 Buffering thousands of reached segments and unioning them costs ~40 ms per polygon in
 GEOS. Instead, the faces of the planar street network (blocks) are found once per
-graph (:mod:`dz_gis._faces`); for each face, the land within ``offset_m`` of its own
+graph (:mod:`dz_gis.access._faces`); for each face, the land within ``offset_m`` of its own
 streets is precomputed. The nearest street to any point of a face lies on that face's
 boundary (or on a dead end inside it), so a face whose streets are all reached
 contributes exactly that land. Faces share their street lines vertex for vertex, so
 they merge with GEOS's fast coverage union; only faces at the frontier, with streets
-partly reached, are buffered on the fly (:mod:`dz_gis._isochrone_polygons`). Every
+partly reached, are buffered on the fly (:mod:`dz_gis.access._polygons`). Every
 polygon is checked valid: GEOS's coverage union trusts its input, and frontier pieces
 of two faces can disagree along their street by a hair, so those are merged first.
 
@@ -43,14 +43,14 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from ._errors import ValidationError
-from ._faces import street_faces
-from ._gc import gc_paused
-from ._isochrone_polygons import _BUFFER_QUAD_SEGS, _NodeTimes, _polygons
-from ._validate import require_columns, require_nonempty
-from .access import _category_times
-from .prepared import PreparedNetwork, prepare
-from .snap import DEFAULT_MAX_SNAP_M, snap
+from .._errors import ValidationError
+from .._gc import gc_paused
+from .._validate import require_columns, require_nonempty
+from ..network.prepared import PreparedNetwork, prepare
+from ..network.snap import DEFAULT_MAX_SNAP_M, snap
+from ._faces import StreetFaces, street_faces
+from ._polygons import BUFFER_QUAD_SEGS, NodeTimes, band_polygons
+from .times import category_times
 
 __all__ = ["DEFAULT_OFFSET_M", "isochrones"]
 
@@ -70,6 +70,7 @@ def isochrones(
     id_column: str = "facility_id",
     offset_m: float = DEFAULT_OFFSET_M,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    facility_snap: pd.DataFrame | None = None,
     batch: int = 64,
     n_jobs: int | None = None,
 ) -> gpd.GeoDataFrame:
@@ -89,6 +90,8 @@ def isochrones(
     offset_m
         Walking-side offset: land within this distance of a reached street belongs to
         the isochrone.
+    facility_snap
+        The facilities already snapped (:func:`dz_gis.access.snap_points`), to snap once per run.
     batch
         Facilities searched together (memory grows with batch × number of nodes).
     n_jobs
@@ -106,58 +109,73 @@ def isochrones(
     if offset_m <= 0:
         raise ValidationError(f"offset_m must be positive, got {offset_m}.")
     bands = sorted(float(m) for m in minutes)
-    with gc_paused():
-        return _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max_snap_m, batch, n_jobs)
-
-
-def _isochrones(graph, facilities, bands, dissolve, by, id_column, offset_m, max_snap_m, batch, n_jobs):
     net = prepare(graph)
-    faces = street_faces(net, offset_m, _BUFFER_QUAD_SEGS)
-    speed = net.walk_m_per_min / 60.0
-    s = snap(net, facilities, max_snap_m=max_snap_m).reset_index(drop=True)
-    s["off_s"] = s["snap_m"] / speed
+    snapped = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
+    s = snapped.reset_index(drop=True)
+    s["off_s"] = s["snap_m"] / (net.walk_m_per_min / 60.0)
     s[by] = facilities[by].to_numpy()
-    limit = max(bands) * 60.0
-    rows = []
-    workers = n_jobs or os.cpu_count() or 1
     # GEOS and NumPy release the GIL, so threads share the polygon work without
     # copying the graph into other processes
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with gc_paused(), ThreadPoolExecutor(max_workers=n_jobs or os.cpu_count() or 1) as pool:
+        faces = street_faces(net, offset_m, BUFFER_QUAD_SEGS)
         if dissolve:
-            tasks = []
-            for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
-                dist = _NodeTimes(np.arange(net.n), _category_times(net, grp, speed, limit))
-                own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
-                tasks += [(cat, m, dist, own) for m in bands]
-            polys = pool.map(lambda t: _polygons(net, faces, t[2], [t[1] * 60.0], t[3])[0], tasks)
-            rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
-            return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
+            return _dissolved(net, faces, s, bands, by, pool)
+        return _per_facility(net, faces, s, bands, by, facilities[id_column].to_numpy(), id_column, batch, pool)
 
-        ids = facilities[id_column].to_numpy()
-        # batches of neighbouring facilities share most of their search area
-        cell = max(limit * _fastest_mps(net), 1.0)
-        gx, gy = (net.xy[s["u"].to_numpy()] // cell).T
-        spatial = s.iloc[np.lexsort((gy, gx))]
-        pending: deque = deque()
-        for start in range(0, len(spatial), batch):
-            chunk = spatial.iloc[start : start + batch]
-            local, dist, position = _batch_times(net, chunk, limit)
 
-            def one(k: int, row, local=local, dist=dist, position=position) -> list:
-                times = _NodeTimes(local, dist[k], position)
-                own = [(row.edge, row.pos_m, row.off_s)]
-                return _polygons(net, faces, times, [m * 60.0 for m in bands], own)
+def _dissolved(
+    net: PreparedNetwork, faces: StreetFaces, s: pd.DataFrame, bands: list[float], by: str, pool: ThreadPoolExecutor
+) -> gpd.GeoDataFrame:
+    """One polygon per category and band, from one multi-source search per category."""
+    speed, limit = net.walk_m_per_min / 60.0, max(bands) * 60.0
+    tasks = []
+    for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
+        dist = NodeTimes(np.arange(net.n), category_times(net, grp, speed, limit))
+        own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
+        tasks += [(cat, m, dist, own) for m in bands]
+    polys = pool.map(lambda t: band_polygons(net, faces, t[2], [t[1] * 60.0], t[3])[0], tasks)
+    rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
+    return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
 
-            todo = [(k, row) for k, row in enumerate(chunk.itertuples(index=True))]
-            far = [row for _, row in todo if row.too_far]
-            rows += [_row(row, m, shapely.Polygon(), ids, id_column, by) for row in far for m in bands]
-            todo = [(k, row) for k, row in todo if not row.too_far]
-            pending.append(([row for _, row in todo], [pool.submit(one, k, row) for k, row in todo]))
-            # the next batch's search runs while the threads work on this one
-            if len(pending) > 1:
-                rows += _collect(*pending.popleft(), bands, ids, id_column, by)
-        while pending:
+
+def _per_facility(
+    net: PreparedNetwork,
+    faces: StreetFaces,
+    s: pd.DataFrame,
+    bands: list[float],
+    by: str,
+    ids: np.ndarray,
+    id_column: str,
+    batch: int,
+    pool: ThreadPoolExecutor,
+) -> gpd.GeoDataFrame:
+    """One polygon per facility and band; batches of neighbouring facilities share a search."""
+    limit = max(bands) * 60.0
+    rows: list[dict] = []
+    # batches of neighbouring facilities share most of their search area
+    cell = max(limit * net.fastest_mps, 1.0)
+    gx, gy = (net.xy[s["u"].to_numpy()] // cell).T
+    spatial = s.iloc[np.lexsort((gy, gx))]
+    pending: deque = deque()
+    for start in range(0, len(spatial), batch):
+        chunk = spatial.iloc[start : start + batch]
+        local, dist, position = _batch_times(net, chunk, limit)
+
+        def one(k: int, row, local=local, dist=dist, position=position) -> list:
+            times = NodeTimes(local, dist[k], position)
+            own = [(row.edge, row.pos_m, row.off_s)]
+            return band_polygons(net, faces, times, [m * 60.0 for m in bands], own)
+
+        todo = [(k, row) for k, row in enumerate(chunk.itertuples(index=True))]
+        far = [row for _, row in todo if row.too_far]
+        rows += [_row(row, m, shapely.Polygon(), ids, id_column, by) for row in far for m in bands]
+        todo = [(k, row) for k, row in todo if not row.too_far]
+        pending.append(([row for _, row in todo], [pool.submit(one, k, row) for k, row in todo]))
+        # the next batch's search runs while the threads work on this one
+        if len(pending) > 1:
             rows += _collect(*pending.popleft(), bands, ids, id_column, by)
+    while pending:
+        rows += _collect(*pending.popleft(), bands, ids, id_column, by)
     rows.sort(key=lambda r: (r["_pos"], r["minutes"]))  # back to the facilities' order
     out = gpd.GeoDataFrame(
         rows, columns=["_pos", id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs
@@ -189,9 +207,9 @@ def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> tup
     graph this shrinks each search from every node to a few thousand.
     """
     n, k = net.n, len(chunk)
-    radius = limit * _fastest_mps(net) + 1.0
+    radius = limit * net.fastest_mps + 1.0
     xy = np.column_stack([net.xy[chunk["u"].to_numpy()], net.xy[chunk["v"].to_numpy()]]).reshape(-1, 2)
-    near = _node_tree(net).query_ball_point(xy, radius)
+    near = net.node_tree.query_ball_point(xy, radius)
     local = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near] + [np.zeros(0, np.int64)]))
     position = np.full(n, -1, dtype=np.int64)
     position[local] = np.arange(len(local))
@@ -205,21 +223,3 @@ def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> tup
     graph = sp.vstack([sp.hstack([sub, sp.csr_matrix((m, k))]), sp.hstack([src, sp.csr_matrix((k, k))])]).tocsr()
     dist = dijkstra(graph, directed=True, indices=np.arange(m, m + k), limit=limit)[:, :m]
     return local, dist, position
-
-
-def _fastest_mps(net: PreparedNetwork) -> float:
-    """The highest speed (m/s) on any edge: straight length over walking time."""
-    if "fastest_mps" not in net._lazy:
-        length = shapely.length(net.edge_geom)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            speed = np.where(net.edge_s > 0, length / net.edge_s, 0.0)
-        net._lazy["fastest_mps"] = float(max(np.nanmax(speed, initial=0.0), 1e-6))
-    return net._lazy["fastest_mps"]
-
-
-def _node_tree(net: PreparedNetwork):
-    if "node_tree" not in net._lazy:
-        from scipy.spatial import cKDTree
-
-        net._lazy["node_tree"] = cKDTree(net.xy)
-    return net._lazy["node_tree"]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import CRSError, ValidationError
+from .._errors import CRSError, ValidationError
 from .prepared import PreparedNetwork
 from .terrain import segment_seconds
 
@@ -76,7 +76,7 @@ def snap(
     pts = shapely.point_on_surface(geoms)
     xy = shapely.get_coordinates(pts)
     key = (hashlib.sha1(xy.tobytes()).hexdigest(), float(max_snap_m))
-    cache = net._lazy.setdefault("snaps", {})
+    cache: dict = net.derived("snaps", dict)  # repeated queries with the same points
     if key in cache:
         out = cache[key].copy()
         out.index = points.index

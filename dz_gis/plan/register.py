@@ -23,11 +23,12 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ._errors import DataFileError, ValidationError
-from ._validate import require_columns, require_nonempty
+from .._errors import DataFileError, ValidationError
+from .._validate import require_columns, require_nonempty
+from ..datasets.files import data_dir
 
 __all__ = [
-    "DEFAULT_REGISTER_PATH",
+    "default_register_path",
     "PLAN_TABLE1",
     "Table1Row",
     "RegisterReport",
@@ -39,7 +40,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REGISTER_PATH = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "dazhou_register_2023.csv"
+
+def default_register_path() -> Path:
+    """The Dazhou 2023 register shipped in ``data/boundaries``."""
+    return data_dir() / "boundaries" / "dazhou_register_2023.csv"
+
+
 REGISTER_COLUMNS = (
     "code",
     "name",
@@ -165,7 +171,7 @@ def read_register(path: str | Path | None = None) -> pd.DataFrame:
     >>> int((reg["level"] == "社区").sum())
     620
     """
-    path = Path(path) if path is not None else DEFAULT_REGISTER_PATH
+    path = Path(path) if path is not None else default_register_path()
     if not path.is_file():
         raise DataFileError(
             f"Register file not found: {path} (找不到区划名册). Rebuild it from the repository "
@@ -390,7 +396,7 @@ def reconcile_register(
         register,
         list(REGISTER_COLUMNS),
         "register (名册)",
-        hint="Use dz_gis.register.read_register() to load it.",
+        hint="Use dz_gis.plan.read_register() to load it.",
     )
     register = register.astype({c: str for c in REGISTER_COLUMNS})
 
@@ -398,9 +404,7 @@ def reconcile_register(
     villages["key"] = villages["name"].map(normalise_name)
     comm = villages[villages["level"] == "社区"]
     if comm.empty:
-        raise ValidationError(
-            "register (名册): no rows with level '社区'. Use dz_gis.register.read_register() to load it."
-        )
+        raise ValidationError("register (名册): no rows with level '社区'. Use dz_gis.plan.read_register() to load it.")
     by_code = comm.set_index("code")
     keys = villages["key"].unique().tolist()
     by_key = comm.groupby("key")

@@ -1,4 +1,4 @@
-"""GeoPackage and table outputs, written atomically."""
+"""GeoPackage output: several layers in one file, written atomically and valid (OGC)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyogrio
 import shapely
 
-from ._atomic import atomic_path
+from .._atomic import atomic_path
 
-__all__ = ["write_geopackage", "write_csv"]
+__all__ = ["write_geopackage"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +41,3 @@ def _valid(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     fixed[bad] = shapely.make_valid(fixed[bad], method="structure", keep_collapsed=False)
     logger.info("layer %s: %d invalid geometries repaired before writing", name, bad.sum())
     return gdf.set_geometry(gpd.GeoSeries(fixed, index=gdf.index, crs=gdf.crs))
-
-
-def write_csv(path: str | Path, table: pd.DataFrame) -> Path:
-    """Write a CSV with a UTF-8 BOM, so Excel shows Chinese text correctly."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        # a plain 0..n index means nothing to a planner in Excel; a named one (e.g. category) does
-        table.to_csv(tmp, encoding="utf-8-sig", index=not isinstance(table.index, pd.RangeIndex))
-    return path

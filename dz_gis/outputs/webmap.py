@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._atomic import atomic_path
-from .catalog import Catalog, default_catalog
+from .._atomic import atomic_path
+from ..catalog import Catalog, default_catalog
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
 
-    from .pipeline import CoverageRun
+    from ..pipeline import CoverageRun
 
 __all__ = ["coverage_map", "save_map"]
 

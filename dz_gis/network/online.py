@@ -17,7 +17,6 @@ https://download.geofabrik.de) and use :func:`dz_gis.network.walk_graph_from_fil
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import socket
@@ -29,25 +28,14 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import shapely
-from pyproj import CRS
 
-from . import settings
-from ._errors import CRSError, DataFileError, GeometryError, ValidationError
-from .network import (
-    _CODE_STAMP,
-    _WAY_TAGS,
-    STEPS_FACTOR,
-    WALKABLE_HIGHWAYS,
-    _cache_load,
-    _cache_save,
-    _file_stamp,
-    _osmnx_nodes_edges,
-    _study_area_wgs84,
-    add_walk_times,
-    walk_graph_from_edges,
-)
+from .. import settings
+from .._errors import CRSError, DownloadError, GeometryError, ValidationError
+from ._cache import file_stamp, graph_cache_key, load_graph, save_graph
+from .build import WAY_TAGS, add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+from .terrain import SLOPE_MODELS
 
-__all__ = ["DownloadError", "walk_graph_from_place"]
+__all__ = ["walk_graph_from_place"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +45,6 @@ _OFFLINE_HINT = (
     "https://download.geofabrik.de) and build the graph with "
     "dz_gis.walk_graph_from_file(path, polygon=study_area)."
 )
-
-
-class DownloadError(DataFileError):
-    """OpenStreetMap data that could not be downloaded: no connection, a server error or an empty answer."""
 
 
 def walk_graph_from_place(
@@ -148,7 +132,7 @@ def walk_graph_from_place(
         else:
             place = _check_polygon_query(query)
             where = "OpenStreetMap download"
-        area = _study_area_wgs84(place, buffer_m)
+        area = study_area_wgs84(place, buffer_m)
         if area is None or area.is_empty or area.geom_type not in {"Polygon", "MultiPolygon"}:
             raise GeometryError(
                 f"{where}: the study area is empty or not a polygon; a point or line query needs buffer_m > 0."
@@ -156,23 +140,21 @@ def walk_graph_from_place(
         key = None
         if cache:
             key = _cache_key(ox.settings.overpass_url, area, crs, walk_m_per_min, dem, slope_model)
-            graph = _cache_load(key)
+            graph = load_graph(key)
             if graph is not None:
                 return graph
         osm_graph = _download(ox, area, where)
-    nodes, edges = _osmnx_nodes_edges(osm_graph, area)
+    nodes, edges = nodes_edges_from_osmnx(osm_graph, area)
     graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=where)
     if dem is not None:
         add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)
     if key is not None:
-        _cache_save(key, graph)
+        save_graph(key, graph)
     return graph
 
 
 def _check_arguments(buffer_m: Any, walk_m_per_min: Any, slope_model: str) -> float:
     """Fail fast, before any download, on arguments that cannot work."""
-    from .terrain import SLOPE_MODELS
-
     try:
         buffer = float(buffer_m)
     except (TypeError, ValueError):
@@ -219,7 +201,7 @@ def _osmnx_settings(*, use_cache: bool) -> Iterator[Any]:
     getaddrinfo = socket.getaddrinfo
     ox.settings.use_cache = bool(use_cache)
     ox.settings.cache_folder = Path(settings.cache_folder) / "osmnx"
-    ox.settings.useful_tags_way = list(dict.fromkeys([*saved["useful_tags_way"], *_WAY_TAGS]))
+    ox.settings.useful_tags_way = list(dict.fromkeys([*saved["useful_tags_way"], *WAY_TAGS]))
     try:
         yield ox
     finally:
@@ -306,17 +288,14 @@ def _reason(exc: Exception) -> str:
 
 
 def _cache_key(server: str, area: shapely.Geometry, crs: Any, speed: Any, dem: Any, model: str) -> str:
-    dem_stamp = _file_stamp(dem) if dem is None or Path(dem).exists() else str(dem)
-    parts = [
+    dem_stamp = file_stamp(dem) if dem is None or Path(dem).exists() else str(dem)
+    return graph_cache_key(
         "walk-graph-online-v1",
-        _CODE_STAMP,
         server.rstrip("/"),
-        area.wkt,
-        str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
-        str(speed or settings.walk_m_per_min),
-        dem_stamp,
-        model if dem is not None else "flat",
-        ",".join(sorted(WALKABLE_HIGHWAYS)),
-        str(STEPS_FACTOR),
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+        area=area,
+        crs=crs,
+        speed=speed,
+        dem_stamp=dem_stamp,
+        model=model,
+        dem=dem,
+    )

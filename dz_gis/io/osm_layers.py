@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import DataFileError
-from .catalog import Catalog, default_catalog
-from .coords import metric_crs_for
+from .._errors import DataFileError
+from ..catalog import Catalog, default_catalog
+from ..coords import metric_crs_for
 
 __all__ = ["RESIDENTIAL_BUILDINGS", "facilities_from_osm", "compounds_from_osm"]
 

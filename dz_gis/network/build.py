@@ -14,9 +14,7 @@ primary/trunk with their links. Never motorways, and never ways tagged
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +23,21 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
-from . import settings
-from ._atomic import atomic_path
-from ._errors import DataFileError, ValidationError
-from .coords import metric_crs_for
+from .. import settings
+from .._errors import DataFileError, ValidationError
+from ..coords import metric_crs_for
+from .prepared import invalidate
+from .terrain import SLOPE_MODELS, sample_dem, segment_seconds
 
 __all__ = [
     "WALKABLE_HIGHWAYS",
     "STEPS_FACTOR",
-    "walk_graph_from_file",
+    "WAY_TAGS",
     "walk_graph_from_edges",
     "add_walk_times",
-    "walk_graph_from_place",
+    "nodes_edges_from_osmnx",
+    "study_area_wgs84",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ _FOOT_ALLOWED = {"yes", "designated", "permissive"}
 
 #: Way tags the walking graph needs; ``foot`` is not among OSMnx's default
 #: ``useful_tags_way``, so it is added whenever OSMnx reads ways for us.
-_WAY_TAGS = ("highway", "name", "foot", "access")
+WAY_TAGS = ("highway", "name", "foot", "access")
 
 
 def _walkable(edges: pd.DataFrame) -> np.ndarray:
@@ -92,130 +91,8 @@ def _walkable(edges: pd.DataFrame) -> np.ndarray:
     return ok.to_numpy()
 
 
-def walk_graph_from_file(
-    path: str | Path,
-    *,
-    polygon: Any = None,
-    buffer_m: float = 1000.0,
-    crs: Any = None,
-    walk_m_per_min: float | None = None,
-    dem: str | Path | None = None,
-    slope_model: str = "tobler",
-    cache: bool = True,
-) -> nx.MultiDiGraph:
-    """Build a projected walking graph from a local OpenStreetMap file.
-
-    Parameters
-    ----------
-    path
-        ``.osm.pbf`` (read with pyrosm) or OSM XML ``.osm`` / ``.osm.bz2`` / ``.xml``.
-    polygon
-        Optional study area (GeoDataFrame/GeoSeries in any CRS, or a WGS84 shapely
-        geometry). It is buffered by ``buffer_m`` before clipping, so that walking
-        circles near the edge are not cut short.
-    buffer_m
-        Buffer around ``polygon`` in metres.
-    crs
-        Metric CRS of the result; chosen from the data's centre when omitted
-        (:func:`dz_gis.coords.metric_crs_for`).
-    walk_m_per_min
-        Flat walking speed (default :data:`dz_gis.settings.walk_m_per_min`).
-    dem
-        Optional DEM (any raster rasterio reads, any CRS) for slope-aware times.
-    slope_model
-        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.terrain`).
-    cache
-        Keep the built graph in :data:`dz_gis.settings.cache_folder` and reload it when
-        the file, the DEM and every argument are unchanged.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-
-    Raises
-    ------
-    DataFileError
-        If the file is missing, not OSM, or holds no walkable ways.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: OSM file not found.")
-    name = path.name.lower()
-    if not name.endswith((".pbf", ".osm", ".osm.bz2", ".xml", ".osm.xml")):
-        raise DataFileError(f"{path}: expected an OpenStreetMap .osm.pbf, .osm or .osm.bz2 file.")
-    area = _study_area_wgs84(polygon, buffer_m)
-    key = None
-    if cache:
-        key = _cache_key(path, area, crs, walk_m_per_min, dem, slope_model)
-        graph = _cache_load(key)
-        if graph is not None:
-            return graph
-    nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path, area)
-    graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
-    if dem is not None:
-        add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)
-    if key is not None:
-        _cache_save(key, graph)
-    return graph
-
-
-#: Graphs cached by an older version of the code that builds them are not reused.
-_CODE_STAMP = hashlib.sha256(
-    b"".join((Path(__file__).with_name(n)).read_bytes() for n in ("network.py", "network_online.py", "terrain.py"))
-).hexdigest()[:16]
-
-
-def _file_stamp(path: str | Path | None) -> str:
-    if path is None:
-        return "-"
-    st = Path(path).stat()
-    return f"{Path(path).resolve()}:{st.st_size}:{st.st_mtime_ns}"
-
-
-def _cache_key(path: Path, area: Any, crs: Any, speed: Any, dem: Any, model: str) -> str:
-    parts = [
-        "walk-graph-v1",
-        _CODE_STAMP,
-        _file_stamp(path),
-        area.wkt if area is not None else "-",
-        str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
-        str(speed or settings.walk_m_per_min),
-        _file_stamp(dem),
-        model if dem is not None else "flat",
-        ",".join(sorted(WALKABLE_HIGHWAYS)),
-        str(STEPS_FACTOR),
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
-
-
-def _cache_path(key: str) -> Path:
-    return Path(settings.cache_folder) / "graphs" / f"{key}.pickle"
-
-
-def _cache_load(key: str) -> nx.MultiDiGraph | None:
-    path = _cache_path(key)
-    if not path.exists():
-        return None
-    try:
-        with path.open("rb") as fh:
-            graph = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        logger.warning("ignoring unreadable graph cache %s", path)
-        return None
-    logger.info("walking graph reloaded from cache %s", path)
-    return graph
-
-
-def _cache_save(key: str, graph: nx.MultiDiGraph) -> None:
-    path = _cache_path(key)
-    try:
-        with atomic_path(path) as tmp, tmp.open("wb") as fh:
-            pickle.dump(graph, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError as exc:  # a read-only cache must not stop the analysis
-        logger.warning("could not cache the walking graph in %s: %s", path, exc)
-
-
-def _study_area_wgs84(polygon: Any, buffer_m: float) -> shapely.Geometry | None:
+def study_area_wgs84(polygon: Any, buffer_m: float) -> shapely.Geometry | None:
+    """The study area in WGS84, buffered by ``buffer_m`` metres (None when there is none)."""
     if polygon is None:
         return None
     if isinstance(polygon, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -230,48 +107,13 @@ def _study_area_wgs84(polygon: Any, buffer_m: float) -> shapely.Geometry | None:
     return buffered.iloc[0]
 
 
-def _pbf_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    import pyrosm
-
-    try:
-        osm = pyrosm.OSM(str(path), bounding_box=area)
-        result = osm.get_network(network_type="all", nodes=True)
-    except Exception as exc:  # pyrosm raises bare Exceptions/ValueErrors on bad files
-        raise DataFileError(f"{path}: cannot read it as OSM PBF ({exc}).") from None
-    if result is None or len(result[1]) == 0:
-        raise DataFileError(f"{path}: no ways found inside the study area.")
-    nodes, edges = result
-    nodes = nodes.set_index("id")[["geometry"]]
-    edges = edges[["u", "v", "highway", "name", "geometry"] + [c for c in ("foot", "access") if c in edges]]
-    if area is not None:
-        edges = edges[shapely.intersects(edges.geometry.array, area)]
-    return nodes, edges
-
-
-def _xml_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    import osmnx as ox
-
-    saved = ox.settings.useful_tags_way
-    # OSMnx keeps only its default way tags; the walkable filter also needs foot/access
-    ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *_WAY_TAGS]))
-    try:
-        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
-    except Exception as exc:  # osmnx surfaces XML and parsing errors of many types
-        raise DataFileError(f"{path}: cannot read it as OSM XML ({exc}).") from None
-    finally:
-        ox.settings.useful_tags_way = saved
-    if graph.number_of_edges() == 0:
-        raise DataFileError(f"{path}: no ways found in the file.")
-    return _osmnx_nodes_edges(graph, area)
-
-
-def _osmnx_nodes_edges(
+def nodes_edges_from_osmnx(
     graph: nx.MultiDiGraph, area: shapely.Geometry | None = None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """OSM node points and way segments (one row per segment) from an unsimplified OSMnx graph.
 
     The input :func:`dz_gis.network.walk_graph_from_edges` takes, as
-    ``dz_gis.network._xml_network`` makes it for OSM XML files. OSMnx adds a copy
+    :func:`dz_gis.network.walk_graph_from_file` makes it for OSM XML files. OSMnx adds a copy
     with ``reversed=True`` for each segment of a two-way way; those copies are
     dropped, so each OSM segment appears once whatever its ``oneway`` tag.
     """
@@ -279,7 +121,7 @@ def _osmnx_nodes_edges(
 
     nodes, edges = ox.graph_to_gdfs(graph)
     edges = edges.reset_index()
-    for col in _WAY_TAGS:
+    for col in WAY_TAGS:
         if col in edges:
             edges[col] = edges[col].map(lambda v: v[0] if isinstance(v, list) else v)
     if "reversed" in edges:
@@ -289,7 +131,7 @@ def _osmnx_nodes_edges(
         edges = edges[keep | ~edges.set_index(["v", "u"]).index.isin(edges.set_index(["u", "v"]).index)]
     if area is not None:
         edges = edges[shapely.intersects(edges.geometry.array, area)]
-    columns = ["u", "v", *[c for c in ("osmid", *_WAY_TAGS) if c in edges], "geometry"]
+    columns = ["u", "v", *[c for c in ("osmid", *WAY_TAGS) if c in edges], "geometry"]
     edges = gpd.GeoDataFrame(pd.DataFrame(edges[columns]), geometry="geometry", crs=nodes.crs)
     return nodes[["geometry"]], edges
 
@@ -355,9 +197,6 @@ def add_walk_times(
     DataFileError
         If the DEM cannot be read or does not cover the network.
     """
-    from .prepared import invalidate
-    from .terrain import SLOPE_MODELS, sample_dem, segment_seconds
-
     speed = float(walk_m_per_min or graph.graph.get("walk_m_per_min") or settings.walk_m_per_min)
     if speed <= 0:
         raise ValidationError(f"walk_m_per_min must be positive, got {walk_m_per_min}.")
@@ -416,13 +255,9 @@ def _edge_geometry(graph: nx.MultiDiGraph, u: Any, v: Any, data: dict) -> shapel
 
 def _dem_cell_size(dem: str | Path, crs: Any) -> float:
     """The DEM's cell size in metres (approximate for geographic DEMs), at least 5 m."""
-    from ._raster import open_raster
+    from .._raster import open_raster
 
     with open_raster(dem, "DEM") as src:
         res = min(abs(src.res[0]), abs(src.res[1]))
         geographic = src.crs.is_geographic
     return max(res * 111_000.0 if geographic else res, 5.0)
-
-
-# re-export; last, because network_online imports this module
-from .network_online import walk_graph_from_place as walk_graph_from_place  # noqa: E402

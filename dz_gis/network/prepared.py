@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -22,11 +24,13 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from ._errors import CRSError, ValidationError
+from .._errors import CRSError, ValidationError
 
 __all__ = ["PreparedNetwork", "prepare", "invalidate"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -51,22 +55,18 @@ class PreparedNetwork:
     csr_indptr: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     csr_indices: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     csr_data: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
-    _lazy: dict = field(repr=False, default_factory=dict)
+    _derived: dict[Hashable, Any] = field(repr=False, default_factory=dict)
 
     @property
     def n(self) -> int:
         """Number of nodes."""
         return len(self.node_ids)
 
-    @property
+    @cached_property
     def reverse_csr(self) -> sp.csr_matrix:
         """The reversed graph as an (n, n) CSR matrix of seconds (entry [v, u] for u→v)."""
-        if "reverse_csr" not in self._lazy:
-            n = self.n
-            self._lazy["reverse_csr"] = sp.csr_matrix(
-                (self.csr_data, self.csr_indices, self.csr_indptr[: n + 1]), shape=(n, n)
-            )
-        return self._lazy["reverse_csr"]
+        n = self.n
+        return sp.csr_matrix((self.csr_data, self.csr_indices, self.csr_indptr[: n + 1]), shape=(n, n))
 
     def with_source(self, cols: np.ndarray, seconds: np.ndarray) -> sp.csr_matrix:
         """The (n+1)-node reversed graph whose extra node ``n`` links to ``cols``.
@@ -84,30 +84,53 @@ class PreparedNetwork:
         n1 = self.n + 1
         return sp.csr_matrix((data, indices, indptr), shape=(n1, n1), copy=False)
 
-    @property
+    @cached_property
     def canonical(self) -> np.ndarray:
         """Edges to snap to: one direction of each two-way way, on the main network."""
-        if "canonical" not in self._lazy:
-            idx = np.arange(len(self.edge_u))
-            one = (self.edge_rev < 0) | (idx < self.edge_rev)
-            main = self.component[self.edge_u] == self.main_component
-            self._lazy["canonical"] = idx[one & main]
-        return self._lazy["canonical"]
+        idx = np.arange(len(self.edge_u))
+        one = (self.edge_rev < 0) | (idx < self.edge_rev)
+        main = self.component[self.edge_u] == self.main_component
+        return idx[one & main]
 
-    @property
+    @cached_property
     def island_tree(self) -> shapely.STRtree | None:
         """Spatial index over edges off the main network (None when it is all connected)."""
-        if "island_tree" not in self._lazy:
-            off = np.flatnonzero(self.component[self.edge_u] != self.main_component)
-            self._lazy["island_tree"] = shapely.STRtree(self.edge_geom[off]) if len(off) else None
-        return self._lazy["island_tree"]
+        off = np.flatnonzero(self.component[self.edge_u] != self.main_component)
+        return shapely.STRtree(self.edge_geom[off]) if len(off) else None
 
-    @property
+    @cached_property
     def tree(self) -> shapely.STRtree:
         """Spatial index over :attr:`canonical` edge geometries."""
-        if "tree" not in self._lazy:
-            self._lazy["tree"] = shapely.STRtree(self.edge_geom[self.canonical])
-        return self._lazy["tree"]
+        return shapely.STRtree(self.edge_geom[self.canonical])
+
+    @cached_property
+    def node_tree(self) -> Any:
+        """A k-d tree (``scipy.spatial.cKDTree``) over the node coordinates."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.xy)
+
+    @cached_property
+    def fastest_mps(self) -> float:
+        """The highest speed (m/s) on any edge: straight length over walking time.
+
+        No walk is faster, so nothing farther than ``t × fastest_mps`` in a straight line
+        can be reached within ``t`` seconds.
+        """
+        length = shapely.length(self.edge_geom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speed = np.where(self.edge_s > 0, length / self.edge_s, 0.0)
+        return float(max(np.nanmax(speed, initial=0.0), 1e-6))
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A value another stage computes from this network once and keeps with it.
+
+        For example the street faces of the isochrones, or snapped points; ``build`` runs
+        on the first call with ``key`` only.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

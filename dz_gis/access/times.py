@@ -4,10 +4,10 @@ Each category costs one Dijkstra (scipy.sparse.csgraph) on the *reversed* graph,
 started from a virtual node linked to every facility of that category - not one search
 per facility. Reversed, because the time that matters is from home *to* the facility,
 and with slopes the two directions differ. The graph's compressed form is built once
-(:func:`dz_gis.prepared.prepare`) and reused by every query.
+(:func:`dz_gis.network.prepare`) and reused by every query.
 
 Facilities and demand points join the network at their projected point on the nearest
-edge (:mod:`dz_gis.snap`). Points farther than ``max_snap_m`` from the network are
+edge (:mod:`dz_gis.network.snap`). Points farther than ``max_snap_m`` from the network are
 reported in the ``snapped`` table and a warning - never silently dropped, never
 silently given a time.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -25,11 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from ._validate import require_columns, require_nonempty
-from .prepared import PreparedNetwork, prepare
-from .snap import DEFAULT_MAX_SNAP_M, snap
+from .._validate import require_columns, require_nonempty
+from ..network.prepared import PreparedNetwork, prepare
+from ..network.snap import DEFAULT_MAX_SNAP_M, snap
 
-__all__ = ["NearestTimes", "nearest_times", "coverage_by_unit", "snap_points", "DEFAULT_MAX_SNAP_M"]
+__all__ = ["NearestTimes", "nearest_times", "category_times", "snap_points", "DEFAULT_MAX_SNAP_M"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,8 @@ def _facility_sources(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float) -
     return cols[ok], secs[ok]
 
 
-def _category_times(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float, limit: float) -> np.ndarray:
+def category_times(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float, limit: float) -> np.ndarray:
+    """Seconds from every node to the nearest of the snapped facilities ``s``: one multi-source search."""
     cols, secs = _facility_sources(net, s, speed_mps)
     graph = net.with_source(cols, secs)
     dist = dijkstra(graph, directed=True, indices=net.n, limit=limit)
@@ -101,6 +101,8 @@ def nearest_times(
     cutoff_min: float | None = None,
     demand: gpd.GeoDataFrame | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    facility_snap: pd.DataFrame | None = None,
+    demand_snap: pd.DataFrame | None = None,
 ) -> NearestTimes:
     """Walking minutes from every node (and demand point) to the nearest facility of each category.
 
@@ -120,6 +122,9 @@ def nearest_times(
         partial edge and their own snap walk.
     max_snap_m
         Facilities and demand points farther than this from the network get no time.
+    facility_snap, demand_snap
+        The points already snapped (:func:`snap_points` with the same ``max_snap_m``), so a
+        run that needs them elsewhere snaps once.
 
     Returns
     -------
@@ -131,15 +136,17 @@ def nearest_times(
     --------
     >>> import dz_gis
     >>> s = dz_gis.load_sample()
-    >>> times = dz_gis.nearest_times(s.graph, s.facilities, cutoff_min=15)
+    >>> times = dz_gis.nearest_times(s.graph, s.facilities, cutoff_min=15, demand=s.compounds)
     >>> bool((times.nodes["park"].dropna() <= 15).all())
+    True
+    >>> list(times.demand.columns) == list(s.facilities["category"].unique())
     True
     """
     require_nonempty(facilities, "facilities")
     require_columns(facilities, [by], "facilities")
     net = prepare(graph)
     speed_mps = net.walk_m_per_min / 60.0
-    fsnap = snap(net, facilities, max_snap_m=max_snap_m)
+    fsnap = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
     far = fsnap["too_far"].to_numpy()
     if far.any():
         names = ", ".join(str(i) for i in facilities.index[far][:5])
@@ -149,7 +156,7 @@ def nearest_times(
             UserWarning,
             stacklevel=2,
         )
-    dsnap = snap(net, demand, max_snap_m=max_snap_m) if demand is not None else None
+    dsnap = demand_snap if demand_snap is not None or demand is None else snap(net, demand, max_snap_m=max_snap_m)
     if dsnap is not None and dsnap["too_far"].any():
         far_d = dsnap["too_far"].to_numpy()
         names = ", ".join(str(i) for i in demand.index[far_d][:5])
@@ -180,7 +187,7 @@ def nearest_times(
                 demand_cols[cat] = np.full(len(dsnap), np.inf)
             continue
         fs = fsnap[usable]
-        node_cols[cat] = _category_times(net, fs, speed_mps, limit)
+        node_cols[cat] = category_times(net, fs, speed_mps, limit)
         if dsnap is not None:
             t = _demand_times(node_cols[cat], dsnap, fs, speed_mps)
             t[dsnap["too_far"].to_numpy()] = np.inf
@@ -194,59 +201,3 @@ def nearest_times(
     nodes = minutes(node_cols, pd.Index(net.node_ids, name="node"))
     dem = minutes(demand_cols, demand.index) if demand is not None else None
     return NearestTimes(nodes, dem, fsnap.assign(**{by: groups}))
-
-
-def coverage_by_unit(
-    demand: pd.DataFrame,
-    demand_times: pd.DataFrame,
-    *,
-    unit: str = "community_id",
-    weight: str = "households",
-    minutes: Sequence[int] = (5, 10, 15),
-) -> pd.DataFrame:
-    """Coverage per unit and category: shares within each band, median and 90th-percentile time.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by unit: ``<weight>`` (the total), ``cov_<category>_<m>min`` (share of
-        ``weight`` within ``m`` minutes, 0-1), ``covpop_<category>_<m>min`` (share of
-        ``population`` when the demand has it), and ``p50_<category>_min`` /
-        ``p90_<category>_min`` (``weight``-weighted median and 90th-percentile walking
-        time; NaN when fewer than half / 90 % of the weight reaches a facility within
-        the times computed). Units with no demand get NaN ("no data"), never 0.
-    """
-    require_columns(demand, [unit, weight], "demand")
-    groups = demand[unit].to_numpy()
-    weights = {weight: demand[weight].to_numpy(dtype=float)}
-    if "population" in demand and weight != "population":
-        weights["population"] = pd.to_numeric(demand["population"], errors="coerce").to_numpy(dtype=float)
-    out: dict[str, pd.Series] = {}
-    totals = {}
-    for name, w in weights.items():
-        w = np.where(np.isfinite(w), w, 0.0)
-        weights[name] = w
-        totals[name] = pd.Series(w, index=demand.index).groupby(groups).sum()
-    out[weight] = totals[weight]
-    for cat in demand_times.columns:
-        t = demand_times[cat].to_numpy()
-        for name, w in weights.items():
-            prefix = "cov" if name == weight else "covpop"
-            total = totals[name]
-            for m in minutes:
-                within = pd.Series(np.where(t <= m, w, 0.0), index=demand.index).groupby(groups).sum()
-                out[f"{prefix}_{cat}_{m}min"] = (within / total.where(total > 0)).reindex(total.index)
-        for q in (50, 90):
-            out[f"p{q}_{cat}_min"] = _weighted_quantile(groups, t, weights[weight], q / 100).reindex(out[weight].index)
-    return pd.DataFrame(out)
-
-
-def _weighted_quantile(groups: np.ndarray, t: np.ndarray, w: np.ndarray, q: float) -> pd.Series:
-    """Per group, the smallest time by which a share ``q`` of the weight has arrived."""
-    frame = pd.DataFrame({"g": groups, "t": np.where(np.isfinite(t), t, np.inf), "w": w})
-    frame = frame[frame["w"] > 0].sort_values(["g", "t"])
-    cum = frame.groupby("g")["w"].cumsum()
-    total = frame.groupby("g")["w"].transform("sum")
-    reached = frame[cum >= q * total - 1e-9]
-    first = reached.groupby("g")["t"].first()
-    return first.where(np.isfinite(first))

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from pyproj import CRS, Transformer
 
-from ._errors import DataFileError, ValidationError
-from ._raster import open_raster
+from .._errors import DataFileError, ValidationError
+from .._raster import open_raster
 
 __all__ = ["SLOPE_MODELS", "speed_factor", "sample_dem", "segment_seconds"]
 

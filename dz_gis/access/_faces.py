@@ -28,9 +28,9 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 
-from ._gc import gc_paused
+from .._gc import gc_paused
+from ..network.prepared import PreparedNetwork
 from ._planar import planar_faces, ranges
-from .prepared import PreparedNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,12 @@ def _gather(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
 
 def street_faces(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
     """Faces of ``net``'s main network, cached on it per offset."""
-    key = ("faces", float(offset_m), int(quad_segs))
-    if key not in net._lazy:
+
+    def build() -> StreetFaces:
         with gc_paused():
-            net._lazy[key] = _build(net, float(offset_m), int(quad_segs))
-    return net._lazy[key]
+            return _build(net, float(offset_m), int(quad_segs))
+
+    return net.derived(("faces", float(offset_m), int(quad_segs)), build)
 
 
 def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:

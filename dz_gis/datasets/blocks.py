@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import ValidationError
-from .network import WALKABLE_HIGHWAYS
+from .._errors import ValidationError
+from ..network import WALKABLE_HIGHWAYS
 
 __all__ = ["street_blocks", "communities_from_blocks", "assign_units"]
 

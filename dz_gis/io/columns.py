@@ -1,0 +1,85 @@
+"""Standard column names and the names files use for them (社区编码, 户数, 经度 …)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import geopandas as gpd
+import pandas as pd
+
+from .._errors import ColumnError
+
+__all__ = ["COLUMN_ALIASES", "find_column", "standardise"]
+
+#: Names a file may use for each standard column (compared ignoring case, spaces, _ and -).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "community_id": (
+        "community_id",
+        "社区编码",
+        "社区代码",
+        "社区编号",
+        "居委会代码",
+        "统计用区划代码",
+        "区划代码",
+    ),
+    "compound_id": ("compound_id", "小区编码", "小区编号", "小区代码", "院落编号"),
+    "facility_id": ("facility_id", "设施编码", "设施编号", "设施代码", "poi_id", "osm_id"),
+    "name": ("name", "名称", "社区名称", "社区", "小区名称", "小区名", "设施名称", "单位名称", "mc"),
+    "category": ("category", "类型", "类别", "设施类型", "设施类别", "分类", "type", "fclass"),
+    "street": ("street", "街道", "乡镇", "街道名称", "乡镇名称", "所属街道", "街道乡镇", "township"),
+    "district": ("district", "区县", "县区", "县市区", "所属区县", "行政区", "county"),
+    "households": ("households", "户数", "总户数", "住户数", "居民户数", "hh", "dwellings"),
+    "population": ("population", "人口", "常住人口", "人口数", "居民人数", "人数", "pop"),
+    "area_m2": ("area_m2", "面积", "建筑面积", "面积m2", "面积平方米", "建筑面积m2", "floor_area"),
+    "community_type": ("community_type", "社区类型", "社区类别", "type_zh"),
+    "lon": ("lon", "lng", "long", "longitude", "经度", "x"),
+    "lat": ("lat", "latitude", "纬度", "y"),
+}
+
+
+def _norm(name: object) -> str:
+    return re.sub(r"[\s_\-()（）²]+", "", str(name)).lower()
+
+
+def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[str, str]) -> str | None:
+    """The file's column for a standard one: named in ``columns``, else found by its aliases (None: absent)."""
+    if standard in columns:
+        col = columns[standard]
+        if col not in df.columns:
+            raise ColumnError(
+                f"{where}: columns={{'{standard}': '{col}'}} names a column that is not in the file. "
+                f"Columns present: {[str(c) for c in df.columns if c != 'geometry']}. Use one of "
+                "these names exactly as written."
+            )
+        return col
+    wanted = {_norm(a) for a in COLUMN_ALIASES[standard]}
+    hits = [c for c in df.columns if c != "geometry" and _norm(c) in wanted]
+    if len(hits) > 1:
+        raise ColumnError(
+            f"{where}: several columns could be {standard!r}: {hits} (字段不明确). "
+            f"Pass columns={{'{standard}': '{hits[0]}'}} to say which one to use."
+        )
+    return hits[0] if hits else None
+
+
+def standardise(
+    gdf: gpd.GeoDataFrame, standards: list[str], where: str, columns: Mapping[str, str]
+) -> gpd.GeoDataFrame:
+    """``gdf`` with its columns renamed to the standard names; ambiguous or unknown names are a ColumnError."""
+    unknown = set(columns) - set(COLUMN_ALIASES)
+    if unknown:
+        raise ColumnError(
+            f"{where}: columns= has unknown standard name(s) {sorted(unknown)}; known: {sorted(COLUMN_ALIASES)}."
+        )
+    rename = {}
+    for std in standards:
+        col = find_column(gdf, std, where, columns)
+        if col is not None and col != std:
+            if std in gdf.columns:
+                raise ColumnError(
+                    f"{where}: both {std!r} and {col!r} are present; pass columns={{'{std}': ...}} "
+                    "to say which one to use."
+                )
+            rename[col] = std
+    return gdf.rename(columns=rename)

@@ -1,0 +1,127 @@
+"""Walking networks from a local OpenStreetMap file (.osm.pbf through pyrosm, .osm XML through OSMnx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import shapely
+
+from .._errors import DataFileError
+from ._cache import file_stamp, graph_cache_key, load_graph, save_graph
+from .build import WAY_TAGS, add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+
+__all__ = ["walk_graph_from_file"]
+
+
+def walk_graph_from_file(
+    path: str | Path,
+    *,
+    polygon: Any = None,
+    buffer_m: float = 1000.0,
+    crs: Any = None,
+    walk_m_per_min: float | None = None,
+    dem: str | Path | None = None,
+    slope_model: str = "tobler",
+    cache: bool = True,
+) -> nx.MultiDiGraph:
+    """Build a projected walking graph from a local OpenStreetMap file.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (read with pyrosm) or OSM XML ``.osm`` / ``.osm.bz2`` / ``.xml``.
+    polygon
+        Optional study area (GeoDataFrame/GeoSeries in any CRS, or a WGS84 shapely
+        geometry). It is buffered by ``buffer_m`` before clipping, so that walking
+        circles near the edge are not cut short.
+    buffer_m
+        Buffer around ``polygon`` in metres.
+    crs
+        Metric CRS of the result; chosen from the data's centre when omitted
+        (:func:`dz_gis.coords.metric_crs_for`).
+    walk_m_per_min
+        Flat walking speed (default :data:`dz_gis.settings.walk_m_per_min`).
+    dem
+        Optional DEM (any raster rasterio reads, any CRS) for slope-aware times.
+    slope_model
+        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.terrain`).
+    cache
+        Keep the built graph in :data:`dz_gis.settings.cache_folder` and reload it when
+        the file, the DEM and every argument are unchanged.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, not OSM, or holds no walkable ways.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: OSM file not found.")
+    name = path.name.lower()
+    if not name.endswith((".pbf", ".osm", ".osm.bz2", ".xml", ".osm.xml")):
+        raise DataFileError(f"{path}: expected an OpenStreetMap .osm.pbf, .osm or .osm.bz2 file.")
+    area = study_area_wgs84(polygon, buffer_m)
+    key = None
+    if cache:
+        key = graph_cache_key(
+            "walk-graph-v1",
+            file_stamp(path),
+            area=area,
+            crs=crs,
+            speed=walk_m_per_min,
+            dem_stamp=file_stamp(dem),
+            model=slope_model,
+            dem=dem,
+        )
+        graph = load_graph(key)
+        if graph is not None:
+            return graph
+    nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path, area)
+    graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
+    if dem is not None:
+        add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)
+    if key is not None:
+        save_graph(key, graph)
+    return graph
+
+
+def _pbf_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    import pyrosm
+
+    try:
+        osm = pyrosm.OSM(str(path), bounding_box=area)
+        result = osm.get_network(network_type="all", nodes=True)
+    except Exception as exc:  # pyrosm raises bare Exceptions/ValueErrors on bad files
+        raise DataFileError(f"{path}: cannot read it as OSM PBF ({exc}).") from None
+    if result is None or len(result[1]) == 0:
+        raise DataFileError(f"{path}: no ways found inside the study area.")
+    nodes, edges = result
+    nodes = nodes.set_index("id")[["geometry"]]
+    edges = edges[["u", "v", "highway", "name", "geometry"] + [c for c in ("foot", "access") if c in edges]]
+    if area is not None:
+        edges = edges[shapely.intersects(edges.geometry.array, area)]
+    return nodes, edges
+
+
+def _xml_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    import osmnx as ox
+
+    saved = ox.settings.useful_tags_way
+    # OSMnx keeps only its default way tags; the walkable filter also needs foot/access
+    ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *WAY_TAGS]))
+    try:
+        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    except Exception as exc:  # osmnx surfaces XML and parsing errors of many types
+        raise DataFileError(f"{path}: cannot read it as OSM XML ({exc}).") from None
+    finally:
+        ox.settings.useful_tags_way = saved
+    if graph.number_of_edges() == 0:
+        raise DataFileError(f"{path}: no ways found in the file.")
+    return nodes_edges_from_osmnx(graph, area)

@@ -1,0 +1,47 @@
+"""What a run writes: the GeoPackage, the CSV tables and the web map, in one folder.
+
+The command line and scripts call :func:`write_outputs`, so every way of running dz_gis
+writes the same files from the same computation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..pipeline import CoverageRun, PlanCheck
+from .geopackage import write_geopackage
+from .tables import write_csv
+from .webmap import coverage_map, save_map
+
+__all__ = ["write_outputs"]
+
+
+def write_outputs(
+    run: CoverageRun, check: PlanCheck, folder: str | Path, *, attribution: str = "", web_map: bool = True
+) -> dict[str, Path]:
+    """Write a coverage run and its plan check into ``folder``; each file atomically.
+
+    Returns
+    -------
+    dict
+        What was written, by name: ``geopackage``, ``summary``, ``gaps``, ``indicators``,
+        ``register_by_district`` and ``register_unknown`` (when the rules name a register)
+        and ``web_map``.
+    """
+    out = Path(folder)
+    layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
+    if run.isochrones is not None:
+        layers["isochrones"] = run.isochrones.to_crs(4326)
+    layers["gaps"] = check.gaps
+    written = {
+        "geopackage": write_geopackage(out / "coverage.gpkg", layers),
+        "summary": write_csv(out / "coverage_summary.csv", run.summary),
+        "gaps": write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry")),
+        "indicators": write_csv(out / "indicators.csv", check.indicators),
+    }
+    if check.register is not None:
+        written["register_by_district"] = write_csv(out / "register_by_district.csv", check.register.by_district)
+        written["register_unknown"] = write_csv(out / "register_unknown.csv", check.register.unknown)
+    if web_map:
+        written["web_map"] = save_map(coverage_map(run, attribution=attribution), out / "coverage_map.html")
+    return written
