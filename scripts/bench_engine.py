@@ -16,9 +16,9 @@ Methods, all on the same graph in the same run:
 (a) the OSMnx notebook recipe, ``networkx.ego_graph`` per facility (and per band);
 (b) networkx ``multi_source_dijkstra_path_length`` per category on the reversed graph;
 (c) the floor: bare ``scipy.sparse.csgraph.dijkstra(min_only=True)`` per category on
-    the prebuilt CSR of :func:`dz_gis.prepared.prepare` (prepare time excluded);
+    the prebuilt CSR of :func:`dz_gis.network.prepare` (prepare time excluded);
 (d) ours, :func:`dz_gis.access.nearest_times`, first call and repeated;
-(e) isochrones: :func:`dz_gis.isochrones.isochrones` vs ego_graph + buffer + union.
+(e) isochrones: :func:`dz_gis.access.isochrones` vs ego_graph + buffer + union.
 
 (a), (b) and (c) start at the facilities' nearest nodes, as the notebook does; (d) and
 (e) snap the facilities onto the nearest edge. Exact agreement of (d) with (c) is
@@ -55,12 +55,11 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 import dz_gis
-from dz_gis._faces import street_faces
-from dz_gis._isochrone_polygons import _STATS
-from dz_gis.access import nearest_times
+from dz_gis.access import DEFAULT_OFFSET_M, isochrones, nearest_times
+from dz_gis.access._faces import street_faces
+from dz_gis.access._polygons import BUFFER_QUAD_SEGS, MERGE_STATS
 from dz_gis.datasets import synthetic_street_graph
-from dz_gis.isochrones import _BUFFER_QUAD_SEGS, DEFAULT_OFFSET_M, isochrones
-from dz_gis.prepared import _build, prepare
+from dz_gis.network import invalidate, prepare
 
 MINUTES = (5, 10, 15)
 CUTOFF_S = 15 * 60.0
@@ -449,8 +448,8 @@ def measure_times(b: Bench) -> dict[str, Any]:
     """Methods (a)-(d) and prepare; returns their outputs for the checks."""
     g, mem, reps = b.graph, b.mem, b.budget.repeats
     progress(b.size, "prepare alone")
-    signature = (g.number_of_nodes(), g.number_of_edges())
-    (t, _), pk = mem.run(lambda: timed(lambda: _build(g, signature)))  # not cached: the first call below builds
+    (t, _), pk = mem.run(lambda: timed(lambda: prepare(g)))
+    invalidate(g)  # forgotten again: the first call below builds it
     b.add("prepare(G) alone", t, "compressed arrays + CSR, once per graph", pk)
     b.res.key["prepare"] = t
 
@@ -548,16 +547,16 @@ def measure_isochrones(b: Bench, net) -> None:
     """(e): our isochrones (faces, per facility, dissolved) and the notebook recipe."""
     g, mem = b.graph, b.mem
     progress(b.size, "isochrones: faces")
-    (t, faces), pk = mem.run(lambda: timed(lambda: street_faces(net, DEFAULT_OFFSET_M, _BUFFER_QUAD_SEGS)))
+    (t, faces), pk = mem.run(lambda: timed(lambda: street_faces(net, DEFAULT_OFFSET_M, BUFFER_QUAD_SEGS)))
     b.add("(e) ours isochrones: faces build", t, f"once per graph ({len(faces.face_geom):,} faces)", pk, False)
     b.res.key["faces"] = t
     fac = b.fac.assign(facility_id=b.fac["facility_id"].astype(str))
     sub, scale, how = b.subset(b.budget.ours_iso_subset or len(fac))
     part = fac.iloc[sub] if scale != 1.0 else fac
     progress(b.size, f"isochrones: ours for {len(part)} facilities × {len(MINUTES)} bands")
-    before = dict(_STATS)
+    before = dict(MERGE_STATS)
     (t, iso), pk = mem.run(lambda: timed(lambda: isochrones(g, part, minutes=MINUTES)))
-    merged, plain = (_STATS[k] - before[k] for k in ("fallback", "plain"))
+    merged, plain = (MERGE_STATS[k] - before[k] for k in ("fallback", "plain"))
     b.res.checks.append(
         f"INFO isochrones per facility: {merged:,} of {len(iso):,} polygons merged frontier pieces GEOS named "
         f"invalid first; {plain:,} needed a plain union"

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from dz_gis.coords import to_wgs84  # noqa: E402
-from dz_gis.register import REGISTER_COLUMNS  # noqa: E402
+from dz_gis.plan.register import REGISTER_COLUMNS  # noqa: E402
 
 OUT_DIR = REPO / "data" / "boundaries"
 

@@ -9,8 +9,7 @@ import pytest
 import shapely
 from conftest import make_graph
 
-from dz_gis.plan import flag_gaps
-from dz_gis.plan import load_rules
+from dz_gis.plan import flag_gaps, load_rules
 
 X0, Y0 = 500_000.0, 3_450_000.0
 CRS = "EPSG:32648"

@@ -8,8 +8,8 @@ import pytest
 import shapely
 from conftest import make_graph, points
 
-from dz_gis.access._faces import street_faces
 from dz_gis.access import snap_points
+from dz_gis.access._faces import street_faces
 from dz_gis.access._polygons import BUFFER_QUAD_SEGS
 from dz_gis.access.isochrones import DEFAULT_OFFSET_M, isochrones
 from dz_gis.network.prepared import prepare

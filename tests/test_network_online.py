@@ -26,10 +26,8 @@ import shapely
 from pytest_socket import SocketConnectBlockedError
 
 import dz_gis.settings
-from dz_gis import CRSError, DataFileError, GeometryError, ValidationError
-from dz_gis.network import walk_graph_from_edges
-from dz_gis import DownloadError
-from dz_gis.network import walk_graph_from_place
+from dz_gis import CRSError, DataFileError, DownloadError, GeometryError, ValidationError
+from dz_gis.network import walk_graph_from_edges, walk_graph_from_place
 
 DATA = Path(__file__).parent / "data" / "overpass"
 OVERPASS_JSON = DATA / "helsinki_small.json"

@@ -11,8 +11,8 @@ from shapely import Point
 
 from dz_gis._errors import ColumnError, DataFileError, ValidationError
 from dz_gis.plan.register import (
-    default_register_path,
     PLAN_TABLE1,
+    default_register_path,
     normalise_name,
     plan_table1,
     read_register,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dz_gis.catalog import default_catalog
 from dz_gis import RulesError
+from dz_gis.catalog import default_catalog
 from dz_gis.plan import builtin_rules_path, load_rules
 
 #: Rules the plan asks for that spatial data cannot check; mirrors the README table

@@ -32,6 +32,8 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
         Which lines bound (or lie inside) which face: one pair per side, one pair for a
         line with the same face on both sides (a dead end).
     """
+    # long: one half-edge walk, read top to bottom; split up, each piece would pass a dozen
+    # parallel arrays (vertices, half-edges, successors, cycles) to the next.
     lines = shapely.remove_repeated_points(lines, 0.0)
     n = len(lines)
     if n == 0:

@@ -67,6 +67,7 @@ def communities_from_blocks(
         ``community_id, name, households, population, provisional, unit_method,
         size_ok`` with polygon geometry, in the blocks' CRS.
     """
+    # long: grow, then merge the undersized units; both loops share the adjacency and running sums.
     comp = compounds.to_crs(blocks.crs)
     pts = gpd.GeoDataFrame(geometry=comp.geometry.representative_point(), crs=blocks.crs)
     joined = gpd.sjoin(pts, blocks[["geometry"]], predicate="within", how="left")

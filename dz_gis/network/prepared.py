@@ -180,6 +180,37 @@ def invalidate(graph: nx.MultiDiGraph) -> None:
 
 
 def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwork:
+    crs = _projected_crs(graph)
+    n, m = signature
+    if n == 0:
+        raise ValidationError("graph has no nodes.")
+    node_ids, xy = _nodes(graph, n)
+    eu, ev, es, steps, geoms = _edges(graph, node_ids, xy, m)
+    indptr, indices, data = _reverse_csr(eu, ev, es, n)
+    base = sp.csr_matrix((data, indices, indptr[: n + 1]), shape=(n, n))
+    _, labels = connected_components(base, directed=True, connection="weak")
+    return PreparedNetwork(
+        node_ids=node_ids,
+        xy=xy,
+        edge_u=eu,
+        edge_v=ev,
+        edge_s=es,
+        edge_rev=_reverse_pairs(eu, ev, geoms),
+        edge_steps=steps,
+        edge_geom=geoms,
+        component=labels,
+        main_component=int(np.bincount(labels).argmax()),
+        crs=crs,
+        walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
+        slope_model=str(graph.graph.get("slope_model", "flat")),
+        signature=signature,
+        csr_indptr=indptr,
+        csr_indices=indices,
+        csr_data=data,
+    )
+
+
+def _projected_crs(graph: nx.MultiDiGraph) -> Any:
     crs = graph.graph.get("crs")
     if crs is None:
         raise CRSError('graph has no graph.graph["crs"]; build it with dz_gis.network or project it with osmnx.')
@@ -190,9 +221,11 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
             f"graph is in {CRS.from_user_input(crs).name} (degrees); walking distances need metres. "
             "Project it first, e.g. osmnx.project_graph(graph, to_crs=dz_gis.metric_crs_for(lon, lat))."
         )
-    n = signature[0]
-    if n == 0:
-        raise ValidationError("graph has no nodes.")
+    return crs
+
+
+def _nodes(graph: nx.MultiDiGraph, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids (int64 where they are integers) and their (n, 2) coordinates."""
     node_ids = np.empty(n, dtype=object)
     xy = np.empty((n, 2), dtype=float)
     for i, (node, data) in enumerate(graph.nodes(data=True)):
@@ -203,8 +236,14 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
         node_ids = node_ids.astype(np.int64)
     except (TypeError, ValueError, OverflowError):
         pass  # non-integer node ids stay objects
+    return node_ids, xy
+
+
+def _edges(
+    graph: nx.MultiDiGraph, node_ids: np.ndarray, xy: np.ndarray, m: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end rows, seconds, steps flags and geometries (straight where the graph has none)."""
     index = {node: i for i, node in enumerate(node_ids.tolist())}
-    m = signature[1]
     eu = np.empty(m, dtype=np.int64)
     ev = np.empty(m, dtype=np.int64)
     es = np.empty(m, dtype=float)
@@ -231,8 +270,12 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
     if len(no_geom):
         coords = np.stack([xy[eu[no_geom]], xy[ev[no_geom]]], axis=1)
         geoms[no_geom] = shapely.linestrings(coords)
+    return eu, ev, es, steps, geoms
 
-    # Reverse pairs: the v→u edge of the same way (same length), one-to-one.
+
+def _reverse_pairs(eu: np.ndarray, ev: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Index of each edge's reverse: the v→u edge of the same way (same length), one-to-one; -1 if none."""
+    m = len(eu)
     length = np.round(shapely.length(geoms), 3)
     frame = pd.DataFrame({"i": np.arange(m), "a": eu, "b": ev, "L": length})
     frame["k"] = frame.groupby(["a", "b", "L"]).cumcount()
@@ -241,33 +284,15 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
     rev[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
     rev[rev == np.arange(m)] = -1  # a self-loop is not its own reverse ...
     _pair_loops(rev, frame, geoms)  # ... but a two-way loop way is two loops, one reversed
+    return rev
 
-    # CSR of the reversed graph (v -> u) plus an empty row n for virtual sources.
+
+def _reverse_csr(eu: np.ndarray, ev: np.ndarray, es: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays of the reversed graph (v → u) plus an empty row n for virtual sources."""
     order = np.lexsort((es, eu, ev))
     r, c, d = ev[order], eu[order], es[order]
     keep = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]  # parallel edges: keep the fastest
     r, c, d = r[keep], c[keep], np.maximum(d[keep], 1e-9)
     counts = np.bincount(r, minlength=n + 1)
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
-    base = sp.csr_matrix((d, c.astype(np.int32), indptr[: n + 1]), shape=(n, n))
-    _, labels = connected_components(base, directed=True, connection="weak")
-    main = int(np.bincount(labels).argmax())
-    return PreparedNetwork(
-        node_ids=node_ids,
-        xy=xy,
-        edge_u=eu,
-        edge_v=ev,
-        edge_s=es,
-        edge_rev=rev,
-        edge_steps=steps,
-        edge_geom=geoms,
-        component=labels,
-        main_component=main,
-        crs=crs,
-        walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
-        slope_model=str(graph.graph.get("slope_model", "flat")),
-        signature=signature,
-        csr_indptr=indptr,
-        csr_indices=c.astype(np.int32),
-        csr_data=d,
-    )
+    return indptr, c.astype(np.int32), d

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,8 +69,6 @@ def coverage_map(
     band = band or max(run.minutes)
     comm = run.communities.to_crs(4326)
     present = [c for c in catalog.ids if f"cov_{c}_{band}min" in comm.columns]
-    cov_cols = [f"cov_{c}_{band}min" for c in present]
-    comm = comm.assign(mean_cov=comm[cov_cols].mean(axis=1) if cov_cols else np.nan)
     xmin, ymin, xmax, ymax = comm.total_bounds
     fmap = folium.Map(location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=15, control_scale=True)
     if attribution:
@@ -80,7 +78,19 @@ def coverage_map(
                 f'font:11px sans-serif;padding:2px 4px">{attribution}</div>'
             )
         )
+    _add_communities(fmap, folium, comm, present, band, catalog)
+    _add_compounds(fmap, folium, run, present, catalog)
+    _add_isochrones(fmap, folium, run, band, catalog)
+    _add_facilities(fmap, folium, run, catalog)
+    _add_legend(fmap, folium, band, len(present))
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    return fmap
 
+
+def _add_communities(fmap: Any, folium: Any, comm: Any, present: list[str], band: int, catalog: Catalog) -> None:
+    cov_cols = [f"cov_{c}_{band}min" for c in present]
+    comm = comm.assign(mean_cov=comm[cov_cols].mean(axis=1) if cov_cols else np.nan)
     lines = [f"{catalog[c].name_zh} {catalog[c].name_en}: " for c in present]
     communities = folium.FeatureGroup(name=f"社区 Communities: mean {band}-min coverage 平均覆盖率")
     for _, row in comm.iterrows():
@@ -106,6 +116,8 @@ def coverage_map(
         ).add_to(communities)
     communities.add_to(fmap)
 
+
+def _add_compounds(fmap: Any, folium: Any, run: CoverageRun, present: list[str], catalog: Catalog) -> None:
     comp = run.compounds.to_crs(4326)
     compounds = folium.FeatureGroup(name="小区 Residential compounds", show=False)
     for _, row in comp.iterrows():
@@ -123,6 +135,8 @@ def coverage_map(
         ).add_to(compounds)
     compounds.add_to(fmap)
 
+
+def _add_isochrones(fmap: Any, folium: Any, run: CoverageRun, band: int, catalog: Catalog) -> None:
     if run.isochrones is not None and len(run.isochrones):
         iso = run.isochrones.to_crs(4326)
         for cat in (c for c in catalog.ids if (iso["category"] == c).any()):
@@ -137,6 +151,8 @@ def coverage_map(
                 ).add_to(group)
             group.add_to(fmap)
 
+
+def _add_facilities(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog) -> None:
     fac = run.facilities.to_crs(4326)
     for i, cat in enumerate(c for c in catalog.ids if (fac["category"] == c).any()):
         colour = _PALETTE[i % len(_PALETTE)]
@@ -156,6 +172,9 @@ def coverage_map(
                 tooltip=label,
             ).add_to(group)
         group.add_to(fmap)
+
+
+def _add_legend(fmap: Any, folium: Any, band: int, n_categories: int) -> None:
     swatch = '<span style="display:inline-block;width:12px;height:12px;background:{};margin-right:4px"></span>'
     legend = "".join(
         f"<div>{swatch.format(c)}{t}</div>"
@@ -169,13 +188,10 @@ def coverage_map(
         folium.Element(
             '<div style="position:fixed;top:10px;left:60px;z-index:999;background:#fffd;padding:6px;'
             f'font:12px sans-serif;border:1px solid #999"><b>社区 community colour</b>: share of households '
-            f"within {band} min,<br>mean over the {len(present)} categories with facilities in the data"
+            f"within {band} min,<br>mean over the {n_categories} categories with facilities in the data"
             f"{legend}</div>"
         )
     )
-    folium.LayerControl(collapsed=True).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    return fmap
 
 
 def save_map(fmap: folium.Map, path: str | Path) -> Path:

@@ -327,6 +327,51 @@ def _by_district(register: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
+_REG_COLS = ("code", "name", "district_code", "district_name", "street_code", "street_name")
+
+
+class _Matcher:
+    """Finds a layer row's community in the register: by code, then by name (and district)."""
+
+    def __init__(self, register: pd.DataFrame) -> None:
+        villages = register[register["level"].isin(["社区", "村"])].copy()
+        villages["key"] = villages["name"].map(normalise_name)
+        self.villages = villages
+        self.comm = villages[villages["level"] == "社区"]
+        if self.comm.empty:
+            raise ValidationError(
+                "register (名册): no rows with level '社区'. Use dz_gis.plan.read_register() to load it."
+            )
+        self.codes = set(self.comm["code"])
+        self.keys = villages["key"].unique().tolist()
+        self.by_key = self.comm.groupby("key")
+        self.districts = _district_lookup(register)
+
+    def match(self, layer_name: object, code: str, district_text: str) -> tuple[str, dict]:
+        """``("matched" | "ambiguous" | "unknown", the columns of that table)``."""
+        cols = list(_REG_COLS)
+        if _CODE12.fullmatch(code) and code in self.codes:
+            return "matched", {**self.comm.loc[self.comm["code"] == code, cols].iloc[0], "match_by": "code"}
+        key = normalise_name(layer_name)
+        text = unicodedata.normalize("NFKC", district_text)
+        district = self.districts.get(re.sub(r"\s+", "", text), "") if district_text else ""
+        cands = self.by_key.get_group(key) if key in self.by_key.groups else self.comm.iloc[0:0]
+        how = "name" if len(cands) == 1 else "name+district"
+        if district:  # a given district is a constraint, also for a unique name
+            cands = cands[cands["district_code"] == district]
+        if len(cands) == 1:
+            return "matched", {**cands[cols].iloc[0], "match_by": how}
+        if len(cands) > 1:
+            return "ambiguous", {
+                "n_candidates": len(cands),
+                "candidate_codes": ";".join(cands["code"]),
+                "candidates": "; ".join(
+                    cands["name"] + " (" + cands["district_name"] + " " + cands["street_name"] + ")"
+                ),
+            }
+        return "unknown", {"layer_code": code, **_hint(key, self.villages, self.keys, district)}
+
+
 def reconcile_register(
     communities: pd.DataFrame,
     register: pd.DataFrame | None = None,
@@ -400,50 +445,16 @@ def reconcile_register(
     )
     register = register.astype({c: str for c in REGISTER_COLUMNS})
 
-    villages = register[register["level"].isin(["社区", "村"])].copy()
-    villages["key"] = villages["name"].map(normalise_name)
-    comm = villages[villages["level"] == "社区"]
-    if comm.empty:
-        raise ValidationError("register (名册): no rows with level '社区'. Use dz_gis.plan.read_register() to load it.")
-    by_code = comm.set_index("code")
-    keys = villages["key"].unique().tolist()
-    by_key = comm.groupby("key")
-    districts = _district_lookup(register)
+    matcher = _Matcher(register)
     has_codes = code_column is not None and code_column in communities.columns
-
-    matched, unknown, ambiguous = [], [], []
-    reg_cols = ["code", "name", "district_code", "district_name", "street_code", "street_name"]
+    found: dict[str, list[dict]] = {"matched": [], "unknown": [], "ambiguous": []}
     for label, row in communities.iterrows():
-        layer_name = row[name_column]
-        code = _code_text(row[code_column]) if has_codes else ""
-        base = {"row": label, "layer_name": layer_name}
-        if _CODE12.fullmatch(code) and code in by_code.index:
-            matched.append({**base, **comm.loc[comm["code"] == code, reg_cols].iloc[0], "match_by": "code"})
-            continue
-        key = normalise_name(layer_name)
-        district = ""
-        if district_column is not None:
-            text = unicodedata.normalize("NFKC", _code_text(row[district_column]))
-            district = districts.get(re.sub(r"\s+", "", text), "")
-        cands = by_key.get_group(key) if key in by_key.groups else comm.iloc[0:0]
-        how = "name" if len(cands) == 1 else "name+district"
-        if district:  # a given district is a constraint, also for a unique name
-            cands = cands[cands["district_code"] == district]
-        if len(cands) == 1:
-            matched.append({**base, **cands[reg_cols].iloc[0], "match_by": how})
-        elif len(cands) > 1:
-            ambiguous.append(
-                {
-                    **base,
-                    "n_candidates": len(cands),
-                    "candidate_codes": ";".join(cands["code"]),
-                    "candidates": "; ".join(
-                        cands["name"] + " (" + cands["district_name"] + " " + cands["street_name"] + ")"
-                    ),
-                }
-            )
-        else:
-            unknown.append({**base, "layer_code": code, **_hint(key, villages, keys, district)})
+        code = _code_text(row[code_column]) if has_codes and code_column is not None else ""
+        district = _code_text(row[district_column]) if district_column is not None else ""
+        outcome, record = matcher.match(row[name_column], code, district)
+        found[outcome].append({"row": label, "layer_name": row[name_column], **record})
+    matched, unknown, ambiguous = found["matched"], found["unknown"], found["ambiguous"]
+    reg_cols = list(_REG_COLS)
 
     matched_df = pd.DataFrame(matched, columns=["row", "layer_name", *reg_cols, "match_by"])
     dup = matched_df["code"].duplicated(keep=False)
@@ -453,6 +464,7 @@ def reconcile_register(
             int(dup.sum()),
             sorted(set(matched_df.loc[dup, "code"]))[:8],
         )
+    comm = matcher.comm
     missing = comm.loc[~comm["code"].isin(matched_df["code"]), reg_cols].reset_index(drop=True)
     report = RegisterReport(
         matched=matched_df,
