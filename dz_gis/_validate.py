@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def feature_labels(gdf: pd.DataFrame, rows: Iterable[int], id_column: str | None = None) -> str:
+def feature_labels(gdf: pd.DataFrame, rows: Iterable[int | np.integer], id_column: str | None = None) -> str:
     """Describe up to 8 features by row number (and id/name where present)."""
     rows = list(rows)
     parts = []

@@ -156,7 +156,7 @@ def _per_facility(
     cell = max(limit * net.fastest_mps, 1.0)
     gx, gy = (net.xy[s["u"].to_numpy()] // cell).T
     spatial = s.iloc[np.lexsort((gy, gx))]
-    pending: deque = deque()
+    pending: deque[tuple[list, list]] = deque()
     for start in range(0, len(spatial), batch):
         chunk = spatial.iloc[start : start + batch]
         local, dist, position = _batch_times(net, chunk, limit)

@@ -134,9 +134,14 @@ def nearest_times(
 
     Examples
     --------
+    >>> import warnings
     >>> import dz_gis
     >>> s = dz_gis.load_sample()
-    >>> times = dz_gis.nearest_times(s.graph, s.facilities, cutoff_min=15, demand=s.compounds)
+    >>> with warnings.catch_warnings(record=True) as caught:  # the sample has facilities by stray paths
+    ...     warnings.simplefilter("always")
+    ...     times = dz_gis.nearest_times(s.graph, s.facilities, cutoff_min=15, demand=s.compounds)
+    >>> any("not connected to the main walking network" in str(w.message) for w in caught)
+    True
     >>> bool((times.nodes["park"].dropna() <= 15).all())
     True
     >>> list(times.demand.columns) == list(s.facilities["category"].unique())
@@ -156,22 +161,24 @@ def nearest_times(
             UserWarning,
             stacklevel=2,
         )
-    dsnap = demand_snap if demand_snap is not None or demand is None else snap(net, demand, max_snap_m=max_snap_m)
+    dsnap = (
+        None if demand is None else demand_snap if demand_snap is not None else snap(net, demand, max_snap_m=max_snap_m)
+    )
     if dsnap is not None and dsnap["too_far"].any():
         far_d = dsnap["too_far"].to_numpy()
-        names = ", ".join(str(i) for i in demand.index[far_d][:5])
+        names = ", ".join(str(i) for i in dsnap.index[far_d][:5])
         warnings.warn(
             f"{int(far_d.sum())} demand point(s) are more than {max_snap_m:g} m from the walking network "
             f"and got no time (index {names}).",
             UserWarning,
             stacklevel=2,
         )
-    for label, frame, table in (("facilities", facilities, fsnap), ("demand points", demand, dsnap)):
+    for label, table in (("facilities", fsnap), ("demand points", dsnap)):
         if table is not None and table["near_island"].any():
             isl = table["near_island"].to_numpy()
             warnings.warn(
                 f"{int(isl.sum())} {label} lie nearest to a street not connected to the main walking "
-                f"network (index {', '.join(str(i) for i in frame.index[isl][:5])}); they are timed from "
+                f"network (index {', '.join(str(i) for i in table.index[isl][:5])}); they are timed from "
                 "the main network instead (column near_island). Check the network there.",
                 UserWarning,
                 stacklevel=2,

@@ -100,8 +100,8 @@ def communities_from_blocks(
         unit[seed] = k
         size = households[seed]
         while size < target:
-            frontier = {n for b in np.flatnonzero(unit == k) for n in adj[b] if unit[n] < 0}
-            frontier = [n for n in frontier if size + households[n] <= max_households]
+            around = {n for b in np.flatnonzero(unit == k) for n in adj[b] if unit[n] < 0}
+            frontier = [n for n in around if size + households[n] <= max_households]
             if not frontier:
                 break
             nxt = min(frontier, key=lambda n: (cx[n] - cx[seed]) ** 2 + (cy[n] - cy[seed]) ** 2)

@@ -70,7 +70,7 @@ def facilities_from_osm(
     osm = _open(path, bounding_box)
     keys = catalog.osm_keys()
     simple = {"amenity", "shop", "leisure", "healthcare", "emergency", "social_facility", "landuse"}
-    wanted = {k: True for k in keys if k in simple and k != "landuse"}
+    wanted: dict[str, bool | list[str]] = {k: True for k in keys if k in simple and k != "landuse"}
     wanted["landuse"] = ["village_green"]
     pois = osm.get_pois(custom_filter=wanted)
     if pois is None or len(pois) == 0:

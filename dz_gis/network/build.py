@@ -223,7 +223,7 @@ def add_walk_times(
         seg_s = segment_seconds(dx, dz, walk_m_per_min=speed, model=slope_model)
         flat_s = segment_seconds(dx, None, walk_m_per_min=speed)
         seg_s = np.where(steps[seg_edge], flat_s * STEPS_FACTOR, seg_s)
-        seconds = np.bincount(seg_edge, weights=seg_s, minlength=len(edges))
+        seconds = np.bincount(seg_edge, weights=seg_s, minlength=len(edges)).astype(float)
         for (_, _, _, d), line in zip(edges, lines, strict=True):
             d["geometry"] = line
         nodes = list(graph.nodes)

@@ -313,7 +313,7 @@ def check_params(
             )
             raise fail(f"parameter {name!r} must be a {names}, not {value!r}.")
         if param.category and value not in catalog.ids:
-            hint = catalog.resolve(value) or next(iter(difflib.get_close_matches(value, catalog.ids, n=1)), None)
+            hint = catalog.resolve(value) or next(iter(difflib.get_close_matches(str(value), catalog.ids, n=1)), None)
             extra_hint = f" (did you mean {hint!r}?)" if hint else ""
             raise fail(f"unknown facility category {value!r}{extra_hint}; use a catalog id.")
         problem = param.check(value) if param.check else None
