@@ -181,7 +181,7 @@ def _summary(
         t = times[cat].to_numpy() if cat in times else np.full(len(hh), np.nan)
         for m in minutes:
             share = share_within(t, hh, m, whole)
-            known = count > 0 and len(share) and np.isfinite(share.iloc[0])
+            known = count > 0 and np.isfinite(share.iloc[0])
             row[f"hh_share_{m}min"] = round(float(share.iloc[0]), 4) if known else np.nan
         rows.append(row)
     return pd.DataFrame(rows).set_index("category")
@@ -255,6 +255,6 @@ def _register_check(communities: pd.DataFrame, rules: RuleSet, register: pd.Data
     try:
         reg = register if register is not None else read_register(rules.register)
     except DzGisError as exc:
-        logger.warning("register check skipped: %s", exc)
+        warnings.warn(f"the register check was skipped: {exc}", UserWarning, stacklevel=3)
         return None
     return reconcile_register(communities, reg)

@@ -94,10 +94,8 @@ def compound_units(units: Units, compounds: gpd.GeoDataFrame | None) -> dict[str
 
 
 def member_communities(units: Units, scope: str, unit_id: str) -> set[str] | None:
-    """Ids of the communities inside a street, district or the city (None for other scopes)."""
+    """Ids of the communities inside a street or district (None for other scopes)."""
     members = units["community"]
-    if scope == "city":
-        return set(members["unit_id"])
     col = _LEVEL_COLUMNS.get(scope)
     if col is None or col not in members:
         return None

@@ -98,7 +98,6 @@ def test_compound_share_compares_exact_fractions(tmp_path, sample):
             "'target' is a share between 0 and 1",
         ),
         ("indicators:\n  - {id: x, kind: not_spatial, params: {needs: staff}}\n", "missing key(s)"),
-        ("register: no_such_register.csv\n", "register file 'no_such_register.csv' not found"),
     ],
 )
 def test_bad_indicators_and_register_name_file_line_and_fix(tmp_path, body, words):
@@ -111,3 +110,16 @@ def test_bad_indicators_and_register_name_file_line_and_fix(tmp_path, body, word
     with pytest.raises(RulesError, match=r", line \d+") as info:
         load_rules(path)
     assert str(info.value).startswith(str(path)) and words in str(info.value), str(info.value)
+
+
+def test_a_missing_register_skips_the_check_with_a_warning(tmp_path, sample):
+    path = tmp_path / "rules.yaml"
+    path.write_text("name: t\nrules: []\nregister: no_such_register.csv\n", encoding="utf-8")
+    rules = load_rules(path)  # loading does not need the register
+    assert rules.register == tmp_path / "no_such_register.csv"
+    run_ = dz_gis.run_coverage(
+        sample.graph, sample.communities, sample.compounds, sample.facilities, with_isochrones=False
+    )
+    with pytest.warns(UserWarning, match=r"register check was skipped: Register file not found: .*no_such_register"):
+        check = dz_gis.check_plan(run_, rules)
+    assert check.register is None

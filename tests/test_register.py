@@ -66,9 +66,12 @@ def test_register_file_has_bom_and_parents(register: pd.DataFrame) -> None:
     assert villages["street_name"].ne("").all() and villages["district_name"].ne("").all()
 
 
-def test_read_register_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DataFileError, match="build_dazhou_data.py"):
+def test_read_register_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DataFileError, match="nope.csv.*Check the path"):
         read_register(tmp_path / "nope.csv")
+    monkeypatch.setenv("DZ_GIS_DATA", str(tmp_path))  # the shipped register missing: how to get it back
+    with pytest.raises(DataFileError, match="build_dazhou_data.py"):
+        read_register()
 
 
 def test_read_register_wrong_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ run from a folder outside the checkout, so nothing can come from the source tree
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,8 +30,11 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "DZ_GIS_DATA"}}
     env["DZ_GIS_CACHE"] = str(tmp / "cache")
-    # building the wheel fetches setuptools into pip's isolated build environment
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)], tmp, env)
+    # built from a copy, so no build/ folder is left in (or reused from) the checkout; building
+    # fetches setuptools into pip's isolated build environment
+    ignore = shutil.ignore_patterns(".venv", ".git", "out", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+    shutil.copytree(ROOT, tmp / "src", ignore=ignore)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(tmp / "src")], tmp, env)
     wheel = next((tmp / "dist").glob("dz_gis-*.whl"))
     venv.create(tmp / "env", with_pip=True)
     python = tmp / "env" / "bin" / "python"

@@ -1,6 +1,6 @@
 """The planar faces (blocks) of a walking network, and the land of each face near its streets.
 
-Built once per graph and offset for :mod:`dz_gis.isochrones`, which explains why. Written
+Built once per graph and offset for :mod:`dz_gis.access.isochrones`, which explains why. Written
 by hand on top of GEOS because no library returns faces together with the street pieces
 around each of them. Steps, each the cheapest found on a 200,000-node graph:
 
@@ -9,7 +9,7 @@ around each of them. Steps, each the cheapest found on a 200,000-node graph:
    graph nodes, so a vectorised segment test (:func:`crossing_edges`) finds the few that
    cross (bridges over streets, ways joined without a shared node) and only those are
    noded.
-2. Faces by walking half-edges (:mod:`dz_gis._planar`), which also says which pieces
+2. Faces by walking half-edges (:mod:`dz_gis.access._planar`), which also says which pieces
    bound which face: ~3 s faster than GEOS ``polygonize`` and a spatial query.
 3. The land of a face within ``offset_m`` of its streets is the face minus its inward
    buffer (minus what dead ends inside the face reach): a negative buffer of one polygon

@@ -1,7 +1,7 @@
 """Isochrone polygons from node times: the reached street pieces, faces and their union.
 
-Private to :mod:`dz_gis.isochrones` (whose docstring explains the method). The faces
-and the land of each face near its streets come from :mod:`dz_gis._faces`.
+Private to :mod:`dz_gis.access.isochrones` (whose docstring explains the method). The faces
+and the land of each face near its streets come from :mod:`dz_gis.access._faces`.
 """
 
 from __future__ import annotations

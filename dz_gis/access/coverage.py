@@ -1,6 +1,7 @@
 """Coverage: the share of households (or residents) within m minutes, per unit.
 
-:func:`share_within` is the one place this share is computed; the coverage table
+:func:`covered_within` is the one place the households within m minutes are counted
+(:func:`share_within` divides them by the total); the coverage table
 (:func:`coverage_by_unit`), the city-wide summary of a run and the plan's reach rules all
 call it, so they cannot disagree.
 """
@@ -14,7 +15,23 @@ import pandas as pd
 
 from .._validate import require_columns
 
-__all__ = ["share_within", "coverage_by_unit"]
+__all__ = ["covered_within", "share_within", "coverage_by_unit"]
+
+
+def covered_within(times: np.ndarray, weights: np.ndarray, minutes: float, groups: np.ndarray) -> pd.DataFrame:
+    """Per group, the total weight and the weight whose walking time is at most ``minutes``.
+
+    Missing weights count as 0; times that are NaN or inf were not reached.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``total`` and ``within``, indexed by group (points without a group are left out).
+    """
+    w = np.asarray(weights, dtype=float)
+    w = np.where(np.isfinite(w), w, 0.0)
+    within = np.where(np.asarray(times, dtype=float) <= minutes, w, 0.0)
+    return pd.DataFrame({"total": w, "within": within}).groupby(np.asarray(groups)).sum()
 
 
 def share_within(times: np.ndarray, weights: np.ndarray, minutes: float, groups: np.ndarray) -> pd.Series:
@@ -43,10 +60,7 @@ def share_within(times: np.ndarray, weights: np.ndarray, minutes: float, groups:
     b    0.00
     dtype: float64
     """
-    w = np.asarray(weights, dtype=float)
-    w = np.where(np.isfinite(w), w, 0.0)
-    within = np.where(np.asarray(times, dtype=float) <= minutes, w, 0.0)
-    sums = pd.DataFrame({"total": w, "within": within}).groupby(np.asarray(groups)).sum()
+    sums = covered_within(times, weights, minutes, groups)
     total = sums["total"]
     return sums["within"] / total.where(total > 0)
 

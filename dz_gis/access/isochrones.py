@@ -50,7 +50,7 @@ from ..network.prepared import PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, snap
 from ._faces import StreetFaces, street_faces
 from ._polygons import BUFFER_QUAD_SEGS, NodeTimes, band_polygons
-from .times import category_times
+from .times import category_times, check_snapped
 
 __all__ = ["DEFAULT_OFFSET_M", "isochrones"]
 
@@ -109,14 +109,15 @@ def isochrones(
     if offset_m <= 0:
         raise ValidationError(f"offset_m must be positive, got {offset_m}.")
     bands = sorted(float(m) for m in minutes)
-    net = prepare(graph)
-    snapped = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
-    s = snapped.reset_index(drop=True)
-    s["off_s"] = s["snap_m"] / (net.walk_m_per_min / 60.0)
-    s[by] = facilities[by].to_numpy()
     # GEOS and NumPy release the GIL, so threads share the polygon work without
     # copying the graph into other processes
     with gc_paused(), ThreadPoolExecutor(max_workers=n_jobs or os.cpu_count() or 1) as pool:
+        net = prepare(graph)
+        snapped = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
+        check_snapped(snapped, facilities, "facility_snap")
+        s = snapped.reset_index(drop=True)
+        s["off_s"] = s["snap_m"] / (net.walk_m_per_min / 60.0)
+        s[by] = facilities[by].to_numpy()
         faces = street_faces(net, offset_m, BUFFER_QUAD_SEGS)
         if dissolve:
             return _dissolved(net, faces, s, bands, by, pool)

@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
+from .._errors import ValidationError
 from .._validate import require_columns, require_nonempty
 from ..network.prepared import PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, snap
 
-__all__ = ["NearestTimes", "nearest_times", "category_times", "snap_points", "DEFAULT_MAX_SNAP_M"]
+__all__ = ["NearestTimes", "nearest_times", "category_times", "check_snapped", "snap_points", "DEFAULT_MAX_SNAP_M"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class NearestTimes(NamedTuple):
 def snap_points(
     graph: nx.MultiDiGraph, points: gpd.GeoDataFrame, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
 ) -> pd.DataFrame:
-    """Snap points to the nearest edge of ``graph`` (see :func:`dz_gis.snap.snap`)."""
+    """Snap points to the nearest edge of ``graph`` (see :func:`dz_gis.network.snap`)."""
     return snap(prepare(graph), points, max_snap_m=max_snap_m)
 
 
@@ -54,6 +55,15 @@ def _facility_sources(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float) -
     secs = np.r_[s["from_u_s"].to_numpy() + off, s["from_v_s"].to_numpy() + off]
     ok = np.isfinite(secs)
     return cols[ok], secs[ok]
+
+
+def check_snapped(snapped: pd.DataFrame, points: pd.DataFrame, name: str) -> None:
+    """A snapping table passed in must belong to ``points``: same length, same index."""
+    if len(snapped) != len(points) or not snapped.index.equals(points.index):
+        raise ValidationError(
+            f"{name} has {len(snapped)} rows for {len(points)} points (or another index); pass "
+            "snap_points(graph, points) of these very points, or leave it out to snap them here."
+        )
 
 
 def category_times(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float, limit: float) -> np.ndarray:
@@ -152,6 +162,7 @@ def nearest_times(
     net = prepare(graph)
     speed_mps = net.walk_m_per_min / 60.0
     fsnap = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
+    check_snapped(fsnap, facilities, "facility_snap")
     far = fsnap["too_far"].to_numpy()
     if far.any():
         names = ", ".join(str(i) for i in facilities.index[far][:5])
@@ -161,9 +172,10 @@ def nearest_times(
             UserWarning,
             stacklevel=2,
         )
-    dsnap = (
-        None if demand is None else demand_snap if demand_snap is not None else snap(net, demand, max_snap_m=max_snap_m)
-    )
+    dsnap = None
+    if demand is not None:
+        dsnap = demand_snap if demand_snap is not None else snap(net, demand, max_snap_m=max_snap_m)
+        check_snapped(dsnap, demand, "demand_snap")
     if dsnap is not None and dsnap["too_far"].any():
         far_d = dsnap["too_far"].to_numpy()
         names = ", ".join(str(i) for i in dsnap.index[far_d][:5])

@@ -17,8 +17,6 @@ def load_dazhou_boundaries(level: str = "districts") -> gpd.GeoDataFrame:
     :func:`dz_gis.coords.to_wgs84` (see ``data/boundaries/SOURCE.md``).
     """
     path = data_dir() / "boundaries" / "dazhou_boundaries.gpkg"
-    if not path.exists():
-        raise DataFileError(f"{path} is missing; rebuild it with: python scripts/build_dazhou_data.py")
     if level not in {"city", "districts"}:
         raise DataFileError(f"level must be 'city' or 'districts', not {level!r}.")
     return read_layer(path, level, rebuild="build_dazhou_data.py")

@@ -38,10 +38,8 @@ def file_stamp(path: str | Path | None) -> str:
     return f"{Path(path).resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def graph_cache_key(
-    kind: str, source: str, *, area: Any, crs: Any, speed: Any, dem_stamp: str, model: str, dem: Any
-) -> str:
-    """A short hash of everything a built walking graph depends on."""
+def graph_cache_key(kind: str, source: str, *, area: Any, crs: Any, speed: Any, dem_stamp: str, model: str) -> str:
+    """A short hash of everything a built walking graph depends on (``model``: "flat" without a DEM)."""
     parts = [
         kind,
         CODE_STAMP,
@@ -50,7 +48,7 @@ def graph_cache_key(
         str(CRS.from_user_input(crs).to_wkt()) if crs is not None else "-",
         str(speed or settings.walk_m_per_min),
         dem_stamp,
-        model if dem is not None else "flat",
+        model,
         ",".join(sorted(WALKABLE_HIGHWAYS)),
         str(STEPS_FACTOR),
     ]

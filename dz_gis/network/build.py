@@ -185,7 +185,7 @@ def add_walk_times(
 
     Without ``dem`` the time is ``length`` at the flat speed. With ``dem``, each edge
     geometry is densified to the DEM's cell size, given elevations (its vertices become
-    3-D) and timed segment by segment with ``slope_model`` (see :mod:`dz_gis.terrain`),
+    3-D) and timed segment by segment with ``slope_model`` (see :mod:`dz_gis.network.terrain`),
     so a long edge over a hill is judged by its own profile, and the two directions of
     a street differ. Nodes get ``elevation``. Steps take :data:`STEPS_FACTOR` times the
     flat time in both directions. Modifies and returns ``graph``.

@@ -47,7 +47,7 @@ def walk_graph_from_file(
     dem
         Optional DEM (any raster rasterio reads, any CRS) for slope-aware times.
     slope_model
-        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.terrain`).
+        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.network.terrain`).
     cache
         Keep the built graph in :data:`dz_gis.settings.cache_folder` and reload it when
         the file, the DEM and every argument are unchanged.
@@ -77,8 +77,7 @@ def walk_graph_from_file(
             crs=crs,
             speed=walk_m_per_min,
             dem_stamp=file_stamp(dem),
-            model=slope_model,
-            dem=dem,
+            model=slope_model if dem is not None else "flat",
         )
         graph = load_graph(key)
         if graph is not None:

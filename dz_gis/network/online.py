@@ -78,7 +78,7 @@ def walk_graph_from_place(
         Optional DEM (any raster rasterio reads, any CRS) for slope-aware times
         (:func:`dz_gis.network.add_walk_times`).
     slope_model
-        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.terrain`).
+        ``"tobler"`` (default), ``"naismith"`` or ``"flat"`` (see :mod:`dz_gis.network.terrain`).
     cache
         Use OSMnx's HTTP cache in ``<cache_folder>/osmnx`` and keep the built graph
         in ``<cache_folder>/graphs``, reloading it when the study area, the server,
@@ -296,6 +296,5 @@ def _cache_key(server: str, area: shapely.Geometry, crs: Any, speed: Any, dem: A
         crs=crs,
         speed=speed,
         dem_stamp=dem_stamp,
-        model=model,
-        dem=dem,
+        model=model if dem is not None else "flat",
     )

@@ -8,7 +8,7 @@ farther than ``max_snap_m`` are flagged ``too_far`` and get no time. Points whos
 nearest street is on a network island (a fragment not connected to the main network)
 are flagged ``near_island``: they are timed from the main network, and reported.
 
-On slope-aware graphs (3-D edge geometries, see :mod:`dz_gis.terrain`) the part of an
+On slope-aware graphs (3-D edge geometries, see :mod:`dz_gis.network.terrain`) the part of an
 edge's time spent before a position is taken from the edge's own elevation profile;
 otherwise it is proportional to length.
 """

@@ -109,7 +109,7 @@ def flag_gaps(
         compound_unit=compound_units(units, compounds),
     )
     rows: list[dict] = []
-    for rule in sorted(rules, key=lambda r: r.kind == "share_target"):  # they count the others
+    for rule in sorted(rules, key=lambda r: RULE_KINDS[r.kind].counts_other_rules):
         frame = _evaluate(rule, evidence)
         evidence.results[rule.id] = frame
         rows.extend(frame.to_dict("records"))

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .kinds import Param
+from .kinds import NUMBER, Param, positive
 
 __all__ = ["INDICATOR_COLUMNS", "INDICATOR_KINDS", "Indicator", "IndicatorKind", "indicator_table"]
 
@@ -194,7 +194,7 @@ INDICATOR_KINDS: dict[str, IndicatorKind] = {
             "area_per_households",
             {
                 "category": Param((str,), True, "facility category whose floor area counts", category=True),
-                "m2_per_100_households": Param((int, float), True, "target floor area per 100 households"),
+                "m2_per_100_households": Param(NUMBER, True, "target floor area per 100 households", positive),
             },
             _area_per_households,
             lambda p: f"≥ {p['m2_per_100_households']:g}",

@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..access.coverage import share_within
+from ..access.coverage import covered_within
 from ..catalog import Catalog
 from ..scopes import Units, member_communities
 
-__all__ = ["Param", "RuleKind", "Verdict", "Evidence", "RULE_KINDS"]
+__all__ = ["NUMBER", "Param", "RuleKind", "Verdict", "Evidence", "RULE_KINDS", "positive"]
 
-_NUMBER = (int, float)
+#: Types a number parameter accepts (YAML gives int or float).
+NUMBER = (int, float)
 NAN = float("nan")
 
 
@@ -115,12 +116,21 @@ class RuleKind:
     evaluate: Evaluator
     #: returns what is wrong with the parameters taken together, or None
     check: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: for an indicator that reads a city-wide rule of this kind: its target and basis in words
+    target_text: Callable[[Mapping[str, Any]], str] | None = None
+    basis_text: Callable[[Mapping[str, Any]], str] | None = None
+
+    @property
+    def counts_other_rules(self) -> bool:
+        """Judged from other rules' results (a parameter names a rule), so judged after them."""
+        return any(p.rule_ref for p in self.params.values())
 
 
 # ------------------------------------------------------------------------ parameter checks
 
 
-def _positive(value: Any) -> str | None:
+def positive(value: Any) -> str | None:
+    """What is wrong with a value that must be positive (None: nothing)."""
     return None if value > 0 else "must be positive"  # NaN fails too
 
 
@@ -135,7 +145,7 @@ def _at_least_one(value: Any) -> str | None:
 def _range(value: Any) -> str | None:
     ok = (
         len(value) == 2
-        and all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in value)
+        and all(isinstance(v, NUMBER) and not isinstance(v, bool) for v in value)
         and value[0] <= value[1]
     )
     return None if ok else "must be [min, max] with min <= max"
@@ -181,9 +191,10 @@ def _reach(p: Mapping[str, Any], unit: pd.Series, ev: Evidence, scope: str) -> V
     if len(w) == 0 or not np.isfinite(w).all() or w.sum() <= 0:
         return Verdict("no data", required, required_value=share, detail=f"no {weight} in this unit")
     t = ev.times[cat].to_numpy(dtype=float)[mine] if cat in ev.times else np.full(len(w), np.nan)
-    actual = float(share_within(t, w, minutes, np.zeros(len(w))).iloc[0])
-    total = w.sum()
-    short = max(math.ceil(share * total - actual * total - 1e-9), 0)
+    sums = covered_within(t, w, minutes, np.zeros(len(w))).iloc[0]
+    total, covered = float(sums["total"]), float(sums["within"])
+    actual = covered / total
+    short = max(math.ceil(share * total - covered - 1e-9), 0)
     finite = t[np.isfinite(t)]
     detail = (
         f"median {np.median(finite):.1f} min, 90th percentile {np.percentile(finite, 90):.1f} min"
@@ -353,8 +364,8 @@ RULE_KINDS: dict[str, RuleKind] = {
             "a share of the unit's households (or residents) within m minutes' walk of a category",
             {
                 "category": _category("facility category id"),
-                "minutes": Param(_NUMBER, True, "walking time limit", _positive),
-                "min_share": Param(_NUMBER, True, "share of households (0-1) that must be within the limit", _share),
+                "minutes": Param(NUMBER, True, "walking time limit", positive),
+                "min_share": Param(NUMBER, True, "share of households (0-1) that must be within the limit", _share),
                 "weight": Param((str,), False, "households (default) or population", _weight),
             },
             _reach,
@@ -364,9 +375,10 @@ RULE_KINDS: dict[str, RuleKind] = {
             "floor area of a category per 100 households in the unit",
             {
                 "category": _category("facility category id whose floor area counts"),
-                "m2_per_100_households": Param(_NUMBER, True, "required floor area per 100 households", _positive),
+                "m2_per_100_households": Param(NUMBER, True, "required floor area per 100 households", positive),
             },
             _area_per_households,
+            target_text=lambda p: f"≥ {p['m2_per_100_households']:g}",
         ),
         RuleKind(
             "min_area",
@@ -374,7 +386,7 @@ RULE_KINDS: dict[str, RuleKind] = {
             {
                 "category": _category("facility category id"),
                 "min_m2": Param(
-                    _NUMBER, True, "floor area the unit's largest facility of the category must reach", _positive
+                    NUMBER, True, "floor area the unit's largest facility of the category must reach", positive
                 ),
             },
             _min_area,
@@ -395,7 +407,7 @@ RULE_KINDS: dict[str, RuleKind] = {
             {
                 "category": _category("facility category that must stand next to another"),
                 "near_category": _category("the category it must be next to"),
-                "max_m": Param(_NUMBER, True, "largest straight-line distance counted as adjacent", _positive),
+                "max_m": Param(NUMBER, True, "largest straight-line distance counted as adjacent", positive),
             },
             _adjacency,
         ),
@@ -404,9 +416,11 @@ RULE_KINDS: dict[str, RuleKind] = {
             "a share of units meets another rule",
             {
                 "of_rule": Param((str,), True, "id of the rule whose share of met units is counted", rule_ref=True),
-                "target": Param(_NUMBER, True, "share (0-1) of units that must meet it", _share),
+                "target": Param(NUMBER, True, "share (0-1) of units that must meet it", _share),
             },
             _share_target,
+            target_text=lambda p: f"≥ {p['target']:.0%}",
+            basis_text=lambda p: f"share of units meeting rule {p['of_rule']}",
         ),
     )
 }

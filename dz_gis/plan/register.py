@@ -172,18 +172,20 @@ def read_register(path: str | Path | None = None) -> pd.DataFrame:
     620
     """
     path = Path(path) if path is not None else default_register_path()
+    shipped = path.resolve() == default_register_path().resolve()
+    fix = (
+        "In a source checkout rebuild it with `python scripts/build_dazhou_data.py`; an installed dz_gis "
+        "carries it, so reinstall it (or unset DZ_GIS_DATA)."
+        if shipped
+        else f"Check the path (a rules file's register: is read next to the rules file), or make the CSV "
+        f"with the columns {', '.join(REGISTER_COLUMNS)}."
+    )
     if not path.is_file():
-        raise DataFileError(
-            f"Register file not found: {path} (找不到区划名册). Rebuild it from the repository "
-            "root with `python scripts/build_dazhou_data.py`."
-        )
+        raise DataFileError(f"Register file not found: {path} (找不到区划名册). {fix}")
     reg = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     missing = [c for c in REGISTER_COLUMNS if c not in reg.columns]
     if missing:
-        raise DataFileError(
-            f"{path}: not a register file, missing column(s) {missing}. "
-            "Rebuild it with `python scripts/build_dazhou_data.py`."
-        )
+        raise DataFileError(f"{path}: not a register file, missing column(s) {missing}. {fix}")
     return reg
 
 
@@ -449,7 +451,7 @@ def reconcile_register(
     has_codes = code_column is not None and code_column in communities.columns
     found: dict[str, list[dict]] = {"matched": [], "unknown": [], "ambiguous": []}
     for label, row in communities.iterrows():
-        code = _code_text(row[code_column]) if has_codes and code_column is not None else ""
+        code = _code_text(row[code_column]) if has_codes else ""
         district = _code_text(row[district_column]) if district_column is not None else ""
         outcome, record = matcher.match(row[name_column], code, district)
         found[outcome].append({"row": label, "layer_name": row[name_column], **record})

@@ -41,11 +41,9 @@ from ..catalog import Catalog, default_catalog
 from ..datasets.files import data_dir
 from ..scopes import SCOPES
 from .indicators import INDICATOR_KINDS, Indicator
-from .kinds import RULE_KINDS, Param
+from .kinds import NUMBER, RULE_KINDS, Param
 
 __all__ = ["Rule", "RuleSet", "load_rules", "builtin_rules_path"]
-
-_NUMBER = (int, float)
 
 _RULE_KEYS = {
     "id",
@@ -180,7 +178,7 @@ def load_rules(path: str | Path | None = None, *, catalog: Catalog | None = None
                     f"{path}, line {r.line}, rule {r.id!r}: {name} {r.params[name]!r} is not a rule in this file."
                 )
     speed = data.get("walk_m_per_min")
-    if speed is not None and (not isinstance(speed, _NUMBER) or isinstance(speed, bool) or not speed > 0):
+    if speed is not None and (not isinstance(speed, NUMBER) or isinstance(speed, bool) or not speed > 0):
         line = _line_of(text, "walk_m_per_min")
         raise RulesError(f"{path}, line {line}: walk_m_per_min must be a positive number, not {speed!r}.")
     return RuleSet(
@@ -309,7 +307,7 @@ def check_params(
             names = (
                 "whole number"
                 if param.types == (int,)
-                else "/".join(dict.fromkeys("number" if t in _NUMBER else t.__name__ for t in param.types))
+                else "/".join(dict.fromkeys("number" if t in NUMBER else t.__name__ for t in param.types))
             )
             raise fail(f"parameter {name!r} must be a {names}, not {value!r}.")
         if param.category and value not in catalog.ids:
@@ -365,11 +363,10 @@ def _indicator(raw: dict, i: int, path: Path, rules: Mapping[str, Rule], catalog
         if rule.scope != "city":
             raise fail(f"rule {rule.id!r} is scoped to {rule.scope}; an indicator reads one city-wide row.")
         fields = {"title_zh": rule.title_zh, "title_en": rule.title_en, "clause": rule.clause, **fields}
-        target = {"share_target": "target", "area_per_households": "m2_per_100_households"}.get(rule.kind)
-        if "target" not in fields and target:
-            value = rule.param(target)
-            fields["target"] = f"≥ {value:.0%}" if rule.kind == "share_target" else f"≥ {value:g}"
-        basis = f"share of units meeting rule {rule.param('of_rule')}" if rule.kind == "share_target" else rule.title_en
+        rule_kind = RULE_KINDS[rule.kind]
+        if "target" not in fields and rule_kind.target_text is not None:
+            fields["target"] = rule_kind.target_text(rule.params)
+        basis = rule_kind.basis_text(rule.params) if rule_kind.basis_text is not None else rule.title_en
     target_text = INDICATOR_KINDS[kind].target_text
     if "target" not in fields and target_text is not None:
         fields["target"] = target_text(params)
@@ -380,16 +377,15 @@ def _indicator(raw: dict, i: int, path: Path, rules: Mapping[str, Rule], catalog
 
 
 def _register(raw: Any, path: Path, text: str) -> Path | None:
-    """The register file named by the rules file: a shipped one, or a path relative to the file."""
+    """The register file named by the rules file: a path relative to the file, or a shipped one.
+
+    Not read here: a missing register only skips the register check (:func:`dz_gis.check_plan`
+    warns), it does not stop the rules from loading.
+    """
     if raw is None:
         return None
     if not isinstance(raw, str) or not raw.strip():
         line = _line_of(text, "register")
         raise RulesError(f"{path}, line {line}: register must name a register file (e.g. dazhou_register_2023.csv).")
-    for candidate in (path.parent / raw, data_dir() / "boundaries" / raw):
-        if candidate.is_file():
-            return candidate
-    line = _line_of(text, "register")
-    raise RulesError(
-        f"{path}, line {line}: register file {raw!r} not found next to the rules file or among the shipped data."
-    )
+    beside, shipped = path.parent / raw, data_dir() / "boundaries" / raw
+    return beside if beside.is_file() or not shipped.is_file() else shipped
