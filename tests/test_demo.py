@@ -69,3 +69,20 @@ def test_check_plan_warns_when_the_rules_assume_another_walking_speed(sample):
     rules = dataclasses.replace(load_rules("gb50180_2018"), walk_m_per_min=60.0)
     with pytest.warns(UserWarning, match="assumes walking at 60 m/min"):
         check_plan(run, rules)
+
+
+def test_run_snaps_once_and_its_circles_follow_its_snapping_limit(sample):
+    import dz_gis
+
+    run = dz_gis.run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities, max_snap_m=20)
+    dropped = run.facilities[~run.facilities["reachable"]]
+    assert len(dropped) and (dropped["snap_m"] > 20).all()
+    # a facility the table calls unreachable draws no circle either
+    alone = dz_gis.isochrones(
+        sample.graph, sample.facilities, minutes=run.minutes, dissolve=True, max_snap_m=20
+    ).set_index(["category", "minutes"])
+    mine = run.isochrones.set_index(["category", "minutes"])
+    assert mine.index.equals(alone.index)
+    assert all(shapely.equals(a, b) for a, b in zip(mine.geometry, alone.geometry, strict=True))
+    default = dz_gis.isochrones(sample.graph, sample.facilities, minutes=run.minutes, dissolve=True)
+    assert default.area.sum() > mine.area.sum()
