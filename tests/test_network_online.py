@@ -148,7 +148,8 @@ def check_walk_graph(graph):
         assert abs(data["x"]) > 1000  # metres, not degrees
     for _, _, data in graph.edges(data=True):
         assert data["walk_s"] > 0 and data["length"] > 0
-        assert data["highway"] != "cycleway"
+        # a cycleway is walked only as a shared path (foot=yes/designated/permissive)
+        assert data["highway"] != "cycleway" or data.get("foot") in {"yes", "designated", "permissive"}
     # every walkable segment is there in both directions
     assert graph.number_of_edges() % 2 == 0
     assert sorted((u, v) for u, v, _ in graph.edges) == sorted((v, u) for u, v, _ in graph.edges)

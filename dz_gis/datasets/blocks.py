@@ -24,7 +24,18 @@ __all__ = ["street_blocks", "communities_from_blocks", "assign_units"]
 logger = logging.getLogger(__name__)
 
 # Streets that bound blocks: the walkable ways minus paths, lanes and steps inside blocks.
-_BLOCK_STREETS = WALKABLE_HIGHWAYS - {"footway", "path", "steps", "service", "track", "road"}
+_BLOCK_STREETS = WALKABLE_HIGHWAYS - {
+    "footway",
+    "path",
+    "trail",
+    "steps",
+    "corridor",
+    "elevator",
+    "cycleway",
+    "service",
+    "track",
+    "road",
+}
 
 
 def street_blocks(graph: nx.MultiDiGraph, *, min_area_m2: float = 500.0) -> gpd.GeoDataFrame:

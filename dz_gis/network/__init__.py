@@ -11,7 +11,6 @@ the projected CRS ``graph.graph["crs"]`` and ``length`` (m), ``walk_s`` (s) and 
 """
 
 from .build import STEPS_FACTOR as STEPS_FACTOR
-from .build import WALKABLE_HIGHWAYS as WALKABLE_HIGHWAYS
 from .build import add_walk_times as add_walk_times
 from .build import walk_graph_from_edges as walk_graph_from_edges
 from .from_file import walk_graph_from_file as walk_graph_from_file
@@ -21,6 +20,9 @@ from .prepared import invalidate as invalidate
 from .prepared import prepare as prepare
 from .snap import DEFAULT_MAX_SNAP_M as DEFAULT_MAX_SNAP_M
 from .snap import snap as snap
+from .ways import WALKABLE_HIGHWAYS as WALKABLE_HIGHWAYS
+from .ways import enterable as enterable
+from .ways import walkable as walkable
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
@@ -28,6 +30,8 @@ __all__ = [
     "WALKABLE_HIGHWAYS",
     "PreparedNetwork",
     "add_walk_times",
+    "enterable",
+    "walkable",
     "invalidate",
     "prepare",
     "snap",

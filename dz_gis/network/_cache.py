@@ -18,7 +18,8 @@ from pyproj import CRS
 
 from .. import settings
 from .._atomic import atomic_path
-from .build import STEPS_FACTOR, WALKABLE_HIGHWAYS
+from .build import STEPS_FACTOR
+from .ways import WALKABLE_HIGHWAYS
 
 __all__ = ["CODE_STAMP", "file_stamp", "graph_cache_key", "load_graph", "save_graph"]
 
@@ -26,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 #: Graphs cached by an older version of the code that builds them are not reused.
 CODE_STAMP = hashlib.sha256(
-    b"".join(Path(__file__).with_name(n).read_bytes() for n in ("build.py", "from_file.py", "online.py", "terrain.py"))
+    b"".join(
+        Path(__file__).with_name(n).read_bytes()
+        for n in ("build.py", "from_file.py", "online.py", "terrain.py", "ways.py")
+    )
 ).hexdigest()[:16]
 
 

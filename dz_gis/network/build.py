@@ -6,10 +6,8 @@ and whose edges carry ``length`` (m), ``walk_s`` (seconds) and a LineString
 ``geometry``. Every way is walkable in both directions (one-way streets bind cars,
 not pedestrians), so each OSM segment becomes two directed edges.
 
-Walkable ways (:data:`WALKABLE_HIGHWAYS`): footway, path, pedestrian, steps,
-living_street, residential, service, unclassified, track, and tertiary/secondary/
-primary/trunk with their links. Never motorways, and never ways tagged
-``access=private`` or ``foot=no`` (unless ``foot=yes/designated/permissive``).
+Which ways are walked, and which a home or facility beside them can join the network
+through, is decided by their tags in :mod:`dz_gis.network.ways`.
 """
 
 from __future__ import annotations
@@ -29,11 +27,10 @@ from .._errors import DataFileError, ValidationError
 from ..coords import metric_crs_for
 from .prepared import invalidate
 from .terrain import SLOPE_MODELS, sample_dem, segment_seconds
+from .ways import WAY_TAGS, enterable, walkable
 
 __all__ = [
-    "WALKABLE_HIGHWAYS",
     "STEPS_FACTOR",
-    "WAY_TAGS",
     "walk_graph_from_edges",
     "add_walk_times",
     "nodes_edges_from_osmnx",
@@ -42,53 +39,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: OSM ``highway`` values a pedestrian may use.
-WALKABLE_HIGHWAYS = frozenset(
-    {
-        "footway",
-        "path",
-        "pedestrian",
-        "steps",
-        "living_street",
-        "residential",
-        "service",
-        "unclassified",
-        "track",
-        "road",
-        "tertiary",
-        "tertiary_link",
-        "secondary",
-        "secondary_link",
-        "primary",
-        "primary_link",
-        "trunk",
-        "trunk_link",
-    }
-)
-
 #: Walking on steps takes this many times as long as the same length on flat ground
 #: (a common planning assumption: about 0.4-0.5 m/s on stairs vs 1.1 m/s on the flat).
 STEPS_FACTOR = 2.0
 
-_FOOT_ALLOWED = {"yes", "designated", "permissive"}
-
-#: Way tags the walking graph needs; ``foot`` is not among OSMnx's default
-#: ``useful_tags_way``, so it is added whenever OSMnx reads ways for us.
-WAY_TAGS = ("highway", "name", "foot", "access")
-
-
-def _walkable(edges: pd.DataFrame) -> np.ndarray:
-    def col(name: str) -> pd.Series:
-        if name in edges.columns:
-            return edges[name].astype("string").str.lower().fillna("")
-        return pd.Series("", index=edges.index, dtype="string")
-
-    highway = col("highway")
-    foot = col("foot")
-    access = col("access")
-    ok = highway.isin(WALKABLE_HIGHWAYS)
-    ok &= ~((foot == "no") | (access.isin({"private", "no"}) & ~foot.isin(_FOOT_ALLOWED)))
-    return ok.to_numpy()
+#: Tags kept on the graph's edges (the others only decide what is walkable and enterable).
+_KEPT_TAGS = ("osmid", "highway", "name", "foot", "access", "bridge", "tunnel", "layer")
 
 
 def study_area_wgs84(polygon: Any, buffer_m: float) -> shapely.Geometry | None:
@@ -146,15 +102,18 @@ def walk_graph_from_edges(
 ) -> nx.MultiDiGraph:
     """Build the walking graph from OSM node points and way segments (u, v, highway, geometry).
 
-    Each walkable segment becomes two directed edges (geometry reversed for v→u).
+    Each walkable segment becomes two directed edges (geometry reversed for v→u), with
+    ``enterable`` (:func:`dz_gis.network.ways.enterable`) and the tags in ``_KEPT_TAGS``.
     Nodes not touched by a walkable segment are dropped.
     """
-    edges = edges[_walkable(edges)]
+    edges = edges[walkable(edges)]
     if len(edges) == 0:
         raise DataFileError(f"{where}: no walkable ways (步行道路) found; check the file and the study area.")
     if crs is None:
         c = shapely.union_all(shapely.points(shapely.get_coordinates(edges.geometry.array)[::50])).centroid
         crs = metric_crs_for(c.x, c.y)
+    keep = [c for c in ("u", "v", *_KEPT_TAGS) if c in edges.columns]
+    edges = edges[keep].assign(enterable=enterable(edges), geometry=edges.geometry.array).set_geometry("geometry")
     edges = edges.to_crs(crs)
     used = pd.unique(np.r_[edges["u"].to_numpy(), edges["v"].to_numpy()])
     nodes = nodes.loc[nodes.index.isin(used)].to_crs(crs)

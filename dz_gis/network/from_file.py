@@ -11,7 +11,8 @@ import shapely
 
 from .._errors import DataFileError
 from ._cache import file_stamp, graph_cache_key, load_graph, save_graph
-from .build import WAY_TAGS, add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+from .build import add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+from .ways import WAY_TAGS, tags_from_json
 
 __all__ = ["walk_graph_from_file"]
 
@@ -103,7 +104,8 @@ def _pbf_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoData
         raise DataFileError(f"{path}: no ways found inside the study area.")
     nodes, edges = result
     nodes = nodes.set_index("id")[["geometry"]]
-    edges = edges[["u", "v", "highway", "name", "geometry"] + [c for c in ("foot", "access") if c in edges]]
+    edges = tags_from_json(edges)  # pyrosm keeps the less common tags (layer, motorroad ...) as JSON
+    edges = edges[["u", "v", "geometry", *[c for c in WAY_TAGS if c in edges]]]
     if area is not None:
         edges = edges[shapely.intersects(edges.geometry.array, area)]
     return nodes, edges

@@ -32,8 +32,9 @@ import shapely
 from .. import settings
 from .._errors import CRSError, DownloadError, GeometryError, ValidationError
 from ._cache import file_stamp, graph_cache_key, load_graph, save_graph
-from .build import WAY_TAGS, add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+from .build import add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
 from .terrain import SLOPE_MODELS
+from .ways import WAY_TAGS
 
 __all__ = ["walk_graph_from_place"]
 
