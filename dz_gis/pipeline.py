@@ -112,11 +112,11 @@ def run_coverage(
     assert found is not None  # demand was given
     times = found[[c for c in catalog.ids if c in found.columns]]
 
-    comp = _with_snap(compounds.assign(**{f"walk_min_{c}": times[c].round(2) for c in times.columns}), csnap)
+    comp = _with_snap(compounds.assign(**{f"walk_min_{c}": times[c].round(2) for c in times.columns}), csnap.points)
     cov = coverage_by_unit(compounds, times, minutes=minutes)
     comm = communities.drop(columns=[c for c in communities.columns if c.startswith("cov_")])
     comm = comm.merge(cov.drop(columns=["households"]), left_on="community_id", right_index=True, how="left")
-    fac = _with_snap(facilities, fsnap)
+    fac = _with_snap(facilities, fsnap.points)
     iso = None
     if with_isochrones:
         with warnings.catch_warnings():
@@ -128,7 +128,7 @@ def run_coverage(
         communities=comm,
         compounds=comp,
         facilities=fac,
-        unreachable=_unreachable(fac, comp, fsnap, csnap),
+        unreachable=_unreachable(fac, comp, fsnap.points, csnap.points),
         summary=_summary(compounds, facilities, times, minutes, catalog),
         minutes=minutes,
         isochrones=iso,
@@ -138,9 +138,13 @@ def run_coverage(
 
 
 def _with_snap(layer: gpd.GeoDataFrame, snapped: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The layer with how each feature joined the network: ``snap_m``, ``reachable``, ``near_island``."""
+    """The layer with how each feature joined the network.
+
+    ``snap_m`` (to its nearest street), ``streets`` (how many it joins), ``reachable``, ``near_island``.
+    """
     return layer.assign(
         snap_m=snapped["snap_m"].round(1).to_numpy(),
+        streets=snapped["streets"].to_numpy(),
         reachable=~snapped["too_far"].to_numpy(),
         near_island=snapped["near_island"].to_numpy(),
     )

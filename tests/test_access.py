@@ -7,7 +7,7 @@ import shapely
 from conftest import points
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import reference_times
+from reference import reference_joins, reference_times
 
 from dz_gis.access import coverage_by_unit, nearest_times, snap_points
 from dz_gis.network.prepared import prepare
@@ -67,17 +67,6 @@ def test_prepared_network_is_reused_until_the_graph_changes(line_graph):
     assert prepare(line_graph) is not first
 
 
-def _snap_list(graph, snaps):
-    net = prepare(graph)
-    out = []
-    edges = list(graph.edges(keys=True))
-    for row in snaps.itertuples():
-        u, v, k = edges[row.edge]
-        out.append((u, v, k, row.pos_m, row.snap_m))
-    assert len(edges) == len(net.edge_u)
-    return out
-
-
 ISLAND_WARNING = "ignore:.*not connected to the main walking network:UserWarning"
 
 
@@ -89,9 +78,7 @@ def test_times_equal_networkx_on_the_sample(sample, category):
     homes = sample.compounds
     result = nearest_times(graph, fac, demand=homes)
     speed = prepare(graph).walk_m_per_min / 60
-    fsn = snap_points(graph, fac)
-    dsn = snap_points(graph, homes)
-    expected, node_dist = reference_times(graph, _snap_list(graph, fsn), _snap_list(graph, dsn), speed)
+    expected, node_dist = reference_times(graph, reference_joins(graph, fac), reference_joins(graph, homes), speed)
     got = result.demand[category].to_numpy() * 60
     assert np.isfinite(expected).sum() > 10
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
@@ -187,7 +174,7 @@ def test_points_nearest_to_an_island_are_reported(line_graph):
     with pytest.warns(UserWarning, match="1 demand points lie nearest to a street not connected"):
         t = nearest_times(line_graph, fac, demand=homes).demand["park"]
     assert np.isfinite(t).all()  # still timed, from the main network 12 m away
-    snaps = snap_points(line_graph, homes)
+    snaps = snap_points(line_graph, homes).points
     assert snaps["near_island"].tolist() == [True, False]
 
 

@@ -8,10 +8,10 @@ import pytest
 import rasterio
 from affine import Affine
 from conftest import make_graph, points
-from reference import reference_times
+from reference import reference_joins, reference_times
 
 from dz_gis import DataFileError
-from dz_gis.access import nearest_times, snap_points
+from dz_gis.access import nearest_times
 from dz_gis.network import add_walk_times
 from dz_gis.network.prepared import prepare
 from dz_gis.network.terrain import segment_seconds, speed_factor
@@ -130,12 +130,7 @@ def test_partial_edges_on_slopes_match_networkx(tmp_path):
     fac = points([(X0 + 95.0, Y0 + 5.0), (X0 + 330.0, Y0 + 10.0)], category=["shop", "shop"])
     homes = points([(X0 + 20.0, Y0 - 3.0), (X0 + 150.0, Y0 + 4.0), (X0 + 340.0, Y0 + 12.0), (X0 + 250.0, Y0)])
     got = nearest_times(g, fac, demand=homes).demand["shop"].to_numpy() * 60
-    edge_list = list(g.edges(keys=True))
-
-    def as_list(snaps):
-        return [(*edge_list[r.edge], r.pos_m, r.snap_m) for r in snaps.itertuples()]
-
-    expected, _ = reference_times(g, as_list(snap_points(g, fac)), as_list(snap_points(g, homes)), 1.0)
+    expected, _ = reference_times(g, reference_joins(g, fac), reference_joins(g, homes), 1.0)
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert prepare(g).slope_model == "tobler"
 

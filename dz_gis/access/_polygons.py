@@ -122,9 +122,13 @@ def band_polygons(
     t_u, t_v = times.at(net.edge_u[edge]), times.at(net.edge_v[edge])
     length = shapely.length(net.edge_geom[edge])
     own_reach = [(e, _OwnEdge(net, e, pos, off)) for e, pos, off in own]
+    # streets that cannot be entered from the side (tunnels, raised carriageways) are walked
+    # along but give no land: no one beside them joins the network there
+    blocked = ~net.edge_enterable[edge]
     out = []
     for band_s in bands_s:
         su, sv = _reach(net, edge, length, band_s - t_u, band_s - t_v)
+        su, sv = np.where(blocked, -np.inf, su), np.where(blocked, np.inf, sv)
         own_band = [(np.flatnonzero(edge == e), *profile.reach(band_s)) for e, profile in own_reach]
         out.append(_band_polygon(faces, pieces, edge, a, b, su, sv, own_band))
     return out

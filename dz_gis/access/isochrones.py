@@ -47,7 +47,7 @@ from .._errors import ValidationError
 from .._gc import gc_paused
 from .._validate import require_columns, require_nonempty
 from ..network.prepared import PreparedNetwork, prepare
-from ..network.snap import DEFAULT_MAX_SNAP_M, snap
+from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
 from ._faces import StreetFaces, street_faces
 from ._polygons import BUFFER_QUAD_SEGS, NodeTimes, band_polygons
 from .times import category_times, check_snapped
@@ -56,8 +56,9 @@ __all__ = ["DEFAULT_OFFSET_M", "isochrones"]
 
 logger = logging.getLogger(__name__)
 
-#: Land within this distance of a reached street belongs to the isochrone.
-DEFAULT_OFFSET_M = 25.0
+#: Land within this distance of a reached street belongs to the isochrone (as far as points
+#: join streets: a home in a circle is then timed within the circle's band).
+DEFAULT_OFFSET_M = DEFAULT_REACH_M
 
 
 def isochrones(
@@ -70,7 +71,8 @@ def isochrones(
     id_column: str = "facility_id",
     offset_m: float = DEFAULT_OFFSET_M,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    facility_snap: pd.DataFrame | None = None,
+    reach_m: float = DEFAULT_REACH_M,
+    facility_snap: Snapped | None = None,
     batch: int = 64,
     n_jobs: int | None = None,
 ) -> gpd.GeoDataFrame:
@@ -90,6 +92,9 @@ def isochrones(
     offset_m
         Walking-side offset: land within this distance of a reached street belongs to
         the isochrone.
+    reach_m
+        Facilities join every enterable street within this distance (and their nearest one);
+        keep it at most ``offset_m`` for the circles to agree with the walking times.
     facility_snap
         The facilities already snapped (:func:`dz_gis.access.snap_points`), to snap once per run.
     batch
@@ -113,27 +118,45 @@ def isochrones(
     # copying the graph into other processes
     with gc_paused(), ThreadPoolExecutor(max_workers=n_jobs or os.cpu_count() or 1) as pool:
         net = prepare(graph)
-        snapped = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
+        snapped = (
+            facility_snap
+            if facility_snap is not None
+            else snap(net, facilities, max_snap_m=max_snap_m, reach_m=reach_m)
+        )
         check_snapped(snapped, facilities, "facility_snap")
-        s = snapped.reset_index(drop=True)
-        s["off_s"] = s["snap_m"] / (net.walk_m_per_min / 60.0)
-        s[by] = facilities[by].to_numpy()
+        joins = snapped.attachments.assign(off_s=snapped.attachments["snap_m"] / (net.walk_m_per_min / 60.0))
+        groups = facilities[by].to_numpy()
         faces = street_faces(net, offset_m, BUFFER_QUAD_SEGS)
         if dissolve:
-            return _dissolved(net, faces, s, bands, by, pool)
-        return _per_facility(net, faces, s, bands, by, facilities[id_column].to_numpy(), id_column, batch, pool)
+            return _dissolved(net, faces, joins, groups, bands, by, pool)
+        ids = facilities[id_column].to_numpy()
+        near_u = snapped.points["u"].to_numpy()
+        return _per_facility(net, faces, joins, near_u, groups, ids, bands, (by, id_column), batch, pool)
+
+
+def _own(joins: pd.DataFrame) -> list[tuple[int, float, float]]:
+    """The facilities' own streets: (edge, position m, snap walk s) of each join."""
+    return list(zip(joins["edge"].tolist(), joins["pos_m"].tolist(), joins["off_s"].tolist(), strict=True))
 
 
 def _dissolved(
-    net: PreparedNetwork, faces: StreetFaces, s: pd.DataFrame, bands: list[float], by: str, pool: ThreadPoolExecutor
+    net: PreparedNetwork,
+    faces: StreetFaces,
+    joins: pd.DataFrame,
+    groups: np.ndarray,
+    bands: list[float],
+    by: str,
+    pool: ThreadPoolExecutor,
 ) -> gpd.GeoDataFrame:
     """One polygon per category and band, from one multi-source search per category."""
     speed, limit = net.walk_m_per_min / 60.0, max(bands) * 60.0
     tasks = []
-    for cat, grp in s[~s["too_far"]].groupby(by, sort=False):
-        dist = NodeTimes(np.arange(net.n), category_times(net, grp, speed, limit))
-        own = list(zip(grp["edge"], grp["pos_m"], grp["off_s"], strict=True))
-        tasks += [(cat, m, dist, own) for m in bands]
+    for cat in pd.unique(groups):
+        mine = joins[np.isin(joins["point"].to_numpy(), np.flatnonzero(groups == cat))]
+        if len(mine) == 0:  # every facility of the category too far from the network
+            continue
+        dist = NodeTimes(np.arange(net.n), category_times(net, mine, speed, limit))
+        tasks += [(cat, m, dist, _own(mine)) for m in bands]
     polys = pool.map(lambda t: band_polygons(net, faces, t[2], [t[1] * 60.0], t[3])[0], tasks)
     rows = [{by: cat, "minutes": m, "geometry": g} for (cat, m, _, _), g in zip(tasks, polys, strict=True)]
     return gpd.GeoDataFrame(rows, columns=[by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
@@ -142,62 +165,58 @@ def _dissolved(
 def _per_facility(
     net: PreparedNetwork,
     faces: StreetFaces,
-    s: pd.DataFrame,
-    bands: list[float],
-    by: str,
+    joins: pd.DataFrame,
+    near_u: np.ndarray,
+    groups: np.ndarray,
     ids: np.ndarray,
-    id_column: str,
+    bands: list[float],
+    columns: tuple[str, str],
     batch: int,
     pool: ThreadPoolExecutor,
 ) -> gpd.GeoDataFrame:
     """One polygon per facility and band; batches of neighbouring facilities share a search."""
+    by, id_column = columns
     limit = max(bands) * 60.0
-    rows: list[dict] = []
+    bands_s = [m * 60.0 for m in bands]
+    by_point = dict(tuple(joins.groupby("point", sort=False)))
     # batches of neighbouring facilities share most of their search area
     cell = max(limit * net.fastest_mps, 1.0)
-    gx, gy = (net.xy[s["u"].to_numpy()] // cell).T
-    spatial = s.iloc[np.lexsort((gy, gx))]
-    pending: deque[tuple[list, list]] = deque()
-    for start in range(0, len(spatial), batch):
-        chunk = spatial.iloc[start : start + batch]
-        local, dist, position = _batch_times(net, chunk, limit)
+    gx, gy = (net.xy[near_u] // cell).T
+    order = np.lexsort((gy, gx))
+    geoms: dict[int, list] = {}
+    pending: deque[tuple[list[int], list]] = deque()
+    for start in range(0, len(order), batch):
+        chunk = [int(p) for p in order[start : start + batch] if int(p) in by_point]
+        for p in order[start : start + batch]:
+            if int(p) not in by_point:  # too far from the network: no circle
+                geoms[int(p)] = [shapely.Polygon() for _ in bands]
+        if not chunk:
+            continue
+        local, dist, position = _batch_times(net, [by_point[p] for p in chunk], limit)
 
-        def one(k: int, row, local=local, dist=dist, position=position) -> list:
-            times = NodeTimes(local, dist[k], position)
-            own = [(row.edge, row.pos_m, row.off_s)]
-            return band_polygons(net, faces, times, [m * 60.0 for m in bands], own)
+        def one(k: int, p: int, local=local, dist=dist, position=position) -> list:
+            return band_polygons(net, faces, NodeTimes(local, dist[k], position), bands_s, _own(by_point[p]))
 
-        todo = [(k, row) for k, row in enumerate(chunk.itertuples(index=True))]
-        far = [row for _, row in todo if row.too_far]
-        rows += [_row(row, m, shapely.Polygon(), ids, id_column, by) for row in far for m in bands]
-        todo = [(k, row) for k, row in todo if not row.too_far]
-        pending.append(([row for _, row in todo], [pool.submit(one, k, row) for k, row in todo]))
+        pending.append((chunk, [pool.submit(one, k, p) for k, p in enumerate(chunk)]))
         # the next batch's search runs while the threads work on this one
         if len(pending) > 1:
-            rows += _collect(*pending.popleft(), bands, ids, id_column, by)
+            done, futures = pending.popleft()
+            geoms.update({p: f.result() for p, f in zip(done, futures, strict=True)})
     while pending:
-        rows += _collect(*pending.popleft(), bands, ids, id_column, by)
-    rows.sort(key=lambda r: (r["_pos"], r["minutes"]))  # back to the facilities' order
-    out = gpd.GeoDataFrame(
-        rows, columns=["_pos", id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs
-    )
-    return out.drop(columns="_pos")
-
-
-def _row(row, minutes: float, geom, ids, id_column: str, by: str) -> dict:
-    return {"_pos": row.Index, id_column: ids[row.Index], by: getattr(row, by), "minutes": minutes, "geometry": geom}
-
-
-def _collect(todo, futures, bands, ids, id_column: str, by: str) -> list[dict]:
-    return [
-        _row(row, m, geom, ids, id_column, by)
-        for row, future in zip(todo, futures, strict=True)
-        for m, geom in zip(bands, future.result(), strict=True)
+        done, futures = pending.popleft()
+        geoms.update({p: f.result() for p, f in zip(done, futures, strict=True)})
+    rows = [
+        {id_column: ids[p], by: groups[p], "minutes": m, "geometry": g}
+        for p in range(len(ids))
+        for m, g in zip(bands, geoms[p], strict=True)
     ]
+    return gpd.GeoDataFrame(rows, columns=[id_column, by, "minutes", "geometry"], geometry="geometry", crs=net.crs)
 
 
-def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Node times (s) to each facility of ``chunk``: one search per facility, run together.
+def _batch_times(
+    net: PreparedNetwork, facility_joins: list[pd.DataFrame], limit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node times (s) to each facility (given by its joins): one search per facility, run together.
 
     Returns the node rows searched, a (facility × those nodes) array of seconds and each
     graph node's position among them (-1 when not searched).
@@ -207,20 +226,28 @@ def _batch_times(net: PreparedNetwork, chunk: pd.DataFrame, limit: float) -> tup
     ``limit × fastest speed`` from a facility can be within ``limit``. On a city-sized
     graph this shrinks each search from every node to a few thousand.
     """
-    n, k = net.n, len(chunk)
+    n, k = net.n, len(facility_joins)
+    joins = pd.concat(facility_joins, ignore_index=True)
+    owner = np.repeat(np.arange(k), [len(j) for j in facility_joins])
     radius = limit * net.fastest_mps + 1.0
-    xy = np.column_stack([net.xy[chunk["u"].to_numpy()], net.xy[chunk["v"].to_numpy()]]).reshape(-1, 2)
-    near = net.node_tree.query_ball_point(xy, radius)
+    ends = np.r_[joins["u"].to_numpy(), joins["v"].to_numpy()]
+    near = net.node_tree.query_ball_point(net.xy[ends], radius)
     local = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near] + [np.zeros(0, np.int64)]))
     position = np.full(n, -1, dtype=np.int64)
     position[local] = np.arange(len(local))
     sub = net.reverse_csr[local][:, local]
     m = len(local)
-    rows = np.r_[np.arange(k), np.arange(k)]
-    cols = position[np.r_[chunk["u"].to_numpy(), chunk["v"].to_numpy()]]
-    secs = np.r_[chunk["from_u_s"].to_numpy(), chunk["from_v_s"].to_numpy()] + np.r_[chunk["off_s"], chunk["off_s"]]
-    ok = np.isfinite(secs) & np.r_[~chunk["too_far"].to_numpy(), ~chunk["too_far"].to_numpy()] & (cols >= 0)
-    src = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (rows[ok], cols[ok])), shape=(k, m))
+    rows = np.r_[owner, owner]
+    cols = position[ends]
+    off = joins["off_s"].to_numpy()
+    secs = np.r_[joins["from_u_s"].to_numpy() + off, joins["from_v_s"].to_numpy() + off]
+    ok = np.isfinite(secs) & (cols >= 0)
+    # duplicate (facility, node) entries are summed by scipy: keep the fastest of each
+    key = rows[ok] * m + cols[ok]
+    best = pd.Series(secs[ok]).groupby(key).min()
+    src = sp.csr_matrix(
+        (np.maximum(best.to_numpy(), 1e-9), (best.index.to_numpy() // m, best.index.to_numpy() % m)), shape=(k, m)
+    )
     graph = sp.vstack([sp.hstack([sub, sp.csr_matrix((m, k))]), sp.hstack([src, sp.csr_matrix((k, k))])]).tocsr()
     dist = dijkstra(graph, directed=True, indices=np.arange(m, m + k), limit=limit)[:, :m]
     return local, dist, position

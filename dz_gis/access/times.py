@@ -27,9 +27,18 @@ from scipy.sparse.csgraph import dijkstra
 from .._errors import ValidationError
 from .._validate import require_columns, require_nonempty
 from ..network.prepared import PreparedNetwork, prepare
-from ..network.snap import DEFAULT_MAX_SNAP_M, snap
+from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
 
-__all__ = ["NearestTimes", "nearest_times", "category_times", "check_snapped", "snap_points", "DEFAULT_MAX_SNAP_M"]
+__all__ = [
+    "DEFAULT_MAX_SNAP_M",
+    "DEFAULT_REACH_M",
+    "NearestTimes",
+    "category_times",
+    "check_snapped",
+    "nearest_times",
+    "point_times",
+    "snap_points",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,45 +48,55 @@ class NearestTimes(NamedTuple):
 
     nodes: pd.DataFrame  #: minutes, indexed by graph node id, one column per category
     demand: pd.DataFrame | None  #: minutes, indexed like the demand points
-    snapped: pd.DataFrame  #: how each facility joined the network (``snap_m``, ``too_far``)
+    snapped: pd.DataFrame  #: how each facility joined the network (nearest ``snap_m``, ``too_far``, ``streets``)
 
 
 def snap_points(
-    graph: nx.MultiDiGraph, points: gpd.GeoDataFrame, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
-) -> pd.DataFrame:
-    """Snap points to the nearest edge of ``graph`` (see :func:`dz_gis.network.snap`)."""
-    return snap(prepare(graph), points, max_snap_m=max_snap_m)
+    graph: nx.MultiDiGraph,
+    points: gpd.GeoDataFrame,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    reach_m: float = DEFAULT_REACH_M,
+) -> Snapped:
+    """How points join the walking network (see :func:`dz_gis.network.snap`).
+
+    Pass the result to :func:`nearest_times` (``facility_snap=``, ``demand_snap=``) or
+    :func:`dz_gis.isochrones` to join the same points once for several computations.
+    """
+    return snap(prepare(graph), points, max_snap_m=max_snap_m, reach_m=reach_m)
 
 
-def _facility_sources(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
-    off = s["snap_m"].to_numpy() / speed_mps
-    cols = np.r_[s["u"].to_numpy(), s["v"].to_numpy()]
-    secs = np.r_[s["from_u_s"].to_numpy() + off, s["from_v_s"].to_numpy() + off]
-    ok = np.isfinite(secs)
-    return cols[ok], secs[ok]
-
-
-def check_snapped(snapped: pd.DataFrame, points: pd.DataFrame, name: str) -> None:
-    """A snapping table passed in must belong to ``points``: same length, same index."""
-    if len(snapped) != len(points) or not snapped.index.equals(points.index):
+def check_snapped(snapped: Snapped, points: pd.DataFrame, name: str) -> None:
+    """Joins passed in must belong to ``points``: same length, same index."""
+    if len(snapped.points) != len(points) or not snapped.points.index.equals(points.index):
         raise ValidationError(
-            f"{name} has {len(snapped)} rows for {len(points)} points (or another index); pass "
+            f"{name} has {len(snapped.points)} rows for {len(points)} points (or another index); pass "
             "snap_points(graph, points) of these very points, or leave it out to snap them here."
         )
 
 
-def category_times(net: PreparedNetwork, s: pd.DataFrame, speed_mps: float, limit: float) -> np.ndarray:
-    """Seconds from every node to the nearest of the snapped facilities ``s``: one multi-source search."""
-    cols, secs = _facility_sources(net, s, speed_mps)
+def _sources(joins: pd.DataFrame, speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Graph nodes and seconds to them from the points of ``joins`` (both ends of each join)."""
+    off = joins["snap_m"].to_numpy() / speed_mps
+    cols = np.r_[joins["u"].to_numpy(), joins["v"].to_numpy()]
+    secs = np.r_[joins["from_u_s"].to_numpy() + off, joins["from_v_s"].to_numpy() + off]
+    ok = np.isfinite(secs)
+    return cols[ok], secs[ok]
+
+
+def category_times(net: PreparedNetwork, joins: pd.DataFrame, speed_mps: float, limit: float) -> np.ndarray:
+    """Seconds from every node to the nearest of the facilities joined by ``joins``: one search."""
+    cols, secs = _sources(joins, speed_mps)
     graph = net.with_source(cols, secs)
     dist = dijkstra(graph, directed=True, indices=net.n, limit=limit)
     return dist[: net.n]
 
 
-def _demand_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps: float) -> np.ndarray:
-    """Seconds from demand points to the nearest facility.
+def point_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps: float, n_points: int) -> np.ndarray:
+    """Seconds from each point (joined by ``d``) to the nearest facility (joined by ``f``); inf: none.
 
-    Via either end of their edge, or straight along the edge when a facility sits on it.
+    Through every street a point joins: via either end of it, or straight along it when a
+    facility joins the same street; the best join wins.
     """
     u, v = d["u"].to_numpy(), d["v"].to_numpy()
     via = np.minimum(d["to_u_s"].to_numpy() + node_s[u], d["to_v_s"].to_numpy() + node_s[v])
@@ -100,7 +119,9 @@ def _demand_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mp
         direct = pd.Series(along + same["snap_m_f"].to_numpy() / speed_mps).groupby(same["row"].to_numpy()).min()
         idx = direct.index.to_numpy()
         via[idx] = np.minimum(via[idx], direct.to_numpy())
-    return via + d["snap_m"].to_numpy() / speed_mps
+    out = np.full(n_points, np.inf)
+    np.minimum.at(out, d["point"].to_numpy(), via + d["snap_m"].to_numpy() / speed_mps)
+    return out
 
 
 def nearest_times(
@@ -111,8 +132,9 @@ def nearest_times(
     cutoff_min: float | None = None,
     demand: gpd.GeoDataFrame | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    facility_snap: pd.DataFrame | None = None,
-    demand_snap: pd.DataFrame | None = None,
+    reach_m: float = DEFAULT_REACH_M,
+    facility_snap: Snapped | None = None,
+    demand_snap: Snapped | None = None,
 ) -> NearestTimes:
     """Walking minutes from every node (and demand point) to the nearest facility of each category.
 
@@ -132,6 +154,8 @@ def nearest_times(
         partial edge and their own snap walk.
     max_snap_m
         Facilities and demand points farther than this from the network get no time.
+    reach_m
+        Points join every enterable street within this distance (and their nearest one).
     facility_snap, demand_snap
         The points already snapped (:func:`snap_points` with the same ``max_snap_m``), so a
         run that needs them elsewhere snaps once.
@@ -161,56 +185,28 @@ def nearest_times(
     require_columns(facilities, [by], "facilities")
     net = prepare(graph)
     speed_mps = net.walk_m_per_min / 60.0
-    fsnap = facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m)
+    fsnap = (
+        facility_snap if facility_snap is not None else snap(net, facilities, max_snap_m=max_snap_m, reach_m=reach_m)
+    )
     check_snapped(fsnap, facilities, "facility_snap")
-    far = fsnap["too_far"].to_numpy()
-    if far.any():
-        names = ", ".join(str(i) for i in facilities.index[far][:5])
-        warnings.warn(
-            f"{int(far.sum())} facilit{'y is' if far.sum() == 1 else 'ies are'} more than {max_snap_m:g} m "
-            f"from the walking network and got no time (index {names}); see the 'snapped' table.",
-            UserWarning,
-            stacklevel=2,
-        )
     dsnap = None
     if demand is not None:
-        dsnap = demand_snap if demand_snap is not None else snap(net, demand, max_snap_m=max_snap_m)
+        dsnap = demand_snap if demand_snap is not None else snap(net, demand, max_snap_m=max_snap_m, reach_m=reach_m)
         check_snapped(dsnap, demand, "demand_snap")
-    if dsnap is not None and dsnap["too_far"].any():
-        far_d = dsnap["too_far"].to_numpy()
-        names = ", ".join(str(i) for i in dsnap.index[far_d][:5])
-        warnings.warn(
-            f"{int(far_d.sum())} demand point(s) are more than {max_snap_m:g} m from the walking network "
-            f"and got no time (index {names}).",
-            UserWarning,
-            stacklevel=2,
-        )
-    for label, table in (("facilities", fsnap), ("demand points", dsnap)):
-        if table is not None and table["near_island"].any():
-            isl = table["near_island"].to_numpy()
-            warnings.warn(
-                f"{int(isl.sum())} {label} lie nearest to a street not connected to the main walking "
-                f"network (index {', '.join(str(i) for i in table.index[isl][:5])}); they are timed from "
-                "the main network instead (column near_island). Check the network there.",
-                UserWarning,
-                stacklevel=2,
-            )
+    _warn_unjoined(fsnap, dsnap, max_snap_m)
     limit = np.inf if cutoff_min is None else float(cutoff_min) * 60.0
     groups = facilities[by].to_numpy()
     node_cols, demand_cols = {}, {}
     for cat in pd.unique(groups):
-        usable = (groups == cat) & ~far
-        if not usable.any():
+        joins = fsnap.of(np.flatnonzero(groups == cat))
+        if len(joins) == 0:  # every facility of the category too far from the network
             node_cols[cat] = np.full(net.n, np.inf)
             if dsnap is not None:
-                demand_cols[cat] = np.full(len(dsnap), np.inf)
+                demand_cols[cat] = np.full(len(dsnap.points), np.inf)
             continue
-        fs = fsnap[usable]
-        node_cols[cat] = category_times(net, fs, speed_mps, limit)
+        node_cols[cat] = category_times(net, joins, speed_mps, limit)
         if dsnap is not None:
-            t = _demand_times(node_cols[cat], dsnap, fs, speed_mps)
-            t[dsnap["too_far"].to_numpy()] = np.inf
-            demand_cols[cat] = t
+            demand_cols[cat] = point_times(node_cols[cat], dsnap.attachments, joins, speed_mps, len(dsnap.points))
 
     def minutes(cols: dict, index: pd.Index) -> pd.DataFrame:
         values = np.column_stack([cols[c] for c in cols]) / 60.0 if cols else np.empty((len(index), 0))
@@ -219,4 +215,29 @@ def nearest_times(
 
     nodes = minutes(node_cols, pd.Index(net.node_ids, name="node"))
     dem = minutes(demand_cols, demand.index) if demand is not None else None
-    return NearestTimes(nodes, dem, fsnap.assign(**{by: groups}))
+    return NearestTimes(nodes, dem, fsnap.points.assign(**{by: groups}))
+
+
+def _warn_unjoined(fsnap: Snapped, dsnap: Snapped | None, max_snap_m: float) -> None:
+    """Warn about facilities and demand points too far from the network, or nearest to a fragment."""
+    for label, snapped in (("facilities", fsnap), ("demand points", dsnap)):
+        if snapped is None:
+            continue
+        table = snapped.points
+        far = table["too_far"].to_numpy()
+        if far.any():
+            warnings.warn(
+                f"{int(far.sum())} {label} are more than {max_snap_m:g} m from the walking network and got no "
+                f"time (index {', '.join(str(i) for i in table.index[far][:5])}); see the 'snapped' table.",
+                UserWarning,
+                stacklevel=3,
+            )
+        isl = table["near_island"].to_numpy() & ~far
+        if isl.any():
+            warnings.warn(
+                f"{int(isl.sum())} {label} lie nearest to a street not connected to the main walking "
+                f"network (index {', '.join(str(i) for i in table.index[isl][:5])}); they are joined to that "
+                "fragment and to the main network (column near_island). Check the network there.",
+                UserWarning,
+                stacklevel=3,
+            )

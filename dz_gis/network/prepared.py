@@ -44,6 +44,7 @@ class PreparedNetwork:
     edge_s: np.ndarray  #: walk seconds of each directed edge
     edge_rev: np.ndarray  #: index of the reverse edge (same way, other direction) or -1
     edge_steps: np.ndarray  #: True for steps (partial times stay proportional)
+    edge_enterable: np.ndarray  #: True where a point beside the edge may join it (:mod:`dz_gis.network.ways`)
     edge_geom: np.ndarray  #: LineString of each directed edge (references, not copies)
     component: np.ndarray  #: weakly connected component of each node
     main_component: int
@@ -93,15 +94,26 @@ class PreparedNetwork:
         return idx[one & main]
 
     @cached_property
-    def island_tree(self) -> shapely.STRtree | None:
-        """Spatial index over edges off the main network (None when it is all connected)."""
-        off = np.flatnonzero(self.component[self.edge_u] != self.main_component)
-        return shapely.STRtree(self.edge_geom[off]) if len(off) else None
+    def access_edges(self) -> np.ndarray:
+        """Edges points join the network through: one direction of each enterable way, any component."""
+        idx = np.arange(len(self.edge_u))
+        return idx[((self.edge_rev < 0) | (idx < self.edge_rev)) & self.edge_enterable]
 
     @cached_property
-    def tree(self) -> shapely.STRtree:
-        """Spatial index over :attr:`canonical` edge geometries."""
-        return shapely.STRtree(self.edge_geom[self.canonical])
+    def access_tree(self) -> shapely.STRtree:
+        """Spatial index over :attr:`access_edges`."""
+        return shapely.STRtree(self.edge_geom[self.access_edges])
+
+    @cached_property
+    def main_access_edges(self) -> np.ndarray:
+        """:attr:`access_edges` on the main network."""
+        edges = self.access_edges
+        return edges[self.component[self.edge_u[edges]] == self.main_component]
+
+    @cached_property
+    def main_access_tree(self) -> shapely.STRtree:
+        """Spatial index over :attr:`main_access_edges`."""
+        return shapely.STRtree(self.edge_geom[self.main_access_edges])
 
     @cached_property
     def node_tree(self) -> Any:
@@ -185,7 +197,7 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
     if n == 0:
         raise ValidationError("graph has no nodes.")
     node_ids, xy = _nodes(graph, n)
-    eu, ev, es, steps, geoms = _edges(graph, node_ids, xy, m)
+    eu, ev, es, steps, enter, geoms = _edges(graph, node_ids, xy, m)
     indptr, indices, data = _reverse_csr(eu, ev, es, n)
     base = sp.csr_matrix((data, indices, indptr[: n + 1]), shape=(n, n))
     _, labels = connected_components(base, directed=True, connection="weak")
@@ -197,6 +209,7 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
         edge_s=es,
         edge_rev=_reverse_pairs(eu, ev, geoms),
         edge_steps=steps,
+        edge_enterable=enter,
         edge_geom=geoms,
         component=labels,
         main_component=int(np.bincount(labels).argmax()),
@@ -241,13 +254,14 @@ def _nodes(graph: nx.MultiDiGraph, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _edges(
     graph: nx.MultiDiGraph, node_ids: np.ndarray, xy: np.ndarray, m: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Start and end rows, seconds, steps flags and geometries (straight where the graph has none)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end rows, seconds, steps and enterable flags, geometries (straight where none)."""
     index = {node: i for i, node in enumerate(node_ids.tolist())}
     eu = np.empty(m, dtype=np.int64)
     ev = np.empty(m, dtype=np.int64)
     es = np.empty(m, dtype=float)
     steps = np.zeros(m, dtype=bool)
+    enter = np.empty(m, dtype=object)
     geoms = np.empty(m, dtype=object)
     missing = 0
     for i, (u, v, data) in enumerate(graph.edges(data=True)):
@@ -259,6 +273,7 @@ def _edges(
             w = np.nan
         es[i] = w
         steps[i] = data.get("highway") == "steps"
+        enter[i] = data.get("enterable")
         geoms[i] = data.get("geometry")
     if missing:
         raise ValidationError(
@@ -270,7 +285,21 @@ def _edges(
     if len(no_geom):
         coords = np.stack([xy[eu[no_geom]], xy[ev[no_geom]]], axis=1)
         geoms[no_geom] = shapely.linestrings(coords)
-    return eu, ev, es, steps, geoms
+    return eu, ev, es, steps, _enterable(graph, enter), geoms
+
+
+def _enterable(graph: nx.MultiDiGraph, given: np.ndarray) -> np.ndarray:
+    """The edges' ``enterable`` flags; where a graph (OSMnx's, a survey's) has none, from their tags."""
+    unknown = np.array([v is None for v in given.tolist()], dtype=bool)
+    if not unknown.any():
+        return given.astype(bool)
+    from .ways import enterable
+
+    tags = ("highway", "bridge", "tunnel", "layer")
+    rows = [{t: d.get(t) for t in tags} for (_, _, d), u in zip(graph.edges(data=True), unknown, strict=True) if u]
+    out = given.copy()
+    out[unknown] = enterable(pd.DataFrame(rows, columns=list(tags)))
+    return out.astype(bool)
 
 
 def _reverse_pairs(eu: np.ndarray, ev: np.ndarray, geoms: np.ndarray) -> np.ndarray:

@@ -1,21 +1,28 @@
-"""Attach points (facilities, homes) to the nearest walkable edge.
+"""Join points (facilities, homes, candidate sites) to the walking network.
 
-A point is projected onto the nearest edge of the main connected network and joins it
-*at the projected point*: both partial lengths of the edge count, in each direction
-with that direction's own walking time (so slopes stay one-sided). The straight walk
-from the point to the edge (``snap_m``) is added at the flat walking speed. Points
-farther than ``max_snap_m`` are flagged ``too_far`` and get no time. Points whose
-nearest street is on a network island (a fragment not connected to the main network)
-are flagged ``near_island``: they are timed from the main network, and reported.
+The access model, one for times, circles and the matrix: a point joins the network through
+every street it can step onto within ``reach_m`` (default 25 m, the circles' offset), and
+always through its nearest one; the best total time wins. Each join is at the point's
+projection onto the street: both partial lengths count, in each direction with that
+direction's own walking time (so slopes stay one-sided), and the straight walk to the
+street (``snap_m``) is added at the flat walking speed. Streets that cannot be entered
+from the side (:func:`dz_gis.network.ways.enterable`: tunnels, raised trunk and primary
+carriageways, indoor ways) are walked along but never joined.
 
-On slope-aware graphs (3-D edge geometries, see :mod:`dz_gis.network.terrain`) the part of an
-edge's time spent before a position is taken from the edge's own elevation profile;
-otherwise it is proportional to length.
+A point whose nearest street lies on a fragment not connected to the main network (a
+gated campus, a clipped estate) joins that fragment and also the main network through
+its nearest main street (``near_island``): it serves and is served by both. Points
+farther than ``max_snap_m`` from every street are ``too_far`` and get no time.
+
+On slope-aware graphs (3-D edge geometries, see :mod:`dz_gis.network.terrain`) the part
+of an edge's time spent before a position is taken from the edge's own elevation
+profile; otherwise it is proportional to length.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -26,10 +33,13 @@ from .._errors import CRSError, ValidationError
 from .prepared import PreparedNetwork
 from .terrain import segment_seconds
 
-__all__ = ["DEFAULT_MAX_SNAP_M", "snap", "time_fraction"]
+__all__ = ["DEFAULT_MAX_SNAP_M", "DEFAULT_REACH_M", "Snapped", "snap", "time_fraction"]
 
 #: Points farther than this from the network are reported as unreachable.
 DEFAULT_MAX_SNAP_M = 250.0
+
+#: A point joins every enterable street within this distance (the circles' offset).
+DEFAULT_REACH_M = 25.0
 
 
 def time_fraction(net: PreparedNetwork, edges: np.ndarray, pos_m: np.ndarray) -> np.ndarray:
@@ -51,45 +61,100 @@ def time_fraction(net: PreparedNetwork, edges: np.ndarray, pos_m: np.ndarray) ->
     return frac
 
 
+@dataclass(frozen=True)
+class Snapped:
+    """How points join the network (:func:`snap`)."""
+
+    #: one row per point, indexed like the points: its nearest join (``edge``, ``u``, ``v``,
+    #: ``pos_m``, ``snap_m`` and the partial seconds), ``too_far``, ``near_island``, ``streets``
+    points: pd.DataFrame
+    #: one row per (point, street it joins): ``point`` (position 0..n-1), ``edge``, ``u``, ``v``,
+    #: ``pos_m``, ``snap_m``, ``from_u_s``, ``to_v_s``, ``from_v_s``, ``to_u_s``
+    attachments: pd.DataFrame
+
+    def of(self, positions: np.ndarray) -> pd.DataFrame:
+        """The attachments of the points at ``positions`` (0..n-1)."""
+        return self.attachments[np.isin(self.attachments["point"].to_numpy(), positions)]
+
+
 def snap(
-    net: PreparedNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
-) -> pd.DataFrame:
-    """Snap points (polygons: a point inside them) to the nearest main-network edge.
+    net: PreparedNetwork,
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    reach_m: float = DEFAULT_REACH_M,
+) -> Snapped:
+    """Join points (polygons: a point inside them) to the network; see the module's model.
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed like ``points``: ``edge`` (directed edge index), ``u``/``v`` (matrix rows),
-        ``pos_m`` (metres along the edge), ``snap_m``, ``too_far``, ``near_island``
-        (the nearest street is on a fragment not connected to the main network, so the
-        point was attached to the main network farther away), and the partial
-        walking seconds ``from_u_s`` (u → point), ``to_v_s`` (point → v), ``from_v_s``
-        (v → point) and ``to_u_s`` (point → u); infinite where a one-way edge forbids it.
+    Snapped
+        ``points`` (one row per point) and ``attachments`` (one row per street joined). The
+        partial walking seconds are ``from_u_s`` (u → point), ``to_v_s`` (point → v),
+        ``from_v_s`` (v → point) and ``to_u_s`` (point → u); infinite where a one-way edge
+        forbids it.
     """
     if points.crs is None:
         raise CRSError("points have no CRS; set one with .set_crs(...).")
     if len(points) == 0:
         raise ValidationError("no points to snap.")
+    if not reach_m >= 0:
+        raise ValidationError(f"reach_m must be zero or positive, got {reach_m}.")
     geoms = points.to_crs(net.crs).geometry.array if hasattr(points, "geometry") else points.to_crs(net.crs).array
     if shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any():
         raise ValidationError("some points have no geometry; drop or fix them before computing walking times.")
+    if len(net.main_access_edges) == 0:
+        raise ValidationError("the walking network has no street a point can join (all are tunnels or raised).")
     pts = shapely.point_on_surface(geoms)
     xy = shapely.get_coordinates(pts)
-    key = (hashlib.sha1(xy.tobytes()).hexdigest(), float(max_snap_m))
+    key = (hashlib.sha1(xy.tobytes()).hexdigest(), float(max_snap_m), float(reach_m))
     cache: dict = net.derived("snaps", dict)  # repeated queries with the same points
-    if key in cache:
-        out = cache[key].copy()
-        out.index = points.index
-        return out
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = _snap(net, pts, float(max_snap_m), float(reach_m))
+    table, attachments = cache[key]
+    return Snapped(table.set_axis(points.index), attachments)
 
-    hit_pts, hit_edges = net.tree.query_nearest(pts, all_matches=False)
-    order = np.argsort(hit_pts)
-    edge = net.canonical[hit_edges[order]]
-    if len(edge) != len(pts):  # pragma: no cover - STRtree answers every point
+
+def _nearest(tree: shapely.STRtree, edges: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest of ``edges`` (indexed by ``tree``) to each point, and its distance."""
+    (where, hit), dist = tree.query_nearest(pts, all_matches=False, return_distance=True)
+    order = np.argsort(where, kind="stable")
+    if len(order) != len(pts):  # pragma: no cover - STRtree answers every point
         raise ValidationError("could not find a nearest edge for every point.")
+    return edges[hit[order]], dist[order]
+
+
+def _snap(
+    net: PreparedNetwork, pts: np.ndarray, max_snap_m: float, reach_m: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    near_any, d_any = _nearest(net.access_tree, net.access_edges, pts)
+    near_main, d_main = _nearest(net.main_access_tree, net.main_access_edges, pts)
+    # every enterable street within reach (any component), and the main network's within reach
+    # of its nearest street, so a point on a fragment is joined to both
+    p1, t1 = net.access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_any, reach_m))
+    p2, t2 = net.main_access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_main, reach_m))
+    pair = np.unique(np.column_stack([np.r_[p1, p2], np.r_[net.access_edges[t1], net.main_access_edges[t2]]]), axis=0)
+    joins = _joins(net, pts, pair[:, 0], pair[:, 1])
+    joins = joins[joins["snap_m"].to_numpy() <= max_snap_m].sort_values(["point", "snap_m"], kind="stable")
+    joins = joins.reset_index(drop=True)
+    nearest = _joins(net, pts, np.arange(len(pts)), near_any)
+    streets = np.bincount(joins["point"].to_numpy(), minlength=len(pts))
+    table = nearest.drop(columns="point").assign(
+        too_far=streets == 0,
+        near_island=d_any < d_main,
+        streets=streets,
+    )
+    return table, joins
+
+
+def _joins(net: PreparedNetwork, pts: np.ndarray, point: np.ndarray, edge: np.ndarray) -> pd.DataFrame:
+    """Where points join edges: position, straight walk and the four partial times."""
     geom = net.edge_geom[edge]
-    pos = shapely.line_locate_point(geom, pts)
-    dist = shapely.distance(pts, geom)
+    p = pts[point]
+    pos = shapely.line_locate_point(geom, p)
+    dist = shapely.distance(p, geom)
     length = shapely.length(geom)
     w = net.edge_s[edge]
     f = time_fraction(net, edge, pos)
@@ -99,27 +164,17 @@ def snap(
     if has_rev.any():
         fr[has_rev] = time_fraction(net, rev[has_rev], length[has_rev] - pos[has_rev])
     wr = np.where(has_rev, net.edge_s[np.where(has_rev, rev, 0)], np.inf)
-    near_island = np.zeros(len(edge), dtype=bool)
-    if net.island_tree is not None:
-        (qi, _), island_d = net.island_tree.query_nearest(pts, all_matches=False, return_distance=True)
-        near_island[qi] = island_d < dist[qi]
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
+            "point": point,
             "edge": edge,
             "u": net.edge_u[edge],
             "v": net.edge_v[edge],
             "pos_m": pos,
             "snap_m": dist,
-            "too_far": dist > max_snap_m,
-            "near_island": near_island,
             "from_u_s": w * f,
             "to_v_s": w * (1.0 - f),
             "from_v_s": np.where(has_rev, wr * fr, np.inf),
             "to_u_s": np.where(has_rev, wr * (1.0 - fr), np.inf),
         }
     )
-    if len(cache) > 16:
-        cache.clear()
-    cache[key] = out.copy()
-    out.index = points.index
-    return out
