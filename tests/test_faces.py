@@ -169,16 +169,32 @@ def test_planar_faces_equal_geos_polygonize():
 
 def test_planar_faces_equal_geos_on_a_real_network(sample):
     net = prepare(sample.graph)
+    pieces = street_faces(net, 25.0, 4).piece_geom
+    frame = np.asarray(shapely.total_bounds(pieces)) + np.array([-110.0, -110.0, 110.0, 110.0])
+    got, _, _ = planar_faces(pieces, frame)
+    expected = geos_faces(pieces, frame)
+    assert len(got) == len(expected)
+    assert shapely.is_valid(got).all()
+    order = np.argsort(shapely.area(got))
+    assert np.allclose(shapely.area(got)[order], np.sort(shapely.area(expected)), rtol=1e-9, atol=1e-6)
+    hit = shapely.STRtree(expected).query(shapely.point_on_surface(got), predicate="within")
+    assert len(np.unique(hit[0])) == len(got)
+    assert shapely.equals(got[hit[0]], expected[hit[1]]).all()
+
+
+def test_faces_are_joined_across_streets_that_give_no_land(sample):
+    net = prepare(sample.graph)
     faces = street_faces(net, 25.0, 4)
-    frame = np.asarray(shapely.total_bounds(faces.face_geom))
-    expected = geos_faces(faces.piece_geom, frame)
-    assert len(faces.face_geom) == len(expected)
+    blocked = ~net.edge_enterable[faces.piece_edge]
+    assert blocked.any()  # the sample's tunnels
     assert shapely.is_valid(faces.face_geom).all()
-    order = np.argsort(shapely.area(faces.face_geom))
-    assert np.allclose(shapely.area(faces.face_geom)[order], np.sort(shapely.area(expected)), rtol=1e-9, atol=1e-6)
-    hit = shapely.STRtree(expected).query(shapely.point_on_surface(faces.face_geom), predicate="within")
-    assert len(np.unique(hit[0])) == len(faces.face_geom)
-    assert shapely.equals(faces.face_geom[hit[0]], expected[hit[1]]).all()
+    # the joined faces still tile the frame: no land lost or counted twice
+    frame = shapely.box(*shapely.total_bounds(faces.face_geom))
+    assert shapely.area(faces.face_geom).sum() == pytest.approx(frame.area, rel=1e-9)
+    # a blocked piece bounds two different faces (a block and the outer face) or none
+    sides = np.diff(faces.piece_faces.indptr)
+    assert set(sides[blocked].tolist()) <= {0, 2}
+    assert (sides[~blocked] >= 1).all()
 
 
 def test_planar_faces_of_a_tree_is_the_frame():

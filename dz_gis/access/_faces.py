@@ -22,11 +22,14 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from .._gc import gc_paused
 from ..network.prepared import PreparedNetwork
@@ -59,6 +62,18 @@ class StreetFaces:
     node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
     edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
     piece_faces: sp.csr_matrix  #: piece × face incidence
+
+    @cached_property
+    def piece_neighbours(self) -> sp.csr_matrix:
+        """Piece × piece: the pieces within ``offset_m`` of each (itself included)."""
+        a, b = shapely.STRtree(self.piece_geom).query(self.piece_geom, predicate="dwithin", distance=self.offset_m)
+        n = len(self.piece_geom)
+        return sp.csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+
+    def pieces_near(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``pieces``, piece) pairs for the pieces within the offset of each."""
+        counts = np.diff(self.piece_neighbours.indptr)[pieces]
+        return np.repeat(np.arange(len(pieces)), counts), _gather(self.piece_neighbours, pieces)
 
     def pieces_at_nodes(self, rows: np.ndarray) -> np.ndarray:
         """Pieces on the edges at node ``rows`` (with repeats)."""
@@ -104,6 +119,7 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         edge, a, b, pieces = canon, np.zeros(len(geoms)), shapely.length(geoms), geoms
     frame = _frame_bounds(pieces, offset_m)
     faces, pf_piece, pf_face = planar_faces(pieces, frame)
+    faces, pf_piece, pf_face = _merge_across(faces, pf_piece, pf_face, ~net.edge_enterable[edge], frame)
     by_face = np.argsort(pf_face, kind="stable")
     pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
@@ -136,6 +152,46 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         edge_pieces=edge_pieces,
         piece_faces=piece_faces,
     )
+
+
+def _merge_across(
+    faces: np.ndarray, pf_piece: np.ndarray, pf_face: np.ndarray, blocked: np.ndarray, frame: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Faces joined across streets that give no land (tunnels, raised carriageways).
+
+    Such a street bounds no block for a pedestrian beside it: the land on both sides is one
+    block, near whichever streets a pedestrian can enter, and a block whose streets are all
+    reached again holds exactly the land near them. The outer face is not joined (it would
+    swallow every block behind a tunnel at the network's edge): a street that gives no land
+    between it and a block keeps bounding both, so neither is ever whole.
+    """
+    side = blocked[pf_piece]
+    if not side.any():
+        return faces, pf_piece, pf_face
+    outer = np.flatnonzero((shapely.bounds(faces) == frame).all(axis=1))
+    order = np.argsort(pf_piece[side], kind="stable")
+    piece, face = pf_piece[side][order], pf_face[side][order]
+    two = np.flatnonzero(piece[1:] == piece[:-1])  # a blocked piece between two faces links them
+    two = two[~np.isin(face[two], outer) & ~np.isin(face[two + 1], outer)]
+    n = len(faces)
+    link = sp.csr_matrix((np.ones(len(two)), (face[two], face[two + 1])), shape=(n, n))
+    n_new, label = connected_components(link, directed=False)
+    counts = np.bincount(label, minlength=n_new)
+    merged = np.empty(n_new, dtype=object)
+    single = counts[label] == 1
+    merged[label[single]] = faces[single]
+    for group in np.flatnonzero(counts > 1):
+        members = faces[label == group]
+        union = shapely.coverage_union_all(members)  # faces share their rings vertex for vertex
+        merged[group] = union if shapely.is_valid(union) else shapely.union_all(members)
+    new_face = label[pf_face]
+    # a blocked piece inside a joined face bounds nothing; between two faces it still bounds both
+    ends = pd.DataFrame({"piece": pf_piece, "face": new_face}).groupby("piece")["face"].nunique()
+    inside = side & (ends.reindex(pf_piece).to_numpy() == 1)
+    keep = ~inside
+    pairs = np.unique(np.column_stack([pf_piece[keep], new_face[keep]]), axis=0)
+    logger.info("isochrone faces: %d faces joined across %d streets that give no land", n - n_new, blocked.sum())
+    return merged, pairs[:, 0], pairs[:, 1]
 
 
 def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:

@@ -15,7 +15,6 @@ import shapely
 from ..network.prepared import PreparedNetwork
 from ..network.snap import time_fraction
 from ._faces import StreetFaces
-from ._planar import ranges
 
 BUFFER_QUAD_SEGS = 4
 
@@ -158,12 +157,17 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     pair_loc = touched[pair_at]
     face_ids, inv = np.unique(pair_face, return_inverse=True)
     n_full = np.bincount(inv, weights=full[pair_loc], minlength=len(face_ids))
-    is_full = n_full == faces.face_pieces[face_ids]
-    full_ids = face_ids[is_full]
-    near = np.empty(0, dtype=object)
-    if not is_full.all():
-        sel, cut = ~is_full[inv], ~full[pl]
-        near = _frontier_land(faces, pieces, a, full, pl[cut], plo[cut], phi[cut], pair_loc[sel], face_ids[inv[sel]])
+    full_ids = face_ids[n_full == faces.face_pieces[face_ids]]
+    part = ~full[pl]
+    cut = _substrings(faces.piece_geom[pieces[pl[part]]], plo[part] - a[pl[part]], phi[part] - a[pl[part]])
+    whole = np.flatnonzero(full)
+    lines = np.concatenate([faces.piece_geom[pieces[whole]], cut])
+    # the part of each piece not reached from either end (a street's land beyond it may show there)
+    lo, hi = np.maximum(a, np.minimum(b, su)), np.minimum(b, np.maximum(a, sv))
+    gap = np.flatnonzero(~full & (hi > lo + 1e-9))
+    gap = gap[np.argsort(pieces[gap])]
+    gaps = (pieces[gap], _substrings(faces.piece_geom[pieces[gap]], lo[gap] - a[gap], hi[gap] - a[gap]))
+    near = _frontier_land(faces, lines, pieces[np.r_[whole, pl[part]]], gaps, full_ids)
     far = None
     if faces.far_holes[full_ids].all():
         # whole faces merge faster than their near land (half the vertices, no holes);
@@ -174,35 +178,44 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     return _punch(_merge(full_land, near), far)
 
 
-def _frontier_land(faces, pieces, a, full, cut_loc, cut_lo, cut_hi, pair_loc, pair_face) -> np.ndarray:
-    """Land of each frontier face (one with streets partly reached) near its reached streets.
+def _frontier_land(
+    faces: StreetFaces,
+    lines: np.ndarray,
+    line_piece: np.ndarray,
+    gaps: tuple[np.ndarray, np.ndarray],
+    full_ids: np.ndarray,
+) -> np.ndarray:
+    """Land within the offset of the reached ``lines``, in every face that is not whole.
 
-    ``cut_*``: the partly reached intervals (piece position, from, to); ``pair_*``: the
-    reached pieces around each frontier face.
+    A face's land is measured from its own reached streets and from reached streets across
+    one of its streets (a home beside a dual carriageway is reached from the far one too).
+    Such a street adds land only behind a part of the face's boundary that is not reached
+    itself (elsewhere the boundary is nearer), so a line goes to a face across a piece only
+    when it lies within the offset of that piece's unreached part: ``gaps`` (pieces sorted,
+    and that part of each) for pieces partly reached, the whole piece for those not reached
+    at all. In a whole face no land lies nearer another face's street than its own.
     """
-    # reached lines around each frontier face: full pieces whole, partial pieces cut
-    whole = full[pair_loc]
-    lines = [faces.piece_geom[pieces[pair_loc[whole]]]]
-    owner = [pair_face[whole]]
-    if len(cut_loc):
-        # pieces run the way of their edge, from position a on it
-        cut = _substrings(faces.piece_geom[pieces[cut_loc]], cut_lo - a[cut_loc], cut_hi - a[cut_loc])
-        # each cut goes to every frontier face its piece borders
-        order = np.argsort(cut_loc, kind="stable")
-        starts = np.searchsorted(cut_loc[order], pair_loc[~whole], side="left")
-        stops = np.searchsorted(cut_loc[order], pair_loc[~whole], side="right")
-        lines.append(cut[order[ranges(starts, stops)]])
-        owner.append(np.repeat(pair_face[~whole], stops - starts))
-    lines_all, owner_all = np.concatenate(lines), np.concatenate(owner)
-    if not len(lines_all):
+    own_at, own_face = faces.faces_of_pieces(line_piece)
+    at, near = faces.pieces_near(line_piece)  # candidates from a static table, no spatial query
+    close = ~np.isin(near, line_piece)  # a piece with no reached part: all of it is open
+    gap_piece, gap_geom = gaps
+    k = np.minimum(np.searchsorted(gap_piece, near), max(len(gap_piece) - 1, 0))
+    partly = (gap_piece[k] == near) if len(gap_piece) else np.zeros(len(near), dtype=bool)
+    if partly.any():
+        close[partly] = shapely.distance(lines[at[partly]], gap_geom[k[partly]]) <= faces.offset_m
+    via, across = faces.faces_of_pieces(near[close])
+    pairs = np.unique(np.column_stack([np.r_[own_at, at[close][via]], np.r_[own_face, across]]), axis=0)
+    pairs = pairs[~np.isin(pairs[:, 1], full_ids)]
+    if not len(pairs):
         return np.empty(0, dtype=object)
-    order = np.argsort(owner_all, kind="stable")
-    uniq, idx = np.unique(owner_all[order], return_inverse=True)
-    ml = shapely.multilinestrings(lines_all[order], indices=idx)
+    at, face = pairs[:, 0], pairs[:, 1]
+    order = np.argsort(face, kind="stable")
+    uniq, idx = np.unique(face[order], return_inverse=True)
+    ml = shapely.multilinestrings(lines[at[order]], indices=idx)
     # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
     reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=BUFFER_QUAD_SEGS)
-    near = shapely.get_parts(shapely.intersection(faces.face_geom[uniq], reach))
-    return near[shapely.get_type_id(near) == 3]  # keep areas, drop touching lines/points
+    near_land = shapely.get_parts(shapely.intersection(faces.face_geom[uniq], reach))
+    return near_land[shapely.get_type_id(near_land) == 3]  # keep areas, drop touching lines/points
 
 
 def _merge(full: np.ndarray, near: np.ndarray) -> shapely.Geometry:

@@ -2,7 +2,8 @@
 
 The access model, one for times, circles and the matrix: a point joins the network through
 every street it can step onto within ``reach_m`` (default 25 m, the circles' offset), and
-always through its nearest one; the best total time wins. Each join is at the point's
+always through its nearest one; the best total time wins. (So a home beside a dual
+carriageway joins both carriageways, and one beside a dead-end lane also the street behind.) Each join is at the point's
 projection onto the street: both partial lengths count, in each direction with that
 direction's own walking time (so slopes stay one-sided), and the straight walk to the
 street (``snap_m``) is added at the flat walking speed. Streets that cannot be entered
@@ -137,7 +138,8 @@ def _snap(
     p2, t2 = net.main_access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_main, reach_m))
     pair = np.unique(np.column_stack([np.r_[p1, p2], np.r_[net.access_edges[t1], net.main_access_edges[t2]]]), axis=0)
     joins = _joins(net, pts, pair[:, 0], pair[:, 1])
-    joins = joins[joins["snap_m"].to_numpy() <= max_snap_m].sort_values(["point", "snap_m"], kind="stable")
+    joins = joins[joins["snap_m"].to_numpy() <= max_snap_m]
+    joins = joins.sort_values(["point", "snap_m"], kind="stable")
     joins = joins.reset_index(drop=True)
     nearest = _joins(net, pts, np.arange(len(pts)), near_any)
     streets = np.bincount(joins["point"].to_numpy(), minlength=len(pts))
