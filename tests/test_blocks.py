@@ -69,3 +69,9 @@ def test_streets_need_a_positive_size():
     blocks, compounds = grid(2, 1, 1500)
     with pytest.raises(ValidationError, match="communities_per_street=0: must be positive"):
         streets_from_units(communities_from_blocks(blocks, compounds), communities_per_street=0)
+
+
+def test_no_units_no_streets():
+    blocks, compounds = grid(2, 1, 1500)
+    none = communities_from_blocks(blocks, compounds).iloc[:0]
+    assert list(streets_from_units(none).columns[-2:]) == ["street", "street_method"]

