@@ -37,12 +37,14 @@ def _demo(args: argparse.Namespace) -> int:
     written = write_outputs(run, check, args.out, attribution=sample.attribution)
     elapsed = time.perf_counter() - t0
 
+    comm = sample.communities
+    streets = comm["street"].nunique() if "street" in comm else 0
     print(sample.attribution)
     print(
         f"Walking graph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges "
-        f"(built in {t_graph:.1f} s); {len(sample.communities)} provisional community units, "
-        f"{len(sample.compounds)} compounds ({sample.compounds['households'].sum():,.0f} households), "
-        f"{len(sample.facilities)} facilities."
+        f"(built in {t_graph:.1f} s); {len(comm)} provisional community units in {streets} provisional "
+        f"streets (街道), {len(sample.compounds)} compounds ({sample.compounds['households'].sum():,.0f} "
+        f"households, estimated), {len(sample.facilities)} facilities."
     )
     _print_coverage(run, default_catalog())
     _print_plan_check(check, rules, t_check)

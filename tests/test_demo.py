@@ -1,6 +1,9 @@
 """`make demo` end to end (through the CLI entry point)."""
 
+import re
+
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -12,6 +15,8 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "OpenStreetMap" in printed and "Unreachable (more than 250 m" in printed
+    counts = re.search(r"(\d+) provisional community units in (\d+) provisional streets", printed)
+    assert counts and int(counts[1]) >= 8 and int(counts[2]) >= 2
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
         "coverage.gpkg",
@@ -34,6 +39,9 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     gaps = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="gaps")
     assert set(gaps["status"]) <= {"met", "gap", "no data"} and (gaps["status"] == "gap").any()
     assert (tmp_path / "gaps.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(tmp_path / "gaps.csv", encoding="utf-8-sig")
+    streets = table[table["scope"] == "street"]  # one row per provisional street and street rule
+    assert streets["unit_id"].nunique() == int(counts[2]) and len(streets) == 2 * int(counts[2])
     comm = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="communities")
     cov = comm[[c for c in comm.columns if c.startswith("cov_")]]
     assert cov.shape[1] >= 3 * 10
