@@ -23,6 +23,8 @@ from ._errors import StudyAreaError as StudyAreaError
 from ._errors import ValidationError as ValidationError
 from .access import isochrones as isochrones
 from .access import nearest_times as nearest_times
+from .access import od_matrix as od_matrix
+from .access import od_times as od_times
 from .catalog import default_catalog as default_catalog
 from .catalog import load_catalog as load_catalog
 from .coords import metric_crs_for as metric_crs_for
@@ -64,6 +66,8 @@ __all__ = [
     "load_sample",
     "metric_crs_for",
     "nearest_times",
+    "od_matrix",
+    "od_times",
     "read_communities",
     "read_compounds",
     "read_facilities",
