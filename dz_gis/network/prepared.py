@@ -261,7 +261,8 @@ def _edges(
     ev = np.empty(m, dtype=np.int64)
     es = np.empty(m, dtype=float)
     steps = np.zeros(m, dtype=bool)
-    enter = np.empty(m, dtype=object)
+    enter = np.ones(m, dtype=bool)
+    tagged: list[tuple[int, dict]] = []  # edges without an enterable flag but with a tag that may forbid it
     geoms = np.empty(m, dtype=object)
     missing = 0
     for i, (u, v, data) in enumerate(graph.edges(data=True)):
@@ -272,8 +273,13 @@ def _edges(
             missing += 1
             w = np.nan
         es[i] = w
-        steps[i] = data.get("highway") == "steps"
-        enter[i] = data.get("enterable")
+        highway = data.get("highway")
+        steps[i] = highway == "steps"
+        flag = data.get("enterable")
+        if flag is not None:
+            enter[i] = flag
+        elif data.get("bridge") or data.get("tunnel") or data.get("layer") or highway in ("corridor", "elevator"):
+            tagged.append((i, data))
         geoms[i] = data.get("geometry")
     if missing:
         raise ValidationError(
@@ -285,21 +291,13 @@ def _edges(
     if len(no_geom):
         coords = np.stack([xy[eu[no_geom]], xy[ev[no_geom]]], axis=1)
         geoms[no_geom] = shapely.linestrings(coords)
-    return eu, ev, es, steps, _enterable(graph, enter), geoms
+    if tagged:  # a graph built elsewhere (OSMnx, a survey): decide from its tags
+        from .ways import enterable
 
-
-def _enterable(graph: nx.MultiDiGraph, given: np.ndarray) -> np.ndarray:
-    """The edges' ``enterable`` flags; where a graph (OSMnx's, a survey's) has none, from their tags."""
-    unknown = np.array([v is None for v in given.tolist()], dtype=bool)
-    if not unknown.any():
-        return given.astype(bool)
-    from .ways import enterable
-
-    tags = ("highway", "bridge", "tunnel", "layer")
-    rows = [{t: d.get(t) for t in tags} for (_, _, d), u in zip(graph.edges(data=True), unknown, strict=True) if u]
-    out = given.copy()
-    out[unknown] = enterable(pd.DataFrame(rows, columns=list(tags)))
-    return out.astype(bool)
+        tags = ["highway", "bridge", "tunnel", "layer"]
+        frame = pd.DataFrame([{t: d.get(t) for t in tags} for _, d in tagged], columns=tags)
+        enter[np.array([i for i, _ in tagged])] = enterable(frame)
+    return eu, ev, es, steps, enter, geoms
 
 
 def _reverse_pairs(eu: np.ndarray, ev: np.ndarray, geoms: np.ndarray) -> np.ndarray:
