@@ -9,12 +9,13 @@ allows), a point timed within the band lies inside.
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from reference import reference_joins, reference_times
 
 import dz_gis
-from dz_gis.network import prepare, snap
+from dz_gis.network import enterable, prepare, snap
 
 CRS = "EPSG:32650"
 SPEED = 67.0 / 60.0  # m/s
@@ -118,3 +119,62 @@ def test_circles_and_times_agree_on_the_sample(sample, category):
         timed = (t <= minutes - 1) & (joined["snap_m"].to_numpy() <= 10) & ~joined["near_island"].to_numpy()
         assert timed.sum() > 300
         assert shapely.covers(circle.buffer(arc), where[timed]).all()
+
+
+def test_a_one_way_street_shared_by_a_home_and_a_facility():
+    # a one-way survey edge a→b (no way back along it), closed by a two-way loop round the block
+    nodes = {"a": (0, 0), "b": (200, 0), "c": (200, 200), "d": (0, 200)}
+    g = graph_of([("b", "c", {}), ("c", "d", {}), ("d", "a", {})], nodes)
+    line = shapely.LineString([nodes["a"], nodes["b"]])
+    g.add_edge("a", "b", length=200.0, walk_s=200.0 / SPEED, geometry=line)
+    fac = pts([(50, -5)], category=["shop"], facility_id=["s"])
+    home = pts([(150, -5)])  # downstream: to the shop is round the block, not back along a→b
+    got = dz_gis.nearest_times(g, fac, demand=home).demand["shop"].iloc[0] * 60
+    expected, _ = reference_times(g, reference_joins(g, fac), reference_joins(g, home), SPEED)
+    assert np.isfinite(got) and got == pytest.approx(expected[0], abs=1e-6)
+    assert dz_gis.od_times(g, home, fac, cutoff_min=30)["minutes"].iloc[0] * 60 == pytest.approx(expected[0], abs=1e-6)
+
+
+def test_enterable_flags_from_files_and_merged_ways():
+    nodes = {0: (0, 0), 1: (100, 0), 2: (200, 0), 3: (300, 0)}
+    g = graph_of(
+        [(0, 1, {"enterable": "False"}), (1, 2, {"enterable": "true"}), (2, 3, {"highway": ["footway", "corridor"]})],
+        nodes,
+    )
+    net = prepare(g)
+    flags = {
+        (net.node_ids[u], net.node_ids[v]): e
+        for u, v, e in zip(net.edge_u, net.edge_v, net.edge_enterable, strict=True)
+    }
+    assert flags[(0, 1)] is np.False_ or not flags[(0, 1)]  # text from GraphML, not truthy
+    assert flags[(1, 2)]
+    assert not flags[(2, 3)]  # a merged way with an indoor part
+    frame = pd.DataFrame({"highway": ["primary", "primary"], "layer": [["0", "1"], ["1", "0"]]})
+    assert enterable(frame).tolist() == [False, False]  # the highest layer, whatever the order
+
+
+def test_an_edge_walked_in_no_time_widens_every_search():
+    nodes = {0: (0, 0), 1: (200, 0), 2: (800, 0), 3: (1000, 0)}
+    g = graph_of([(0, 1, {}), (2, 3, {})], nodes)
+    line = shapely.LineString([nodes[1], nodes[2]])
+    for a, b, geom in ((1, 2, line), (2, 1, line.reverse())):
+        g.add_edge(a, b, length=600.0, walk_s=0.0, geometry=geom)  # a moving walkway, say
+    fac = pts([(0, 2)], category=["x"], facility_id=["f"])
+    home = pts([(1000, 2)])
+    nearest = dz_gis.nearest_times(g, fac, demand=home).demand["x"].iloc[0]
+    od = dz_gis.od_times(g, home, fac, cutoff_min=10)
+    assert nearest == pytest.approx((2 + 200 + 200 + 2) / SPEED / 60)
+    assert od["minutes"].iloc[0] == pytest.approx(nearest)
+    circle = dz_gis.isochrones(g, fac, minutes=(10,)).geometry.iloc[0]
+    assert circle.contains(home.geometry.iloc[0])
+
+
+def test_a_fragment_reached_has_its_circle_land():
+    nodes = {f"s{i}": (125.0 * i, 0) for i in range(5)} | {"c0": (100, 40), "c1": (300, 40), "c2": (300, 200)}
+    ways = [(f"s{i}", f"s{i + 1}", {"highway": "residential"}) for i in range(4)]
+    ways += [("c0", "c1", {"highway": "footway"}), ("c1", "c2", {"highway": "footway"})]
+    g = graph_of(ways, nodes)
+    fac = pts([(200, 45)], category=["clinic"], facility_id=["c"])
+    circle = dz_gis.isochrones(g, fac, minutes=(5,)).geometry.iloc[0]
+    assert circle.contains(shapely.Point(300, 150))  # beside the campus path, 3.3 min away
+    assert circle.contains(shapely.Point(400, 10))  # beside the street, reached from the campus too

@@ -114,8 +114,9 @@ def band_polygons(
     if own:
         pieces = np.r_[pieces, faces.pieces_on_edges(np.array([o[0] for o in own]))]
     pieces = np.unique(pieces)
+    fragments = _fragment_land(net, times, own, bands_s, faces.offset_m)
     if len(pieces) == 0:
-        return [shapely.Polygon() for _ in bands_s]
+        return fragments
     edge = faces.piece_edge[pieces]
     a, b = faces.piece_a[pieces], faces.piece_b[pieces]
     t_u, t_v = times.at(net.edge_u[edge]), times.at(net.edge_v[edge])
@@ -130,6 +131,52 @@ def band_polygons(
         su, sv = np.where(blocked, -np.inf, su), np.where(blocked, np.inf, sv)
         own_band = [(np.flatnonzero(edge == e), *profile.reach(band_s)) for e, profile in own_reach]
         out.append(_band_polygon(faces, pieces, edge, a, b, su, sv, own_band))
+    return [p if f.is_empty else shapely.union(p, f) for p, f in zip(out, fragments, strict=True)]
+
+
+def _fragment_land(
+    net: PreparedNetwork,
+    times: NodeTimes,
+    own: list[tuple[int, float, float]],
+    bands_s: Sequence[float],
+    offset_m: float,
+) -> list[shapely.Geometry]:
+    """Land within the offset of the reached streets of fragments off the main network.
+
+    The faces cover the main network only; a fragment (a campus whose gates are not mapped)
+    is small, so its reached streets are simply buffered.
+    """
+    frag = net.fragment_access_edges
+    empty = [shapely.Polygon() for _ in bands_s]
+    if len(frag) == 0:
+        return empty
+    t_u, t_v = times.at(net.edge_u[frag]), times.at(net.edge_v[frag])
+    own_edges = np.array([o[0] for o in own], dtype=np.int64)
+    near = (np.minimum(t_u, t_v) <= bands_s[-1]) | np.isin(frag, own_edges)
+    if not near.any():
+        return empty
+    edge, t_u, t_v = frag[near], t_u[near], t_v[near]
+    length = shapely.length(net.edge_geom[edge])
+    own_reach = [(e, _OwnEdge(net, e, pos, off)) for e, pos, off in own if e in set(edge.tolist())]
+    out = []
+    for band_s in bands_s:
+        su, sv = _reach(net, edge, length, band_s - t_u, band_s - t_v)
+        lo = [np.zeros(len(edge)), np.clip(sv, 0.0, length)]
+        hi = [np.clip(su, 0.0, length), length]
+        loc = [np.arange(len(edge)), np.arange(len(edge))]
+        for e, profile in own_reach:
+            at = np.flatnonzero(edge == e)
+            first, last = profile.reach(band_s)
+            loc.append(at)
+            lo.append(np.full(len(at), max(first, 0.0)))
+            hi.append(np.minimum(np.full(len(at), last), length[at]))
+        at, lo_all, hi_all = np.concatenate(loc), np.concatenate(lo), np.concatenate(hi)
+        keep = hi_all > lo_all + 1e-9
+        if not keep.any():
+            out.append(shapely.Polygon())
+            continue
+        lines = _substrings(shapely.force_2d(net.edge_geom[edge[at[keep]]]), lo_all[keep], hi_all[keep])
+        out.append(shapely.buffer(shapely.union_all(lines), offset_m, quad_segs=BUFFER_QUAD_SEGS))
     return out
 
 

@@ -69,7 +69,7 @@ def isochrones(
     id_column: str = "facility_id",
     offset_m: float = DEFAULT_OFFSET_M,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    reach_m: float = DEFAULT_REACH_M,
+    reach_m: float | None = None,
     facility_snap: Snapped | None = None,
     batch: int = 64,
     n_jobs: int | None = None,
@@ -92,7 +92,8 @@ def isochrones(
         the isochrone.
     reach_m
         Facilities join every enterable street within this distance (and their nearest one);
-        keep it at most ``offset_m`` for the circles to agree with the walking times.
+        default ``offset_m``. The circles agree with :func:`dz_gis.nearest_times` when homes are
+        joined with the same distance as the circles' offset.
     facility_snap
         The facilities already snapped (:func:`dz_gis.access.snap_points`), to snap once per run.
     batch
@@ -119,7 +120,7 @@ def isochrones(
         snapped = (
             facility_snap
             if facility_snap is not None
-            else snap(net, facilities, max_snap_m=max_snap_m, reach_m=reach_m)
+            else snap(net, facilities, max_snap_m=max_snap_m, reach_m=offset_m if reach_m is None else reach_m)
         )
         check_snapped(snapped, facilities, "facility_snap")
         joins = snapped.attachments.assign(off_s=snapped.attachments["snap_m"] / (net.walk_m_per_min / 60.0))

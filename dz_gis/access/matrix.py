@@ -156,11 +156,13 @@ def _same_street(
     if len(same) == 0:
         return best
     ahead = same["pos_m_d"].to_numpy() >= same["pos_m"].to_numpy()
-    along = np.where(
-        ahead,
-        same["from_u_s_d"].to_numpy() - same["from_u_s"].to_numpy(),
-        same["from_v_s_d"].to_numpy() - same["from_v_s"].to_numpy(),
-    )
+    with np.errstate(invalid="ignore"):  # inf - inf on a one-way edge: no way along it
+        along = np.where(
+            ahead,
+            same["from_u_s_d"].to_numpy() - same["from_u_s"].to_numpy(),
+            same["from_v_s_d"].to_numpy() - same["from_v_s"].to_numpy(),
+        )
+    along = np.where(np.isnan(along), np.inf, along)
     t = along + (same["snap_m"].to_numpy() + same["snap_m_d"].to_numpy()) / speed
     col = np.searchsorted(points, same["point"].to_numpy())
     np.minimum.at(best, (same["k"].to_numpy(), col), t)

@@ -113,11 +113,13 @@ def point_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps:
     )
     if len(same):
         ahead = same["pos_m_f"].to_numpy() >= same["pos_m"].to_numpy()
-        along = np.where(
-            ahead,
-            same["from_u_s_f"].to_numpy() - same["from_u_s"].to_numpy(),
-            same["from_v_s_f"].to_numpy() - same["from_v_s"].to_numpy(),
-        )
+        with np.errstate(invalid="ignore"):  # inf - inf on a one-way edge: no way along it
+            along = np.where(
+                ahead,
+                same["from_u_s_f"].to_numpy() - same["from_u_s"].to_numpy(),
+                same["from_v_s_f"].to_numpy() - same["from_v_s"].to_numpy(),
+            )
+        along = np.where(np.isnan(along), np.inf, along)
         direct = pd.Series(along + same["snap_m_f"].to_numpy() / speed_mps).groupby(same["row"].to_numpy()).min()
         idx = direct.index.to_numpy()
         via[idx] = np.minimum(via[idx], direct.to_numpy())

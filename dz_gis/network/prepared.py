@@ -105,6 +105,12 @@ class PreparedNetwork:
         return shapely.STRtree(self.edge_geom[self.access_edges])
 
     @cached_property
+    def fragment_access_edges(self) -> np.ndarray:
+        """:attr:`access_edges` off the main network (fragments: campuses, clipped estates)."""
+        edges = self.access_edges
+        return edges[self.component[self.edge_u[edges]] != self.main_component]
+
+    @cached_property
     def main_access_edges(self) -> np.ndarray:
         """:attr:`access_edges` on the main network."""
         edges = self.access_edges
@@ -130,6 +136,8 @@ class PreparedNetwork:
         can be reached within ``t`` seconds.
         """
         length = shapely.length(self.edge_geom)
+        if ((self.edge_s <= 0) & (length > 0)).any():
+            return float("inf")  # an edge walked in no time: any distance may be reached
         with np.errstate(divide="ignore", invalid="ignore"):
             speed = np.where(self.edge_s > 0, length / self.edge_s, 0.0)
         return float(max(np.nanmax(speed, initial=0.0), 1e-6))
@@ -275,10 +283,10 @@ def _edges(
         es[i] = w
         highway = data.get("highway")
         steps[i] = highway == "steps"
-        flag = data.get("enterable")
+        flag = _flag(data.get("enterable"))
         if flag is not None:
             enter[i] = flag
-        elif data.get("bridge") or data.get("tunnel") or data.get("layer") or highway in ("corridor", "elevator"):
+        elif data.get("bridge") or data.get("tunnel") or data.get("layer") or _indoor(highway):
             tagged.append((i, data))
         geoms[i] = data.get("geometry")
     if missing:
@@ -298,6 +306,22 @@ def _edges(
         frame = pd.DataFrame([{t: d.get(t) for t in tags} for _, d in tagged], columns=tags)
         enter[np.array([i for i, _ in tagged])] = enterable(frame)
     return eu, ev, es, steps, enter, geoms
+
+
+def _flag(value: Any) -> bool | None:
+    """An ``enterable`` flag as a bool; None when absent or unreadable (then the tags decide).
+
+    GraphML and CSV round trips give text ("False"), which Python would take as true.
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    return {"true": True, "1": True, "false": False, "0": False}.get(text) if text is not None else None
+
+
+def _indoor(highway: Any) -> bool:
+    values = highway if isinstance(highway, list) else [highway]
+    return any(v in ("corridor", "elevator") for v in values)
 
 
 def _reverse_pairs(eu: np.ndarray, ev: np.ndarray, geoms: np.ndarray) -> np.ndarray:

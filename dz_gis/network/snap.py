@@ -165,7 +165,7 @@ def _joins(net: PreparedNetwork, pts: np.ndarray, point: np.ndarray, edge: np.nd
     fr = np.zeros(len(edge))
     if has_rev.any():
         fr[has_rev] = time_fraction(net, rev[has_rev], length[has_rev] - pos[has_rev])
-    wr = np.where(has_rev, net.edge_s[np.where(has_rev, rev, 0)], np.inf)
+    wr = np.where(has_rev, net.edge_s[np.where(has_rev, rev, 0)], 0.0)  # no way back: inf below
     return pd.DataFrame(
         {
             "point": point,

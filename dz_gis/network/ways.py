@@ -123,8 +123,17 @@ def _has(values: pd.Series, words: Iterable[str]) -> pd.Series:
 
 
 def _layer(edges: pd.DataFrame) -> pd.Series:
-    raw = _col(edges, "layer").str.split(";").str[0]
-    return pd.to_numeric(raw, errors="coerce").fillna(0.0)
+    """The highest layer of a way (merged ways of a simplified OSMnx graph list several)."""
+    parts = _col(edges, "layer").str.split(";")
+    return parts.map(lambda p: max((float(x) for x in p if _is_number(x)), default=0.0)).astype(float)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def walkable(edges: pd.DataFrame) -> np.ndarray:
@@ -149,13 +158,32 @@ def walkable(edges: pd.DataFrame) -> np.ndarray:
 
 
 def enterable(edges: pd.DataFrame) -> np.ndarray:
-    """Which ways a pedestrian can step onto from beside them; see the module's rules."""
-    highway = _col(edges, "highway")
-    tunnel = _col(edges, "tunnel")
-    bridge = _col(edges, "bridge")
-    in_tunnel = (tunnel != "") & ~tunnel.isin({"no", "building_passage"})
-    raised = highway.isin(_MAJOR) & (((bridge != "") & (bridge != "no")) | (_layer(edges) >= 1))
-    return (~(in_tunnel | raised | highway.isin(_INDOOR))).to_numpy()
+    """Which ways a pedestrian can step onto from beside them; see the module's rules.
+
+    A way merged from several (a simplified OSMnx graph lists their tags) is not enterable
+    when any of them is not: simplified graphs lose where along it that was.
+    """
+    kinds = _all_values(edges, "highway")
+    tunnel = _all_values(edges, "tunnel")
+    bridge = _all_values(edges, "bridge")
+    in_tunnel = tunnel.map(lambda v: bool(v - {"", "no", "building_passage"}))
+    major = kinds.map(lambda v: bool(v & _MAJOR))
+    on_bridge = bridge.map(lambda v: bool(v - {"", "no"}))
+    raised = major & (on_bridge | (_layer(edges) >= 1))
+    indoor = kinds.map(lambda v: bool(v & _INDOOR))
+    return (~(in_tunnel | raised | indoor)).to_numpy(dtype=bool)
+
+
+def _all_values(edges: pd.DataFrame, name: str) -> pd.Series:
+    """Every value of a tag, as a set (OSMnx lists and ``a;b`` lists split)."""
+    if name not in edges.columns:
+        return pd.Series([set()] * len(edges), index=edges.index, dtype=object)
+
+    def values(v: object) -> set[str]:
+        items = v if isinstance(v, list) else [v]
+        return {p.strip().lower() for x in items if isinstance(x, str) for p in x.split(";")}
+
+    return edges[name].map(values)
 
 
 def tags_from_json(edges: pd.DataFrame, column: str = "tags") -> pd.DataFrame:
