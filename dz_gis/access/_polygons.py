@@ -208,6 +208,10 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     part = ~full[pl]
     cut = _substrings(faces.piece_geom[pieces[pl[part]]], plo[part] - a[pl[part]], phi[part] - a[pl[part]])
     whole = np.flatnonzero(full)
+    # a whole street between whole faces gives no land anywhere else: any point across it
+    # that it could reach is nearer a reached street of the face in between
+    at, face = faces.faces_of_pieces(pieces[whole])
+    whole = whole[np.unique(at[~np.isin(face, full_ids)])]
     lines = np.concatenate([faces.piece_geom[pieces[whole]], cut])
     # the part of each piece not reached from either end (a street's land beyond it may show there)
     lo, hi = np.maximum(a, np.minimum(b, su)), np.minimum(b, np.maximum(a, sv))
