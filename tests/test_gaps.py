@@ -254,3 +254,17 @@ def test_gap_table_sorted_worst_first(tmp_path, world):
     )
     assert list(t["status"]) == ["gap", "no data", "no data", "met", "met", "met"]
     assert isinstance(t, pd.DataFrame)
+
+
+def test_a_rule_that_applies_to_no_unit_says_so(tmp_path, world):
+    # the layer has urban and fringe communities only: a town rule is "no data", with the values present
+    t = run(
+        tmp_path,
+        world,
+        rule("k", "community", "presence", "{category: kindergarten}", ", applies_to: {community_type: town}"),
+    )
+    assert len(t) == 1
+    row = t.iloc[0]
+    assert (
+        row["status"] == "no data" and "community_type = 'town'" in row["detail"] and "fringe, urban" in row["detail"]
+    )

@@ -10,6 +10,11 @@ from dz_gis import RulesError
 from dz_gis.plan import RULE_KINDS, load_rules
 from dz_gis.plan.kinds import Param, RuleKind, Verdict
 
+ONE_RULE = (
+    "rules:\n  - {id: k, title_zh: a, title_en: b, scope: community, kind: presence,"
+    " params: {category: kindergarten}, clause: c}\n"
+)
+
 
 def _max_households(params, unit, evidence, scope):
     """The example of the README's how-to: a unit may hold at most ``max`` households."""
@@ -70,7 +75,9 @@ def test_compound_share_compares_exact_fractions(tmp_path, sample):
         textwrap.dedent(
             """\
             name: t
-            rules: []
+            rules:
+              - {id: k, title_zh: a, title_en: b, scope: community, kind: presence,
+                 params: {category: kindergarten}, clause: c}
             indicators:
               - {id: party, title_zh: 党组织, title_en: party, kind: compound_share,
                  params: {column: has_party_org, target: 2/3}, clause: 表2}
@@ -114,7 +121,7 @@ def test_bad_indicators_and_register_name_file_line_and_fix(tmp_path, body, word
 
 def test_a_missing_register_skips_the_check_with_a_warning(tmp_path, sample):
     path = tmp_path / "rules.yaml"
-    path.write_text("name: t\nrules: []\nregister: no_such_register.csv\n", encoding="utf-8")
+    path.write_text("name: t\n" + ONE_RULE + "register: no_such_register.csv\n", encoding="utf-8")
     rules = load_rules(path)  # loading does not need the register
     assert rules.register == tmp_path / "no_such_register.csv"
     run_ = dz_gis.run_coverage(

@@ -164,6 +164,14 @@ BAD_FILES = {
     "rule_not_mapping.yaml": (12, None, "rule #2 is not a mapping"),
     "unknown_top_key.yaml": (4, None, "unknown top-level key(s) ['version']"),
     "bad_walk_speed.yaml": (4, None, "walk_m_per_min must be a positive number"),
+    "duplicate_key.yaml": (11, None, "key 'scope' given twice"),
+    "alias_bomb.yaml": (1, None, "aliases (*name) expand to more than"),
+    "empty_rules.yaml": (3, None, "'rules:' is empty"),
+    "applies_to_unknown_type.yaml": (
+        4,
+        "each_has_nursery",
+        "community_type 'urbn' is not one of urban, town, fringe (did you mean 'urban'?)",
+    ),
 }
 
 

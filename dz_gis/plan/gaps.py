@@ -133,7 +133,13 @@ def _evaluate(rule: Rule, evidence: Evidence) -> pd.DataFrame:
             why = f"the {rule.scope} layer has no {col!r} column, which this rule applies by"
             verdict = Verdict("no data", "—", detail=why)
             return pd.DataFrame([_row(rule, "—", f"all {rule.scope} units", verdict)], columns=GAP_COLUMNS)
-        units = units[units[col].isin(want if isinstance(want, list) else [want])]
+        kept = units[units[col].isin(want if isinstance(want, list) else [want])]
+        if len(kept) == 0:  # say so: a rule that applies to nobody is not silently skipped
+            present = ", ".join(sorted(map(str, units[col].dropna().unique()))[:8]) or "none"
+            why = f"no {rule.scope} unit has {col} = {want!r} (values in the layer: {present})"
+            verdict = Verdict("no data", "—", detail=why)
+            return pd.DataFrame([_row(rule, "—", f"all {rule.scope} units", verdict)], columns=GAP_COLUMNS)
+        units = kept
     evaluate = RULE_KINDS[rule.kind].evaluate
     rows = [
         _row(rule, unit["unit_id"], unit["unit_name"], evaluate(rule.params, unit, evidence, rule.scope))

@@ -118,12 +118,47 @@ class RuleSet:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe YAML loader that records the line of every mapping as ``__line__``."""
+    """A safe YAML loader that records the line of every mapping as ``__line__``.
+
+    A key given twice in one mapping is an error (plain YAML keeps the last one silently).
+    """
 
     def construct_mapping(self, node, deep=False):  # noqa: D102
+        seen: set = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        problem=f"key {key_node.value!r} given twice in one mapping; keep one",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key_node.value)
         mapping = super().construct_mapping(node, deep=deep)
         mapping["__line__"] = node.start_mark.line + 1
         return mapping
+
+
+#: A rules file expands to at most this many YAML nodes (aliases counted where they are used).
+_MAX_NODES = 200_000
+
+#: The values the plan gives ``community_type`` (applies_to selects communities by it).
+COMMUNITY_TYPES = ("urban", "town", "fringe")
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes the document holds once every alias is written out (each shared node counted once)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a cycle counts once
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[key] = min(size, _MAX_NODES + 1)
+    return memo[key]
 
 
 def builtin_rules_path(name: str = "dazhou_2021_2025") -> Path:
@@ -201,6 +236,12 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
     except UnicodeDecodeError:
         raise RulesError(f"{path}: not UTF-8 text; save the rules file as UTF-8.") from None
     try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None and _expanded_size(root, {}) > _MAX_NODES:
+            raise RulesError(
+                f"{path}, line 1: the YAML aliases (*name) expand to more than {_MAX_NODES:,} values; a rules "
+                "file needs few aliases - write the values out."
+            )
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -208,6 +249,8 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
         raise RulesError(f"{path}, {where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise RulesError(f"{path}, line {_line_of(text, 'rules')}: expected a mapping with a 'rules:' list.")
+    if not data["rules"]:
+        raise RulesError(f"{path}, line {_line_of(text, 'rules')}: 'rules:' is empty; write at least one rule.")
     extra = set(data) - _TOP_KEYS
     if extra:
         line = min(_line_of(text, str(k)) for k in extra)
@@ -271,6 +314,11 @@ def _rule(raw: dict, i: int, path: Path, catalog: Catalog, seen: dict[str, int])
     if not isinstance(applies, dict):
         raise fail("applies_to must be a mapping of column: value.")
     applies = {k: v for k, v in applies.items() if k != "__line__"}
+    for value in _as_list(applies.get("community_type")):
+        if value not in COMMUNITY_TYPES:
+            hint = next(iter(difflib.get_close_matches(str(value), COMMUNITY_TYPES, n=1)), None)
+            did = f" (did you mean {hint!r}?)" if hint else ""
+            raise fail(f"applies_to community_type {value!r} is not one of {', '.join(COMMUNITY_TYPES)}{did}.")
     return Rule(
         id=rid,
         title_zh=raw["title_zh"],
@@ -285,6 +333,10 @@ def _rule(raw: dict, i: int, path: Path, catalog: Catalog, seen: dict[str, int])
         applies_to=applies,
         line=line,
     )
+
+
+def _as_list(value: Any) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 def check_params(
