@@ -16,6 +16,7 @@ unless the community layer states its own.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,11 +24,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import DataFileError, ValidationError
+from ._errors import ColumnError, DataFileError, ValidationError
 from ._raster import open_raster
 from ._validate import require_columns
 
-__all__ = ["households_from_buildings", "demand_from_raster", "assign_demand"]
+__all__ = ["households_from_buildings", "demand_from_raster", "assign_demand", "link_compounds"]
 
 logger = logging.getLogger(__name__)
 
@@ -189,3 +190,73 @@ def assign_demand(
         comm.loc[fill, col] = comm.loc[fill, "community_id"].map(sums[col]).to_numpy()
     comm.loc[fill, "demand_source"] = label
     return comm, pts
+
+
+def link_compounds(compounds: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Compounds with a ``community_id`` that names a community of the layer, and how it was found.
+
+    Planners' compound lists carry the community as its code, as its name (所属社区), as a code
+    Excel turned into a rounded number, or not at all. Each compound keeps a code the community
+    layer knows; a community name is replaced by its code; anything else is assigned by
+    location (the community its point lies in). ``community_link`` says which: ``code``,
+    ``name``, ``location`` or ``none`` (outside every community: the compound counts in no
+    community). A warning names the compounds that were not linked by their code.
+
+    Raises
+    ------
+    ColumnError
+        If the codes are numbers Excel rounded (``5.11702E+11``): the digits are lost.
+    """
+    require_columns(communities, ["community_id"], "communities")
+    codes = communities["community_id"].astype(str).str.strip()
+    given = compounds["community_id"] if "community_id" in compounds else pd.Series(np.nan, index=compounds.index)
+    text = given.astype("string").str.strip()
+    rounded = text.str.fullmatch(r"[0-9.]+[eE]\+[0-9]+").fillna(False).to_numpy(dtype=bool)
+    if rounded.any():
+        shown = ", ".join(sorted(set(text[rounded].astype(str)))[:3])
+        raise ColumnError(
+            f"compounds: community_id holds numbers Excel rounded ({shown}); their last digits are lost. "
+            "Format the column as text (文本) in Excel and export again, or leave it out to link compounds "
+            "by location."
+        )
+    link = np.where(text.isin(set(codes)).to_numpy(dtype=bool), "code", "").astype(object)
+    out = compounds.copy()
+    out["community_id"] = np.where(link == "code", text.to_numpy(dtype=object), None)
+    if "name" in communities:
+        names = communities.drop_duplicates("name", keep=False).set_index(communities["name"].astype(str))
+        by_name = text.map(names["community_id"].astype(str)) if len(names) else pd.Series(index=text.index)
+        named = (link == "") & by_name.notna().to_numpy()
+        out.loc[named, "community_id"] = by_name[named].to_numpy()
+        link = np.where(named, "name", link)
+    todo = link == ""
+    if todo.any():
+        pts = gpd.GeoDataFrame(geometry=shapely.point_on_surface(out.geometry.to_numpy()[todo]), crs=out.crs).to_crs(
+            communities.crs
+        )
+        hit = gpd.sjoin(pts, communities[["community_id", "geometry"]], predicate="within", how="left")
+        hit = hit[~hit.index.duplicated()]
+        found = hit["community_id"].reindex(range(int(todo.sum()))).to_numpy()
+        where = np.flatnonzero(todo)
+        out.iloc[where, out.columns.get_loc("community_id")] = found
+        link[where] = np.where(pd.isna(found), "none", "location")
+    out["community_link"] = link
+    _warn_links(out, given)
+    return out
+
+
+def _warn_links(out: gpd.GeoDataFrame, given: pd.Series) -> None:
+    label = out["compound_id"] if "compound_id" in out else pd.Series(out.index, index=out.index)
+    for kind, what in (
+        ("name", "named their community instead of its code; linked by name"),
+        ("location", "had no community code the community layer knows; linked by location"),
+        ("none", "lie in no community and have no code it knows; they count in no community"),
+    ):
+        rows = out["community_link"].to_numpy() == kind
+        if rows.any():
+            shown = ", ".join(f"{i} ({g!s})" for i, g in zip(label[rows][:5], given[rows][:5], strict=False))
+            warnings.warn(
+                f"compounds: {int(rows.sum())} {what} (compound_id (given community_id): {shown}); "
+                "see the column community_link.",
+                UserWarning,
+                stacklevel=3,
+            )

@@ -23,7 +23,7 @@ from .access.coverage import coverage_by_unit, share_within
 from .access.isochrones import isochrones
 from .access.times import nearest_times
 from .catalog import Catalog, default_catalog
-from .demand import assign_demand
+from .demand import assign_demand, link_compounds
 from .network.prepared import prepare
 from .network.snap import DEFAULT_MAX_SNAP_M, snap
 from .plan.gaps import flag_gaps
@@ -72,7 +72,8 @@ def run_coverage(
     communities
         Standard community layer; compounds are linked to it by ``community_id``.
     compounds
-        Residential compounds with ``households`` and ``community_id``.
+        Residential compounds with ``households``; their ``community_id`` (a code or a name of
+        the community layer) links them, else their location (:func:`dz_gis.demand.link_compounds`).
     facilities
         Facility points with ``category``.
     minutes
@@ -87,12 +88,13 @@ def run_coverage(
     catalog = catalog or default_catalog()
     for name, frame, cols in (
         ("communities", communities, ["community_id"]),
-        ("compounds", compounds, ["compound_id", "community_id", "households"]),
+        ("compounds", compounds, ["compound_id", "households"]),
         ("facilities", facilities, ["facility_id", "category"]),
     ):
         require_nonempty(frame, name)
         require_columns(frame, cols, name)
     minutes = tuple(int(m) for m in minutes)
+    compounds = link_compounds(compounds, communities)  # by code, by name, or by location; never dropped silently
     communities, _ = assign_demand(communities, compounds)
     net = prepare(graph)
     fsnap = snap(net, facilities, max_snap_m=max_snap_m)  # once: the times, the circles and the tables use it
