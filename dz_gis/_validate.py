@@ -103,6 +103,7 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
         raw = df[col]
         if raw.dtype == object or pd.api.types.is_string_dtype(raw):
             raw = raw.astype("string").str.strip().str.replace(",", "", regex=False).replace("", pd.NA)
+            raw = _excel_errors_as_missing(raw, col, where)
         num = pd.to_numeric(raw, errors="coerce")
         bad = np.flatnonzero(num.isna().to_numpy() & df[col].notna().to_numpy() & (raw.notna().to_numpy()))
         if len(bad):
@@ -117,6 +118,25 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
             raise ColumnError(f"{where}: column {col!r} cannot be negative ({shown}) (不能为负数). Correct the values.")
         df[col] = num.astype(float)
     return df
+
+
+#: Excel's error values; a cell holding one is "no data", and said so.
+_EXCEL_ERRORS = r"#(?:N/A|VALUE!|REF!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
+
+
+def _excel_errors_as_missing(raw: pd.Series, col: str, where: str) -> pd.Series:
+    errors = raw.str.fullmatch(_EXCEL_ERRORS, case=False).fillna(False).to_numpy(dtype=bool)
+    if not errors.any():
+        return raw
+    rows = np.flatnonzero(errors)
+    shown = ", ".join(f"row {i + 1}: {raw.iloc[i]}" for i in rows[:5])
+    warnings.warn(
+        f"{where}: column {col!r} holds Excel error values in {len(rows)} row(s) ({shown}); they count as "
+        "no data (无数据). Fix the formulas in Excel if these rows have values.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return raw.mask(errors, pd.NA)
 
 
 def require_geometry_types(

@@ -335,3 +335,17 @@ def test_poi_export_with_other_categories_can_drop_them(tmp_path):
     with pytest.warns(UserWarning, match="left out 2 row.*银行 ×2"):
         fac = read_facilities(path, unknown_categories="drop")
     assert fac["category"].tolist() == ["kindergarten", "supermarket"]
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#VALUE!", "#div/0!"])
+def test_excel_error_values_are_no_data_with_a_warning(tmp_path, error) -> None:
+    path = tmp_path / "小区.csv"
+    path.write_text(
+        f"名称,经度,纬度,户数\nNA小区,107.50,31.21,{error}\n乙小区,107.51,31.22,300\n", encoding="utf-8-sig"
+    )
+    with pytest.warns(
+        UserWarning, match=r"小区.csv: column 'households' holds Excel error values in 1 row\(s\) \(row 1"
+    ):
+        got = read_compounds(path)
+    assert math.isnan(got.loc[0, "households"]) and got.loc[1, "households"] == 300
+    assert got.loc[0, "name"] == "NA小区"  # text that looks like NA stays text

@@ -98,12 +98,17 @@ def _read_plain_table(path: Path, layer: str | int | None, encoding: str | None)
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xls"}:
-            return pd.read_excel(path, sheet_name=0 if layer is None else layer, dtype=object)
+            # only empty cells are missing: Excel's #N/A, #VALUE! ... stay visible and are reported
+            return pd.read_excel(
+                path, sheet_name=0 if layer is None else layer, dtype=object, keep_default_na=False, na_values=[""]
+            )
         sep = "\t" if suffix == ".tsv" else None
         encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
         for i, enc in enumerate(encodings):
             try:
-                return pd.read_csv(path, sep=sep, engine="python", encoding=enc, dtype=str)
+                return pd.read_csv(
+                    path, sep=sep, engine="python", encoding=enc, dtype=str, keep_default_na=False, na_values=[""]
+                )
             except UnicodeDecodeError:
                 if i == len(encodings) - 1:
                     raise
