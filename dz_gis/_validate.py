@@ -198,3 +198,56 @@ def require_valid_geometry(gdf: gpd.GeoDataFrame, where: str, id_column: str | N
         stacklevel=3,
     )
     return gdf
+
+
+def warn_duplicate_points(gdf: gpd.GeoDataFrame, id_column: str, where: str, *, tolerance_m: float = 1.0) -> None:
+    """Warn about features listed twice: the same category within ``tolerance_m`` (and the same name).
+
+    A facility listed twice counts twice (floor area per 100 households doubles), so the
+    planner is told which ids to check; nothing is dropped.
+    """
+    if len(gdf) < 2 or gdf.crs is None:
+        return
+    metric = gdf.to_crs(gdf.estimate_utm_crs()) if gdf.crs.is_geographic else gdf
+    pts = shapely.point_on_surface(metric.geometry.array)
+    a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tolerance_m)
+    keep = a < b
+    for col in ("category", "name"):
+        if col in gdf:
+            values = gdf[col].astype(object).where(gdf[col].notna(), "").astype(str).to_numpy(dtype=object)
+            keep &= values[a] == values[b]
+    if not keep.any():
+        return
+    ids = gdf[id_column].astype(str).to_numpy() if id_column in gdf else gdf.index.astype(str).to_numpy()
+    pairs = ", ".join(f"{ids[i]} = {ids[j]}" for i, j in zip(a[keep][:5], b[keep][:5], strict=True))
+    warnings.warn(
+        f"{where}: {int(keep.sum())} pair(s) of features look listed twice (same category and name, within "
+        f"{tolerance_m:g} m): {pairs}. Each counts (floor areas add up); delete the copies if they are one place.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def warn_overlaps(gdf: gpd.GeoDataFrame, id_column: str, where: str, *, min_area_m2: float = 100.0) -> None:
+    """Warn about polygons that overlap by more than ``min_area_m2`` (a facility there counts for one only)."""
+    if len(gdf) < 2 or gdf.crs is None:
+        return
+    metric = gdf.to_crs(gdf.estimate_utm_crs()) if gdf.crs.is_geographic else gdf
+    geoms = metric.geometry.array
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    area = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    big = area > min_area_m2
+    if not big.any():
+        return
+    ids = gdf[id_column].astype(str).to_numpy() if id_column in gdf else gdf.index.astype(str).to_numpy()
+    shown = ", ".join(
+        f"{ids[i]} & {ids[j]}: {m / 1e4:,.2f} ha" for i, j, m in zip(a[big][:5], b[big][:5], area[big][:5], strict=True)
+    )
+    warnings.warn(
+        f"{where}: {int(big.sum())} pair(s) of polygons overlap ({shown}); homes and facilities in an overlap "
+        "count for one of them only. Fix the boundaries (拓扑重叠) in your GIS.",
+        UserWarning,
+        stacklevel=3,
+    )

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import DzGisError
-from ._validate import require_columns, require_nonempty
+from ._validate import require_columns, require_nonempty, warn_duplicate_points, warn_overlaps
 from .access.coverage import coverage_by_unit, share_within
 from .access.isochrones import isochrones
 from .access.times import nearest_times
@@ -94,6 +94,8 @@ def run_coverage(
         require_nonempty(frame, name)
         require_columns(frame, cols, name)
     minutes = tuple(int(m) for m in minutes)
+    warn_overlaps(communities, "community_id", "communities")
+    warn_duplicate_points(facilities, "facility_id", "facilities")
     compounds = link_compounds(compounds, communities)  # by code, by name, or by location; never dropped silently
     communities, _ = assign_demand(communities, compounds)
     net = prepare(graph)

@@ -94,3 +94,24 @@ def test_run_snaps_once_and_its_circles_follow_its_snapping_limit(sample):
     assert all(shapely.equals(a, b) for a, b in zip(mine.geometry, alone.geometry, strict=True))
     default = dz_gis.isochrones(sample.graph, sample.facilities, minutes=run.minutes, dissolve=True)
     assert default.area.sum() > mine.area.sum()
+
+
+def test_overlapping_communities_and_facilities_listed_twice_are_reported(sample):
+    import dz_gis
+
+    comm = sample.communities.copy()
+    metric = comm.to_crs(comm.estimate_utm_crs())
+    grown = metric.geometry.iloc[0].buffer(60).difference(metric.geometry.iloc[1].buffer(-200))
+    comm.loc[comm.index[0], "geometry"] = gpd_from(grown, metric.crs).to_crs(comm.crs).iloc[0]
+    fac = pd.concat([sample.facilities, sample.facilities.iloc[[3]].assign(facility_id="copy")], ignore_index=True)
+    with pytest.warns(UserWarning) as caught:
+        dz_gis.run_coverage(sample.graph, comm, sample.compounds, fac, with_isochrones=False)
+    text = " ".join(str(w.message) for w in caught)
+    assert "communities: 1 pair(s) of polygons overlap" in text or "pair(s) of polygons overlap" in text
+    assert f"{sample.facilities['facility_id'].iloc[3]} = copy" in text
+
+
+def gpd_from(geom, crs):
+    import geopandas as gpd
+
+    return gpd.GeoSeries([geom], crs=crs)
