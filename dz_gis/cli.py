@@ -21,10 +21,11 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     from .catalog import default_catalog
     from .datasets import load_sample
-    from .outputs import write_outputs
+    from .outputs import check_writable, write_outputs
     from .pipeline import check_plan, run_coverage
     from .plan import load_rules
 
+    check_writable(args.out)  # before the analysis, not after it
     t0 = time.perf_counter()
     sample = load_sample()
     graph = sample.graph

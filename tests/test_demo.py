@@ -115,3 +115,16 @@ def gpd_from(geom, crs):
     import geopandas as gpd
 
     return gpd.GeoSeries([geom], crs=crs)
+
+
+def test_an_unwritable_output_folder_stops_before_the_analysis(tmp_path, capsys, monkeypatch):
+    import dz_gis.datasets
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file, not a folder")
+    called = []
+    monkeypatch.setattr(dz_gis.datasets, "load_sample", lambda: called.append(1))
+    assert main(["demo", "--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the results there" in err and str(blocker) in err and "--out" in err
+    assert not called  # nothing was computed

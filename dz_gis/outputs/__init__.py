@@ -5,10 +5,11 @@ each format are :mod:`~dz_gis.outputs.tables`, :mod:`~dz_gis.outputs.geopackage`
 :mod:`~dz_gis.outputs.webmap`.
 """
 
+from .bundle import check_writable as check_writable
 from .bundle import write_outputs as write_outputs
 from .geopackage import write_geopackage as write_geopackage
 from .tables import write_csv as write_csv
 from .webmap import coverage_map as coverage_map
 from .webmap import save_map as save_map
 
-__all__ = ["coverage_map", "save_map", "write_csv", "write_geopackage", "write_outputs"]
+__all__ = ["check_writable", "coverage_map", "save_map", "write_csv", "write_geopackage", "write_outputs"]

@@ -6,14 +6,48 @@ writes the same files from the same computation.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
+from .._errors import DataFileError
 from ..pipeline import CoverageRun, PlanCheck
 from .geopackage import write_geopackage
 from .tables import write_csv
 from .webmap import coverage_map, save_map
 
-__all__ = ["write_outputs"]
+__all__ = ["check_writable", "write_outputs"]
+
+
+def check_writable(folder: str | Path) -> Path:
+    """Make sure results can be written into ``folder`` before any work is done (nothing is created).
+
+    Raises
+    ------
+    DataFileError
+        If the folder, or the nearest folder above it that exists, cannot be written.
+    """
+    out = Path(folder)
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    problem = ""
+    if not existing.is_dir():
+        problem = f"{existing} is a file, not a folder"
+    elif existing == out:
+        try:
+            with tempfile.NamedTemporaryFile(dir=out, prefix=".dz_gis-check-"):
+                pass
+        except OSError as exc:
+            problem = str(exc.strerror or exc)
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"no permission to create folders in {existing}"
+    if problem:
+        raise DataFileError(
+            f"{out}: cannot write the results there ({problem}) (无法写入输出文件夹). "
+            "Choose another folder with --out, or check its permissions."
+        )
+    return out
 
 
 def write_outputs(
