@@ -4,6 +4,7 @@ import bz2
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -68,19 +69,49 @@ def test_study_area_is_buffered_before_clipping():
     assert hull.contains(circle.buffer(450))  # the buffer reaches beyond the study area
 
 
-def test_graph_cache_reloads_an_equal_graph_and_keys_on_the_arguments():
-    import pickle
+def _same_graph(a, b):
+    assert a.graph == b.graph
+    assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
+    ea = {(u, v, k): d for u, v, k, d in a.edges(keys=True, data=True)}
+    eb = {(u, v, k): d for u, v, k, d in b.edges(keys=True, data=True)}
+    assert ea.keys() == eb.keys()
+    for key, da in ea.items():
+        db = eb[key]
+        assert da["geometry"].equals_exact(db["geometry"], 0) and da["walk_s"] == db["walk_s"], key
+        assert {k: v for k, v in da.items() if k != "geometry"} == {k: v for k, v in db.items() if k != "geometry"}
+
+
+def test_graph_cache_reloads_an_equal_graph_and_keys_on_the_arguments(monkeypatch):
+    import dz_gis.network.from_file as from_file
 
     first = walk_graph_from_file(sample_osm_path())
-    (cached,) = (settings.cache_folder / "graphs").glob("*.pickle")
-    stored = pickle.loads(cached.read_bytes())
-    stored.graph["read_from_cache"] = True  # mark the cached copy to see that it is read
-    cached.write_bytes(pickle.dumps(stored))
-    again = walk_graph_from_file(sample_osm_path())
-    assert again.graph.get("read_from_cache") is True and "read_from_cache" not in first.graph
-    assert set(first.nodes) == set(again.nodes) and set(first.edges(keys=True)) == set(again.edges(keys=True))
+    assert len(list((settings.cache_folder / "graphs").glob("*.gpkg"))) == 1
+    assert not list((settings.cache_folder / "graphs").glob("*.pickle"))  # data only, no code
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("built again instead of read from the cache")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(from_file, "_pbf_network", no_build)
+        again = walk_graph_from_file(sample_osm_path())
+    _same_graph(first, again)
     walk_graph_from_file(sample_osm_path(), walk_m_per_min=60.0)
-    assert len(list((settings.cache_folder / "graphs").glob("*.pickle"))) == 2
+    assert len(list((settings.cache_folder / "graphs").glob("*.gpkg"))) == 2
+
+
+@pytest.mark.parametrize("which", ["gpkg", "json"])
+def test_a_damaged_cache_is_built_again_with_a_warning(which):
+    first = walk_graph_from_file(sample_osm_path())
+    (path,) = (settings.cache_folder / "graphs").glob(f"*.{which}")
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(1)
+    for at in rng.integers(0, len(data), 3):  # three bytes anywhere
+        data[at] ^= 1 << int(rng.integers(0, 8))
+    path.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match="is damaged"):
+        again = walk_graph_from_file(sample_osm_path())
+    _same_graph(first, again)
+    _same_graph(first, walk_graph_from_file(sample_osm_path()))  # and cached afresh
 
 
 @pytest.mark.parametrize(

@@ -203,7 +203,7 @@ def test_second_identical_call_is_answered_from_the_cache(online, tmp_path):
     asked = online.count()
     assert asked == 3
     assert list((tmp_path / "cache" / "osmnx").glob("*.json"))  # osmnx's HTTP cache
-    assert list((tmp_path / "cache" / "graphs").glob("*.pickle"))  # the built graph
+    assert list((tmp_path / "cache" / "graphs").glob("*.gpkg"))  # the built graph
 
     again = walk_graph_from_place(PLACE, buffer_m=200)
     assert online.count() == asked  # no new request

@@ -1,4 +1,4 @@
-"""The walking-graph cache: built graphs pickled in ``<cache_folder>/graphs``, keyed by their inputs.
+"""The walking-graph cache: built graphs kept in ``<cache_folder>/graphs``, keyed by their inputs.
 
 A key covers everything a graph depends on - the source (file stamp or server), the study
 area, the CRS, the speed, the DEM and slope model, the walkable highway set - and a stamp of
@@ -8,12 +8,14 @@ the code that builds graphs, so a changed builder never reuses a stale graph.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pyogrio
 from pyproj import CRS
 
 from .. import settings
@@ -24,6 +26,9 @@ from .ways import WALKABLE_HIGHWAYS
 __all__ = ["CODE_STAMP", "file_stamp", "graph_cache_key", "load_graph", "save_graph"]
 
 logger = logging.getLogger(__name__)
+
+#: Version of the cache files' layout.
+_FORMAT = 1
 
 #: Graphs cached by an older version of the code that builds them are not reused.
 CODE_STAMP = hashlib.sha256(
@@ -59,30 +64,70 @@ def graph_cache_key(kind: str, source: str, *, area: Any, crs: Any, speed: Any, 
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
-def _path(key: str) -> Path:
-    return Path(settings.cache_folder) / "graphs" / f"{key}.pickle"
+def _paths(key: str) -> tuple[Path, Path]:
+    base = Path(settings.cache_folder) / "graphs" / key
+    return base.with_suffix(".gpkg"), base.with_suffix(".json")
+
+
+def _digest(data: bytes, attrs: dict) -> str:
+    return hashlib.sha256(data + json.dumps(attrs, sort_keys=True).encode()).hexdigest()
 
 
 def load_graph(key: str) -> nx.MultiDiGraph | None:
-    """The cached graph under ``key``, or None (also for an unreadable cache file)."""
-    path = _path(key)
-    if not path.exists():
+    """The cached graph under ``key``, or None (a damaged cache is built again, with a warning).
+
+    The cache holds data only (a GeoPackage of nodes and edges and a JSON manifest with
+    the graph's attributes and a SHA-256 of both), never code: unlike a pickle, a file
+    planted in the cache folder cannot run anything, and any changed byte is noticed.
+    """
+    gpkg, manifest = _paths(key)
+    if not (gpkg.exists() and manifest.exists()):
         return None
     try:
-        with path.open("rb") as fh:
-            graph = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        logger.warning("ignoring unreadable graph cache %s", path)
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        attrs = info["attrs"]
+        if info.get("format") != _FORMAT or info.get("sha256") != _digest(gpkg.read_bytes(), attrs):
+            raise ValueError("checksum does not match")
+        nodes = pyogrio.read_dataframe(gpkg, layer="nodes").set_index("osmid")
+        edges = pyogrio.read_dataframe(gpkg, layer="edges").set_index(["u", "v", "key"])
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+    ) as exc:
+        warnings.warn(
+            f"the cached walking graph {gpkg.name} is damaged ({exc}); building it again.", UserWarning, stacklevel=3
+        )
         return None
-    logger.info("walking graph reloaded from cache %s", path)
+    import osmnx as ox
+
+    graph = ox.graph_from_gdfs(nodes, edges, graph_attrs={**attrs, "crs": CRS.from_wkt(attrs["crs"])})
+    logger.info("walking graph reloaded from cache %s", gpkg)
     return graph
 
 
 def save_graph(key: str, graph: nx.MultiDiGraph) -> None:
     """Cache ``graph`` under ``key``, atomically; a read-only cache only logs a warning."""
-    path = _path(key)
+    import osmnx as ox
+
+    gpkg, manifest = _paths(key)
+    nodes, edges = ox.graph_to_gdfs(graph)
+    attrs = {k: v for k, v in graph.graph.items() if isinstance(v, str | int | float | bool) and k != "crs"}
+    attrs["crs"] = CRS.from_user_input(graph.graph["crs"]).to_wkt()
     try:
-        with atomic_path(path) as tmp, tmp.open("wb") as fh:
-            pickle.dump(graph, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with atomic_path(gpkg) as tmp:
+            pyogrio.write_dataframe(
+                nodes.drop(columns="geometry").reset_index().set_geometry(nodes.geometry.array),
+                tmp,
+                layer="nodes",
+                driver="GPKG",
+            )
+            pyogrio.write_dataframe(edges.reset_index(), tmp, layer="edges", driver="GPKG", append=True)
+        info = {"format": _FORMAT, "attrs": attrs, "sha256": _digest(gpkg.read_bytes(), attrs)}
+        with atomic_path(manifest) as tmp:  # written last: a half-saved cache does not match
+            tmp.write_text(json.dumps(info, sort_keys=True), encoding="utf-8")
     except OSError as exc:  # a read-only cache must not stop the analysis
-        logger.warning("could not cache the walking graph in %s: %s", path, exc)
+        logger.warning("could not cache the walking graph in %s: %s", gpkg, exc)
