@@ -109,7 +109,7 @@ FACILITY_CSV = (
 def test_csv_in_utf8_bom_and_gbk(tmp_path, encoding: str) -> None:
     path = tmp_path / "设施.csv"
     path.write_bytes(FACILITY_CSV.encode(encoding))
-    gdf = read_facilities(path)
+    gdf = read_facilities(path, coords="wgs84")
     assert gdf["name"].tolist() == ["朝阳幼儿园", "塔沱超市"]
     assert gdf["category"].tolist() == ["kindergarten", "supermarket"]
     assert gdf["area_m2"].tolist() == [1200.0, 2500.0]
@@ -121,10 +121,10 @@ def test_csv_explicit_encoding(tmp_path) -> None:
     # A Big5 table decodes as GB18030 without error, but into the wrong characters.
     path = tmp_path / "設施.csv"
     path.write_bytes("名稱,類型,經度,緯度\n達州幼兒園,幼兒園,107.4752,31.2043\n".encode("big5"))
-    gdf = read_table(path, encoding="big5", columns={"lon": "經度", "lat": "緯度"})
+    gdf = read_table(path, coords="wgs84", encoding="big5", columns={"lon": "經度", "lat": "緯度"})
     assert gdf["名稱"].tolist() == ["達州幼兒園"]
     with pytest.raises(ColumnError, match="經度"):  # the header itself decodes wrongly without it
-        read_table(path, columns={"lon": "經度", "lat": "緯度"})
+        read_table(path, coords="wgs84", columns={"lon": "經度", "lat": "緯度"})
 
 
 # ----------------------------------------------------------------------------- formats
@@ -140,7 +140,7 @@ def test_excel_with_chinese_lonlat(tmp_path) -> None:
             "纬度": [31.2051, 31.2062],
         }
     ).to_excel(path, index=False)
-    gdf = read_compounds(path)
+    gdf = read_compounds(path, coords="wgs84")
     assert gdf.crs == WGS84
     assert gdf["name"].tolist() == ["金龙小区", "滨江花园"]
     assert gdf["households"].tolist() == [420.0, 3000.0]
@@ -173,7 +173,7 @@ def test_cgcs2000_geopackage_comes_back_in_wgs84(tmp_path, epsg: int) -> None:
     src.to_file(path)
     assert pyogrio.read_info(path)["crs"] == f"EPSG:{epsg}"
 
-    gdf = read_compounds(path)
+    gdf = read_compounds(path, coords="wgs84")
     assert gdf.crs.to_epsg() == 4326
     dist = haversine_m(lon, lat, shapely.get_x(gdf.geometry.array), shapely.get_y(gdf.geometry.array))
     assert dist.max() < 0.5
@@ -193,9 +193,9 @@ def test_standard_columns_present_and_in_order(tmp_path) -> None:
     assert gdf[["street", "district"]].isna().all().all()
     assert gdf["population"].isna().all()  # absent means "no data", never 0
 
-    compounds = read_compounds(path)
+    compounds = read_compounds(path, coords="wgs84")
     assert list(compounds.columns)[:5] == ["compound_id", "name", "community_id", "households", "population"]
-    facilities = read_facilities(path, category="幼儿园")
+    facilities = read_facilities(path, coords="wgs84", category="幼儿园")
     assert list(facilities.columns)[:4] == ["facility_id", "name", "category", "area_m2"]
     assert list(facilities.columns)[-1] == "geometry"
 
@@ -246,7 +246,7 @@ def test_facility_polygons_become_points_inside_them(tmp_path) -> None:
     )
     path = tmp_path / "设施.gpkg"
     src.to_file(path)
-    gdf = read_facilities(path)
+    gdf = read_facilities(path, coords="wgs84")
     assert gdf.geom_type.tolist() == ["Point", "Point"]
     assert ell.contains(gdf.geometry.iloc[0])
     assert gdf.geometry.iloc[1].equals(Point(107.4870, 31.2166))
@@ -272,7 +272,7 @@ def test_facility_polygons_become_points_inside_them(tmp_path) -> None:
 def test_category_names_resolve_to_catalog_ids(tmp_path, value: str, expected: str) -> None:
     path = tmp_path / "设施.csv"
     path.write_text(f"名称,类型,经度,纬度\n设施,{value},107.4752,31.2043\n", encoding="utf-8")
-    gdf = read_facilities(path)
+    gdf = read_facilities(path, coords="wgs84")
     assert gdf["category"].tolist() == [expected]
     assert expected in default_catalog().ids
 
@@ -280,7 +280,7 @@ def test_category_names_resolve_to_catalog_ids(tmp_path, value: str, expected: s
 def test_category_argument_for_single_category_file(tmp_path) -> None:
     path = tmp_path / "幼儿园.csv"
     path.write_text("名称,经度,纬度\n朝阳幼儿园,107.4752,31.2043\n", encoding="utf-8")
-    assert read_facilities(path, category="幼儿园")["category"].tolist() == ["kindergarten"]
+    assert read_facilities(path, coords="wgs84", category="幼儿园")["category"].tolist() == ["kindergarten"]
 
 
 # ----------------------------------------------------------------------------- study area
@@ -307,13 +307,13 @@ def test_study_area_rejects_one_misplaced_feature(tmp_path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(StudyAreaError, match=r"1 feature\(s\).*row 2 facility_id='F2'"):
-        read_facilities(path, study_area=(107.46, 31.19, 107.52, 31.24))
+        read_facilities(path, coords="wgs84", study_area=(107.46, 31.19, 107.52, 31.24))
 
 
 def test_read_table_keeps_unknown_columns(tmp_path) -> None:
     path = tmp_path / "表.csv"
     path.write_text("名称,经度,纬度,备注\nA,107.4752,31.2043,x\n", encoding="utf-8")
-    gdf = read_table(path)
+    gdf = read_table(path, coords="wgs84")
     assert list(gdf.columns) == ["名称", "备注", "geometry"]
     assert gdf.crs == WGS84
 
@@ -331,9 +331,9 @@ def test_poi_export_with_other_categories_can_drop_them(tmp_path):
         }
     ).to_csv(path, index=False)
     with pytest.raises(CategoryError, match="银行"):
-        read_facilities(path)
+        read_facilities(path, coords="wgs84")
     with pytest.warns(UserWarning, match="left out 2 row.*银行 ×2"):
-        fac = read_facilities(path, unknown_categories="drop")
+        fac = read_facilities(path, coords="wgs84", unknown_categories="drop")
     assert fac["category"].tolist() == ["kindergarten", "supermarket"]
 
 
@@ -346,6 +346,6 @@ def test_excel_error_values_are_no_data_with_a_warning(tmp_path, error) -> None:
     with pytest.warns(
         UserWarning, match=r"小区.csv: column 'households' holds Excel error values in 1 row\(s\) \(row 1"
     ):
-        got = read_compounds(path)
+        got = read_compounds(path, coords="wgs84")
     assert math.isnan(got.loc[0, "households"]) and got.loc[1, "households"] == 300
     assert got.loc[0, "name"] == "NA小区"  # text that looks like NA stays text

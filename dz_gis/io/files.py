@@ -205,6 +205,8 @@ def read_table(
         df = _read_plain_table(path, layer, encoding)
         require_nonempty(df, where)
         gdf = _points_from_lonlat(df, where, columns)
+        if crs is None and coords is None:
+            _ask_coordinate_system(gdf, where)  # never guessed: GCJ-02 read as WGS84 is ~500 m off
         gdf = gdf.set_crs(crs, allow_override=True) if crs is not None else gdf
     else:
         raise DataFileError(
@@ -215,7 +217,39 @@ def read_table(
     if gdf.crs is None and crs is not None:
         gdf = gdf.set_crs(crs)
     require_crs(gdf, where)
-    return _to_wgs84_frame(gdf, where, coords)
+    system = coordinate_system(coords, where)
+    return _to_wgs84_frame(gdf, where, None if system == "wgs84" else system)
+
+
+#: The words planners use for the lon/lat systems in China, and the system each means.
+COORDINATE_WORDS = {
+    "wgs84": "wgs84", "gps": "wgs84", "osm": "wgs84", "openstreetmap": "wgs84", "天地图": "wgs84", "cgcs2000": "wgs84",
+    "gcj02": "gcj02", "高德": "gcj02", "腾讯": "gcj02", "amap": "gcj02", "gaode": "gcj02", "tencent": "gcj02",
+    "火星坐标": "gcj02", "bd09": "bd09", "百度": "bd09", "baidu": "bd09",
+}  # fmt: skip
+
+
+def coordinate_system(coords: str | None, where: str = "input") -> str | None:
+    """``wgs84``, ``gcj02`` or ``bd09`` for what a planner calls it (高德, 百度, GPS ...); None stays None."""
+    if coords is None:
+        return None
+    key = str(coords).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    if key not in COORDINATE_WORDS:
+        raise CRSError(
+            f"{where}: coords={coords!r} is not a coordinate system dz_gis knows. Use 'wgs84' (GPS, OpenStreetMap, "
+            "天地图), 'gcj02' (高德, 腾讯) or 'bd09' (百度)."
+        )
+    return COORDINATE_WORDS[key]
+
+
+def _ask_coordinate_system(gdf: gpd.GeoDataFrame, where: str) -> None:
+    xy = shapely.get_coordinates(gdf.geometry.array)
+    if len(xy) and in_china(xy[:, 0], xy[:, 1]).any():
+        raise CRSError(
+            f"{where}: longitude/latitude in China, but which system? (坐标系?) Pass coords='wgs84' for GPS or "
+            "OpenStreetMap (天地图 too), coords='gcj02' for 高德/腾讯 (Amap, Tencent), coords='bd09' for 百度 "
+            "(Baidu). Read in the wrong one, points are 300-700 m off."
+        )
 
 
 def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gpd.GeoDataFrame:
