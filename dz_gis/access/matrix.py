@@ -19,7 +19,7 @@ from .._errors import ValidationError
 from .._validate import require_nonempty
 from ..network.prepared import PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
-from .times import check_snapped, local_times
+from .times import along_street, check_snapped, local_times
 
 __all__ = ["od_times", "od_matrix"]
 
@@ -155,15 +155,7 @@ def _same_street(
     )
     if len(same) == 0:
         return best
-    ahead = same["pos_m_d"].to_numpy() >= same["pos_m"].to_numpy()
-    with np.errstate(invalid="ignore"):  # inf - inf on a one-way edge: no way along it
-        along = np.where(
-            ahead,
-            same["from_u_s_d"].to_numpy() - same["from_u_s"].to_numpy(),
-            same["from_v_s_d"].to_numpy() - same["from_v_s"].to_numpy(),
-        )
-    along = np.where(np.isnan(along), np.inf, along)
-    t = along + (same["snap_m"].to_numpy() + same["snap_m_d"].to_numpy()) / speed
+    t = along_street(same, "_d") + (same["snap_m"].to_numpy() + same["snap_m_d"].to_numpy()) / speed
     col = np.searchsorted(points, same["point"].to_numpy())
     np.minimum.at(best, (same["k"].to_numpy(), col), t)
     return best

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_MAX_SNAP_M",
     "DEFAULT_REACH_M",
     "NearestTimes",
+    "along_street",
     "category_times",
     "local_times",
     "check_snapped",
@@ -94,6 +95,22 @@ def category_times(net: PreparedNetwork, joins: pd.DataFrame, speed_mps: float, 
     return dist[: net.n]
 
 
+def along_street(same: pd.DataFrame, to: str) -> np.ndarray:
+    """Seconds walking along a street from one join to another on the same edge, row by row.
+
+    ``same`` pairs joins on one edge: ``pos_m``, ``from_u_s``, ``from_v_s`` of the start and
+    the same columns with the suffix ``to`` of the end; inf where a one-way edge forbids it.
+    """
+    ahead = same[f"pos_m{to}"].to_numpy() >= same["pos_m"].to_numpy()
+    with np.errstate(invalid="ignore"):  # inf - inf on a one-way edge: no way along it
+        along = np.where(
+            ahead,
+            same[f"from_u_s{to}"].to_numpy() - same["from_u_s"].to_numpy(),
+            same[f"from_v_s{to}"].to_numpy() - same["from_v_s"].to_numpy(),
+        )
+    return np.where(np.isnan(along), np.inf, along)
+
+
 def point_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps: float, n_points: int) -> np.ndarray:
     """Seconds from each point (joined by ``d``) to the nearest facility (joined by ``f``); inf: none.
 
@@ -112,14 +129,7 @@ def point_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps:
         )
     )
     if len(same):
-        ahead = same["pos_m_f"].to_numpy() >= same["pos_m"].to_numpy()
-        with np.errstate(invalid="ignore"):  # inf - inf on a one-way edge: no way along it
-            along = np.where(
-                ahead,
-                same["from_u_s_f"].to_numpy() - same["from_u_s"].to_numpy(),
-                same["from_v_s_f"].to_numpy() - same["from_v_s"].to_numpy(),
-            )
-        along = np.where(np.isnan(along), np.inf, along)
+        along = along_street(same, "_f")
         direct = pd.Series(along + same["snap_m_f"].to_numpy() / speed_mps).groupby(same["row"].to_numpy()).min()
         idx = direct.index.to_numpy()
         via[idx] = np.minimum(via[idx], direct.to_numpy())
