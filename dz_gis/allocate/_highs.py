@@ -1,0 +1,191 @@
+"""A mixed-integer program held as sparse arrays and solved by HiGHS (highspy).
+
+The siting models are built here column block by column block and row block by row block
+(COO triplets), then passed to HiGHS in one call: no modelling layer in between (PuLP, the
+route spopt takes, spends most of a large model's time building Python objects).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._errors import DzGisError
+
+__all__ = ["Milp", "MilpResult"]
+
+
+@dataclass
+class MilpResult:
+    """What HiGHS found: the values of every column, the objective, and how sure it is."""
+
+    x: np.ndarray  #: value of every column
+    objective: float  #: objective value of ``x`` (in the model's own sense)
+    bound: float  #: the best bound HiGHS proved
+    mip_gap: float  #: relative gap between them (0 when optimal)
+    status: str  #: ``"optimal"`` or ``"time_limit"`` (best found, with its gap)
+    solve_s: float  #: seconds spent in HiGHS
+
+
+@dataclass
+class Milp:
+    """Columns and rows of a MILP, added in blocks; ``minimize`` or maximize its cost."""
+
+    minimize: bool = True
+    cost: list[np.ndarray] = field(default_factory=list)
+    lower: list[np.ndarray] = field(default_factory=list)
+    upper: list[np.ndarray] = field(default_factory=list)
+    integer: list[np.ndarray] = field(default_factory=list)
+    row_lower: list[np.ndarray] = field(default_factory=list)
+    row_upper: list[np.ndarray] = field(default_factory=list)
+    triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    n_cols: int = 0
+    n_rows: int = 0
+
+    def add_columns(self, cost: np.ndarray, lower: float | np.ndarray, upper: float | np.ndarray, *, integer: bool) -> int:
+        """Add ``len(cost)`` columns; returns the index of the first."""
+        cost = np.asarray(cost, dtype=float)
+        n = len(cost)
+        self.cost.append(cost)
+        self.lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
+        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
+        self.integer.append(np.full(n, integer))
+        first = self.n_cols
+        self.n_cols += n
+        return first
+
+    def add_rows(
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        values: np.ndarray | float,
+        lower: float | np.ndarray,
+        upper: float | np.ndarray,
+        n: int,
+    ) -> int:
+        """Add ``n`` rows ``lower ≤ Σ value·x[col] ≤ upper``; ``rows`` count from 0 within the block."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        vals = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
+        self.triplets.append((rows + self.n_rows, cols, vals))
+        self.row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
+        self.row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
+        first = self.n_rows
+        self.n_rows += n
+        return first
+
+    def solve(self, *, time_limit: float | None = None, start: np.ndarray | None = None) -> MilpResult | None:
+        """Solve to proven optimality (relative gap 0), or until ``time_limit`` seconds.
+
+        Returns None when the model is infeasible; a time limit with no solution found raises.
+        """
+        highspy = _highspy()
+        h = _new_highs(highspy)
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        h.passModel(self._lp(highspy))
+        if start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = np.asarray(start, dtype=float).tolist()
+            h.setSolution(solution)
+        began = time.perf_counter()
+        h.run()
+        spent = time.perf_counter() - began
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None
+        info = h.getInfo()
+        feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if status == highspy.HighsModelStatus.kOptimal:
+            label = "optimal"
+        elif status == highspy.HighsModelStatus.kTimeLimit and feasible:
+            label = "time_limit"
+        else:
+            raise DzGisError(
+                f"the solver stopped without a solution: {h.modelStatusToString(status)}. "
+                "Give it more time (time_limit=...) or make the problem smaller (fewer candidates)."
+            )
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        return MilpResult(
+            x=x,
+            objective=float(info.objective_function_value),
+            bound=float(info.mip_dual_bound),
+            mip_gap=0.0 if label == "optimal" else float(info.mip_gap),
+            status=label,
+            solve_s=spent,
+        )
+
+    def _lp(self, highspy):  # type: ignore[no-untyped-def]
+        cost = np.concatenate(self.cost) if self.cost else np.empty(0)
+        rows, cols, vals = (np.concatenate(part) for part in zip(*self.triplets, strict=True))
+        matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n_cols
+        lp.num_row_ = self.n_rows
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.concatenate(self.lower)
+        lp.col_upper_ = np.concatenate(self.upper)
+        lp.row_lower_ = np.concatenate(self.row_lower)
+        lp.row_upper_ = np.concatenate(self.row_upper)
+        lp.sense_ = highspy.ObjSense.kMinimize if self.minimize else highspy.ObjSense.kMaximize
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        integrality = np.concatenate(self.integer)
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integrality
+        ]
+        return lp
+
+
+def _highspy():  # type: ignore[no-untyped-def]
+    try:
+        import highspy
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("Siting needs the HiGHS solver: pip install highspy") from exc
+    return highspy
+
+
+_banner_shown = False
+
+
+def _new_highs(highspy):  # type: ignore[no-untyped-def]
+    """A HiGHS instance; the copyright banner HiGHS prints on its first start is kept off the terminal.
+
+    Hand-written because highspy has no switch for it: the banner is printed by the C++
+    constructor, before any option can be set, straight to file descriptor 1.
+    """
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    _banner_shown = True
+    with _quiet_stdout():
+        return highspy.Highs()
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a notebook or a captured stream: nothing to silence
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)

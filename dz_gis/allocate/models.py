@@ -1,0 +1,312 @@
+"""LSCP, MCLP and p-median with the shape spopt users know, solved exactly by HiGHS.
+
+``Model.from_cost_matrix(cost, service_min=..., p=..., ...)`` then ``.solve()``; the solved
+model carries ``selected`` (candidate columns open, existing included), ``objective``,
+``mip_gap``, ``status`` and ``solve_s``. ``cost`` is demand × candidates minutes: a dense array
+with ``np.inf`` where a pair cannot be reached, or a scipy sparse matrix whose stored entries
+are the reachable pairs (what :func:`dz_gis.od_matrix` returns). Side constraints the plan
+needs — existing sites, closed sites, a quota per unit (one elderly-care complex per street),
+capacities, a budget — are keywords of every model.
+
+Objectives, as in spopt: LSCP the number of sites open (existing included); MCLP the demand
+weight covered (by existing and new sites); p-median the weighted minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._errors import InfeasibleError, ValidationError
+from .formulations import Built, build_capacitated_cover, build_cover, build_median, check_quotas, median_reach, side_rows
+from .median import solve_median_levels
+from .inputs import SitingInputs, siting_inputs
+
+__all__ = ["LSCP", "MCLP", "PMedian", "SitingModel"]
+
+
+class SitingModel:
+    """What the three models share: inputs, solving, and the solution read back."""
+
+    name = "siting"
+
+    def __init__(self, inputs: SitingInputs, *, service_min: float | None, p: int | None) -> None:
+        self.inputs = inputs
+        self.service_min = None if service_min is None else float(service_min)
+        self.p = p
+        self.selected: np.ndarray | None = None  #: candidate columns open, sorted (existing included)
+        self.objective: float = float("nan")
+        self.bound: float = float("nan")  #: the best bound proven (equals the objective when optimal)
+        self.mip_gap: float = float("nan")
+        self.status: str = "not solved"
+        self.solve_s: float = float("nan")  #: seconds in the solver
+        self.build_s: float = float("nan")  #: seconds building and reducing the model
+        self.sizes: dict[str, int] = {}  #: demand rows and candidates before and after reduction
+        self.allocation: sp.csr_matrix | None = None  #: share of each demand row served by each site
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: Any,
+        *,
+        service_min: float | None = None,
+        p: int | None = None,
+        weights: Any = None,
+        existing: Any = None,
+        capacity: Any = None,
+        closed: Any = None,
+        groups: Any = None,
+        min_per_group: int | Mapping[Any, int] | None = None,
+        site_cost: Any = None,
+        budget: float | None = None,
+        demand_labels: Any = None,
+        candidate_labels: Any = None,
+    ) -> Self:
+        """A model from a demand × candidates matrix of minutes.
+
+        Parameters
+        ----------
+        cost
+            Dense array (``np.inf`` = cannot be reached) or scipy sparse matrix (stored entries
+            are the reachable pairs; an explicit 0 is a pair 0 minutes apart).
+        service_min
+            A candidate serves a demand row within this many minutes (p-median: optional limit).
+        p
+            New sites to open (MCLP, p-median); existing ones come on top.
+        weights
+            Demand weight of each row (households, older residents…); default 1.
+        existing
+            Candidate columns already built (numbers or a bool mask): always open.
+        capacity
+            Demand weight each site can serve (a number or one per candidate): rows may then be
+            served in part and by several sites.
+        closed
+            Candidate columns that must stay closed.
+        groups, min_per_group
+            The unit of each candidate (e.g. its street) and at least how many sites each unit
+            must have open (one number for all, or ``{unit: k}``); existing sites count.
+        site_cost, budget
+            Cost of opening each candidate, and the most the new sites may cost together.
+        demand_labels, candidate_labels
+            Names used in messages (e.g. compound ids), in row / column order.
+        """
+        inputs = siting_inputs(
+            cost,
+            weights=weights,
+            existing=existing,
+            closed=closed,
+            capacity=capacity,
+            groups=groups,
+            min_per_group=min_per_group,
+            site_cost=site_cost,
+            budget=budget,
+            demand_labels=demand_labels,
+            candidate_labels=candidate_labels,
+        )
+        return cls(inputs, service_min=service_min, p=_count(p, cls.name))
+
+    # -- solving ------------------------------------------------------------------------------------------
+
+    def solve(self, time_limit: float | None = None) -> Self:
+        """Solve to proven optimality (or until ``time_limit`` seconds: best found, ``status="time_limit"``)."""
+        began = time.perf_counter()
+        check_quotas(self.inputs, self.p)
+        built = self._build()
+        self.build_s = time.perf_counter() - began
+        self.sizes = built.sizes
+        result = built.milp.solve(time_limit=time_limit, start=built.start)
+        if result is None:
+            raise InfeasibleError(self._infeasible_message())
+        self.selected = built.opened(result.x, self.inputs)
+        self.objective = result.objective + built.constant
+        self.bound = result.bound + built.constant
+        self.mip_gap, self.status, self.solve_s = result.mip_gap, result.status, result.solve_s
+        if built.pairs is not None:
+            self.allocation = _allocation(built, result.x, self.inputs.shape)
+        self._tidy()
+        return self
+
+    def _build(self) -> Built:  # pragma: no cover - every model defines it
+        raise NotImplementedError
+
+    def _tidy(self) -> None:
+        """Drop new sites that serve nothing (the solver may open them when it costs nothing)."""
+
+    def _cover(self) -> sp.csr_matrix:
+        if self.service_min is None or not self.service_min >= 0:
+            raise ValidationError(f"{self.name} needs service_min= (minutes), got {self.service_min!r}.")
+        return _within(self.inputs.reach, self.service_min)
+
+    def _infeasible_message(self) -> str:
+        active = ["coverage of every row" if self.name == "LSCP" else "", "capacities" if self.inputs.capacity is not None else ""]
+        active += ["quotas per unit" if self.inputs.min_per_group else "", "budget" if self.inputs.budget is not None else ""]
+        named = ", ".join(a for a in active if a) or "its constraints"
+        return f"{self.name}: no set of sites meets {named} together; relax one of them (more candidates, p, budget)."
+
+    @property
+    def new_sites(self) -> np.ndarray:
+        """Columns opened by the model (not existing)."""
+        if self.selected is None:
+            return np.empty(0, dtype=np.int64)
+        return self.selected[~self.inputs.existing[self.selected]]
+
+    def covered_share(self) -> np.ndarray:
+        """Share of each demand row's weight served within the service time (by the sites open)."""
+        if self.selected is None:
+            raise ValidationError("solve the model first (.solve()).")
+        if self.allocation is not None:
+            return np.minimum(np.asarray(self.allocation.sum(axis=1)).ravel(), 1.0)
+        cover = self._cover()
+        return (np.asarray(cover[:, self.selected].sum(axis=1)).ravel() > 0).astype(float)
+
+    def __repr__(self) -> str:
+        n = self.inputs.shape
+        return f"{self.name}({n[0]} demand × {n[1]} candidates, {self.status}, objective={self.objective:g})"
+
+
+class LSCP(SitingModel):
+    """Location set covering: the fewest sites so that every demand row is within ``service_min``."""
+
+    name = "LSCP"
+
+    def _build(self) -> Built:
+        if self.inputs.capacity is not None:
+            return build_capacitated_cover(self.inputs, self._cover(), None)
+        return build_cover(self.inputs, self._cover(), None)[0]
+
+
+class MCLP(SitingModel):
+    """Maximal covering: ``p`` new sites covering the most demand weight within ``service_min``.
+
+    Sites that would cover nothing more are not opened, so fewer than ``p`` may come back
+    when ``p`` is more than the demand needs.
+    """
+
+    name = "MCLP"
+
+    def _build(self) -> Built:
+        if self.p is None:
+            raise ValidationError("MCLP needs p= (how many new sites).")
+        if self.inputs.capacity is not None:
+            return build_capacitated_cover(self.inputs, self._cover(), self.p)
+        return build_cover(self.inputs, self._cover(), self.p)[0]
+
+    def _tidy(self) -> None:
+        if self.inputs.capacity is not None or self.inputs.min_per_group or self.selected is None:
+            return
+        cover = self._cover().tocsc()
+        keep = list(self.selected)
+        for j in sorted(self.new_sites, key=lambda c: cover[:, c].nnz):
+            rest = [c for c in keep if c != j]
+            rows = cover[:, [j]].nonzero()[0]
+            if len(rows) == 0 or (rest and np.all(np.asarray(cover[rows][:, rest].sum(axis=1)).ravel() > 0)):
+                keep = rest
+        self.selected = np.array(sorted(keep), dtype=np.int64)
+
+
+class PMedian(SitingModel):
+    """p-median: ``p`` new sites that make the demand-weighted walking minutes least, every row served.
+
+    With ``service_min``, a row may only be served by sites within it.
+    """
+
+    name = "PMedian"
+
+    def _build(self) -> Built:
+        if self.p is None:
+            raise ValidationError("PMedian needs p= (how many new sites).")
+        return build_median(self.inputs, self._limited_reach(), self.p)
+
+    def _cover(self) -> sp.csr_matrix:
+        return _within(self.inputs.reach, np.inf if self.service_min is None else self.service_min)
+
+    def solve(self, time_limit: float | None = None) -> Self:
+        """Solve to proven optimality (or until ``time_limit`` seconds per round: best found, with its gap).
+
+        With capacities the textbook assignment model is solved; without, the distance-level
+        model of :mod:`dz_gis.allocate.median` (same optimum, far smaller).
+        """
+        if self.inputs.capacity is not None:
+            return super().solve(time_limit)
+        if self.p is None:
+            raise ValidationError("PMedian needs p= (how many new sites).")
+        began = time.perf_counter()
+        check_quotas(self.inputs, self.p)
+        reach, cols = median_reach(self.inputs, self._limited_reach(), self.p)
+        result, open_, sizes = solve_median_levels(
+            self.inputs, reach, cols, self.p, lambda milp, y0: side_rows(milp, self.inputs, cols, y0, new_only=True), time_limit
+        )
+        if result is None:
+            raise InfeasibleError(self._infeasible_message())
+        self.sizes = {"demand_rows": self.inputs.shape[0], "candidates": self.inputs.shape[1]} | sizes
+        self.selected = np.union1d(cols[open_], np.flatnonzero(self.inputs.existing)).astype(np.int64)
+        self.allocation = _nearest_allocation(reach, open_, cols, self.inputs.shape)
+        served = self.allocation.multiply(self._limited_reach()).sum(axis=1)
+        self.objective = float(np.asarray(served).ravel() @ self.inputs.weights)
+        lower = sum(w * d for w, d in zip(self.inputs.weights, _row_minimum(reach), strict=True))
+        self.bound = result.bound + lower
+        if np.asarray(self.allocation.sum(axis=1)).ravel().min() < 1 - 1e-9:
+            raise InfeasibleError("PMedian: within the time limit no solution served every demand row; give it more time.")
+        self.status, self.solve_s = result.status, result.solve_s
+        self.mip_gap = 0.0 if result.status == "optimal" else max(0.0, (self.objective - self.bound) / max(abs(self.objective), 1e-12))
+        self.build_s = time.perf_counter() - began - self.solve_s
+        return self
+
+    def _limited_reach(self) -> sp.csr_matrix:
+        reach = self.inputs.reach
+        return reach if self.service_min is None else _keep_where(reach, reach.data <= self.service_min + 1e-9)
+
+
+def _within(reach: sp.csr_matrix, limit: float) -> sp.csr_matrix:
+    """True for the pairs within ``limit`` minutes (no stored False entries)."""
+    within = reach.data <= limit + 1e-9
+    coo = reach.tocoo()
+    return sp.csr_matrix(
+        (np.ones(int(within.sum()), dtype=bool), (coo.row[within], coo.col[within])), shape=reach.shape
+    )
+
+
+def _keep_where(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
+    """The entries of ``matrix`` where ``mask`` (over its stored entries) is True, explicit zeros kept."""
+    coo = matrix.tocoo()
+    return sp.csr_matrix((coo.data[mask], (coo.row[mask], coo.col[mask])), shape=matrix.shape)
+
+
+def _allocation(built: Built, x: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """Demand × candidates share served, from the allocation variables (merged rows spread back)."""
+    assert built.pairs is not None and built.row_of is not None
+    model_row, col = built.pairs
+    share = x[built.pair_offset : built.pair_offset + len(model_row)]
+    by_model = sp.csr_matrix((np.clip(share, 0.0, 1.0), (model_row, col)), shape=(int(model_row.max(initial=-1)) + 1, shape[1]))
+    rows = np.flatnonzero(built.row_of >= 0)
+    spread = sp.csr_matrix((np.ones(len(rows)), (rows, built.row_of[rows])), shape=(shape[0], by_model.shape[0]))
+    result = (spread @ by_model).tocsr()
+    result.eliminate_zeros()
+    return result
+
+
+def _nearest_allocation(reach: sp.csr_matrix, open_: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """Each demand row served wholly by its nearest open site (ties: the lower column)."""
+    coo = reach.tocoo()
+    hit = open_[coo.col]
+    row, col, minutes = coo.row[hit], coo.col[hit], coo.data[hit]
+    order = np.lexsort((col, minutes, row))
+    row, col = row[order], col[order]
+    first = np.r_[True, row[1:] != row[:-1]]
+    return sp.csr_matrix((np.ones(int(first.sum())), (row[first], cols[col[first]])), shape=shape)
+
+
+def _row_minimum(reach: sp.csr_matrix) -> np.ndarray:
+    return np.minimum.reduceat(reach.data, reach.indptr[:-1]) if reach.nnz else np.zeros(reach.shape[0])
+
+
+def _count(p: int | None, name: str) -> int | None:
+    if p is None:
+        return None
+    if isinstance(p, bool) or not float(p).is_integer() or p < 0:
+        raise ValidationError(f"{name}: p must be a whole number ≥ 0, got {p!r}.")
+    return int(p)
