@@ -36,3 +36,20 @@ def sample():
     from dz_gis.datasets import load_sample
 
     return load_sample()
+
+
+@pytest.fixture(scope="session")
+def demo_outputs(sample, tmp_path_factory):
+    """What ``dz-gis demo`` writes (no web map): ``({GeoPackage layer: frame written}, folder)``."""
+    from dz_gis.outputs import write_outputs
+    from dz_gis.outputs.geopackage import gap_layers
+    from dz_gis.pipeline import check_plan, run_coverage
+    from dz_gis.plan import load_rules
+
+    run = run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities)
+    check = check_plan(run, load_rules())
+    out = tmp_path_factory.mktemp("demo")
+    write_outputs(run, check, out, web_map=False)
+    layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
+    layers |= {"isochrones": run.isochrones.to_crs(4326), **gap_layers(check.gaps)}
+    return layers, out

@@ -28,12 +28,12 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
         "register_unknown.csv",
     ]
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
-    assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps"}
+    assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps", "gap_table", "layer_styles"}
     assert "Plan check" in printed and "Worst gaps" in printed and "Register check" in printed
     for layer in ("communities", "isochrones", "gaps"):  # valid (OGC) after reprojection to WGS84
         written = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer=layer)
         geoms = written.geometry.array
-        assert (shapely.is_valid(geoms) | shapely.is_missing(geoms)).all(), layer  # city-wide rows: none
+        assert shapely.is_valid(geoms).all(), layer  # and none missing: rows without a place are in gap_table
     iso = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="isochrones")
     assert np.isin(shapely.get_type_id(iso.geometry.array), [3, 6]).all()  # areas stay areas
     gaps = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="gaps")

@@ -1,8 +1,9 @@
 """Outputs: what a run writes - tables, the GeoPackage, the web map - each file written atomically.
 
 :func:`write_outputs` (:mod:`~dz_gis.outputs.bundle`) writes a whole run; the writers of
-each format are :mod:`~dz_gis.outputs.tables`, :mod:`~dz_gis.outputs.geopackage` and
-:mod:`~dz_gis.outputs.webmap`.
+each format are :mod:`~dz_gis.outputs.tables`, :mod:`~dz_gis.outputs.geopackage` (with its QGIS
+styles, :mod:`~dz_gis.outputs.qgis_styles`) and :mod:`~dz_gis.outputs.webmap`; the colours all of
+them draw with are in :mod:`~dz_gis.outputs.palette`.
 """
 
 from .bundle import check_writable as check_writable

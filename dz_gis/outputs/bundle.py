@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .._errors import DataFileError
 from ..pipeline import CoverageRun, PlanCheck
-from .geopackage import write_geopackage
+from .geopackage import gap_layers, write_geopackage
+from .qgis_styles import coverage_styles
 from .tables import write_csv
 from .webmap import coverage_map, save_map
 
@@ -66,9 +67,9 @@ def write_outputs(
     layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
     if run.isochrones is not None:
         layers["isochrones"] = run.isochrones.to_crs(4326)
-    layers["gaps"] = check.gaps
+    layers.update(gap_layers(check.gaps))  # the located rows on the map, every row in a table
     written = {
-        "geopackage": write_geopackage(out / "coverage.gpkg", layers),
+        "geopackage": write_geopackage(out / "coverage.gpkg", layers, styles=coverage_styles(layers)),
         "summary": write_csv(out / "coverage_summary.csv", run.summary),
         "gaps": write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry")),
         "indicators": write_csv(out / "indicators.csv", check.indicators),
