@@ -52,6 +52,7 @@ _PALETTE = [
 _STOPS = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
 _NO_DATA = "#bdbdbd"
 _SEVERITY = {"high": "#b2182b", "medium": "#ef8a62", "low": "#f4a582"}
+_SEVERITY_WORDS = {"high": "高 high", "medium": "中 medium", "low": "低 low"}
 _FACILITY_PANE = "dz_facilities"
 _GAP_PANE = "dz_gaps"
 _TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -265,7 +266,11 @@ def _add_isochrones(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog, 
     """One layer per category and band; the first category's bands are shown, the others are a click away."""
     if run.isochrones is None or not len(run.isochrones):
         return
-    iso = run.isochrones.to_crs(4326)
+    iso = run.isochrones
+    if iso.crs is not None and iso.crs.is_projected:
+        # drawn within 1 m of the computed circle (the GeoPackage keeps every vertex): a third of the page size
+        iso = iso.set_geometry(iso.geometry.simplify(1.0))
+    iso = iso.to_crs(4326)
     bands = sorted(run.minutes)
     opacity = dict(zip(bands, np.linspace(0.35, 0.12, len(bands)), strict=True))
     first = True
@@ -333,7 +338,8 @@ def _add_gaps(fmap: Any, folium: Any, check: PlanCheck) -> int:
         rows = rows.sort_values("severity", key=lambda s: s.map(order).fillna(3))
         worst = str(rows["severity"].iloc[0])
         items = "".join(
-            f"<li>[{esc(r.severity)}] {esc(r.title_zh)} {esc(r.title_en)}: {esc(r.required)} / {esc(r.actual)}</li>"
+            f"<li>[{_SEVERITY_WORDS.get(str(r.severity), esc(r.severity))}] {esc(r.title_zh)} {esc(r.title_en)}: "
+            f"要求 required {esc(r.required)}, 现状 actual {esc(r.actual)}</li>"
             for r in rows.head(12).itertuples()
         )
         more = f"<li>… {len(rows) - 12} more 更多</li>" if len(rows) > 12 else ""
@@ -385,7 +391,7 @@ def _add_proposals(fmap: Any, folium: Any, proposals: gpd.GeoDataFrame, catalog:
     group.add_to(fmap)
 
 
-def _add_legend(  # long: one block of HTML, each part a line
+def _add_legend(
     fmap: Any,
     folium: Any,
     legend_id: str,
@@ -414,7 +420,7 @@ def _add_legend(  # long: one block of HTML, each part a line
     gaps = ""
     if unmapped is not None:
         gaps = "<div style='margin-top:4px'><b>缺口 Gaps</b> (dashed outline 虚线): " + " ".join(
-            f"<span style='color:{c}'>■</span> {s}" for s, c in _SEVERITY.items()
+            f"<span style='color:{c}'>■</span> {_SEVERITY_WORDS[s]}" for s, c in _SEVERITY.items()
         )
         gaps += f"<br>{unmapped} gap rows without a unit shape (see gaps.csv)</div>" if unmapped else "</div>"
     credit = f"<div style='margin-top:4px;color:#555'>{esc(attribution)}</div>" if attribution else ""

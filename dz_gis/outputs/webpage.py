@@ -72,6 +72,8 @@ _PAGE_CSS = """
 .leaflet-control-layers-expanded{font:11px/1.3 sans-serif;max-width:300px;max-height:calc(100vh - 40px);overflow-y:auto}
 .leaflet-control-layers-base::before{content:"社区着色 Community colour";font-weight:bold}
 .leaflet-control-layers-overlays::before{content:"图层 Layers";font-weight:bold}
+.leaflet-tooltip{font:12px/1.35 sans-serif;white-space:normal;width:max-content;max-width:420px}
+.leaflet-tooltip table td{padding:0}
 """
 
 
