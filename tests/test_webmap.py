@@ -13,6 +13,7 @@ import pyogrio
 import pytest
 
 import dz_gis
+from dz_gis._errors import ValidationError
 from dz_gis.catalog import Catalog, default_catalog
 from dz_gis.cli import main
 from dz_gis.outputs import coverage_map, save_map
@@ -114,6 +115,11 @@ def test_colour_modes_are_one_category_or_the_lowest_share(small_run):
     for band in (5, 10, 15):  # each band of each category is a layer of its own
         assert sum(n.startswith(f"{band} 分钟步行圈") for n in names) == len(set(small_run.isochrones["category"]))
     assert not any(n.startswith("缺口") for n in names)  # no check given, no gaps layer
+
+
+def test_a_band_the_run_lacks_is_a_clear_error(small_run):
+    with pytest.raises(ValidationError, match=r"band=20 is not one of the run's walking bands \[5, 10, 15\]"):
+        coverage_map(small_run, band=20)
 
 
 def test_proposals_are_a_layer_of_their_own(small_run):

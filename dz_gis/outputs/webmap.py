@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from .._atomic import atomic_path
+from .._errors import ValidationError
 from ..catalog import Catalog, default_catalog
 from .webpage import ModeSwitch, esc, offline_map
 
@@ -111,7 +112,7 @@ def coverage_map(
     run
         Result of :func:`dz_gis.pipeline.run_coverage`.
     band
-        Walking band (minutes) of the community colours; default the largest.
+        Walking band (minutes) of the community colours, one of ``run.minutes``; default the largest.
     catalog
         Facility catalog (names and order of the categories); default the bundled one.
     attribution
@@ -134,6 +135,11 @@ def coverage_map(
     folium = _folium()
     catalog = catalog or default_catalog()
     band = band or max(run.minutes)
+    if band not in run.minutes:
+        raise ValidationError(
+            f"coverage_map: band={band} is not one of the run's walking bands {list(run.minutes)}; "
+            "pass one of them, or run run_coverage with minutes= including it."
+        )
     comm = run.communities.to_crs(4326)
     xmin, ymin, xmax, ymax = comm.total_bounds
     fmap = offline_map(folium, location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=15, control_scale=True)
