@@ -78,5 +78,6 @@ def write_outputs(
         written["register_by_district"] = write_csv(out / "register_by_district.csv", check.register.by_district)
         written["register_unknown"] = write_csv(out / "register_unknown.csv", check.register.unknown)
     if web_map:
-        written["web_map"] = save_map(coverage_map(run, attribution=attribution), out / "coverage_map.html")
+        fmap = coverage_map(run, attribution=attribution, check=check)
+        written["web_map"] = save_map(fmap, out / "coverage_map.html")
     return written

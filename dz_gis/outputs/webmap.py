@@ -1,21 +1,36 @@
-"""Folium web maps of a coverage run."""
+"""Folium web maps of a coverage run that open from a file with no internet.
+
+The page carries Leaflet inline (:mod:`~dz_gis.outputs.webpage`); base tiles show when the
+tile server answers, and the offline base (street/district boundaries, communities) shows the map
+when it does not. Communities are coloured by one category's share of households within the band,
+or by the lowest share over all categories ("worst gap"), chosen with the radio buttons of the
+layers control; each band of each category, the facilities of each category, the compounds, the
+gap units and (when given) proposals are layers of their own.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
 from .._atomic import atomic_path
+from .._errors import ValidationError
 from ..catalog import Catalog, default_catalog
+from .webpage import ModeSwitch, esc, offline_map
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
 
-    from ..pipeline import CoverageRun
+    from ..pipeline import CoverageRun, PlanCheck
 
-__all__ = ["coverage_map", "save_map"]
+__all__ = ["WORST", "coverage_map", "save_map", "share_colour"]
+
+WORST = "worst"  #: the key of the "worst gap" colour mode
 
 _PALETTE = [
     "#1f77b4",
@@ -35,6 +50,13 @@ _PALETTE = [
     "#7b4173",
     "#3182bd",
 ]
+_STOPS = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
+_NO_DATA = "#bdbdbd"
+_SEVERITY = {"high": "#b2182b", "medium": "#ef8a62", "low": "#f4a582"}
+_SEVERITY_WORDS = {"high": "高 high", "medium": "中 medium", "low": "低 low"}
+_FACILITY_PANE = "dz_facilities"
+_GAP_PANE = "dz_gaps"
+_TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 
 def _folium():
@@ -45,151 +67,381 @@ def _folium():
     return folium
 
 
-def _colour(share: float) -> str:
+def share_colour(share: float) -> str:
+    """The map colour of a share of households (0–1); grey for no data.
+
+    >>> share_colour(0.03), share_colour(0.95), share_colour(float("nan"))
+    ('#d7191c', '#1a9641', '#bdbdbd')
+    """
     if not np.isfinite(share):
-        return "#bdbdbd"
-    stops = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
-    return stops[min(int(share * len(stops)), len(stops) - 1)]
+        return _NO_DATA
+    return _STOPS[min(int(share * len(_STOPS)), len(_STOPS) - 1)]
+
+
+def _geometry(geom: Any) -> dict[str, Any]:
+    # 6 decimals of a degree are ~0.1 m: enough to draw, and the page is a third smaller
+    return shapely.transform(geom, lambda xy: np.round(xy, 6)).__geo_interface__
+
+
+def _features(frame: gpd.GeoDataFrame | gpd.GeoSeries, properties: list[dict[str, Any]]) -> dict[str, Any]:
+    feats = [
+        {"type": "Feature", "id": str(i), "geometry": _geometry(geom), "properties": props}
+        for i, (geom, props) in enumerate(zip(frame.geometry, properties, strict=True))
+        if geom is not None and not geom.is_empty
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}" if np.isfinite(value) else "无数据 no data"
 
 
 def coverage_map(
-    run: CoverageRun, *, band: int | None = None, catalog: Catalog | None = None, attribution: str = ""
+    run: CoverageRun,
+    *,
+    band: int | None = None,
+    catalog: Catalog | None = None,
+    attribution: str = "",
+    check: PlanCheck | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """A folium map: communities coloured by mean coverage, compounds, facilities by category.
+    """A web map of a coverage run that opens with no internet.
 
     Parameters
     ----------
     run
         Result of :func:`dz_gis.pipeline.run_coverage`.
     band
-        Walking band (minutes) used for the colours; default the largest.
+        Walking band (minutes) of the community colours, one of ``run.minutes``; default the largest.
+    catalog
+        Facility catalog (names and order of the categories); default the bundled one.
+    attribution
+        Data credit shown in the legend (plain text).
+    check
+        Result of :func:`dz_gis.pipeline.check_plan`: its gap rows are drawn on their units.
+    proposals
+        Proposed facility sites (any geometry; ``category`` and ``name`` columns used when present),
+        drawn as a layer of their own.
+
+    Examples
+    --------
+    >>> import dz_gis
+    >>> s = dz_gis.load_sample()
+    >>> run = dz_gis.run_coverage(s.graph, s.communities, s.compounds, s.facilities, with_isochrones=False)
+    >>> html = coverage_map(run).get_root().render()
+    >>> "<script src=" in html, "L.map(" in html
+    (False, True)
     """
     folium = _folium()
     catalog = catalog or default_catalog()
     band = band or max(run.minutes)
-    comm = run.communities.to_crs(4326)
-    present = [c for c in catalog.ids if f"cov_{c}_{band}min" in comm.columns]
-    xmin, ymin, xmax, ymax = comm.total_bounds
-    fmap = folium.Map(location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=15, control_scale=True)
-    if attribution:
-        fmap.get_root().html.add_child(
-            folium.Element(
-                f'<div style="position:fixed;bottom:4px;left:140px;z-index:999;background:#fff8;'
-                f'font:11px sans-serif;padding:2px 4px">{attribution}</div>'
-            )
+    if band not in run.minutes:
+        raise ValidationError(
+            f"coverage_map: band={band} is not one of the run's walking bands {list(run.minutes)}; "
+            "pass one of them, or run run_coverage with minutes= including it."
         )
-    _add_communities(fmap, folium, comm, present, band, catalog)
-    _add_compounds(fmap, folium, run, present, catalog)
-    _add_isochrones(fmap, folium, run, band, catalog)
-    _add_facilities(fmap, folium, run, catalog)
-    _add_legend(fmap, folium, band, len(present))
-    folium.LayerControl(collapsed=True).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    comm = run.communities.to_crs(4326)
+    xmin, ymin, xmax, ymax = comm.total_bounds
+    fmap = offline_map(folium, location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=15, control_scale=True)
+    legend_id = f"{fmap.get_name()}-legend"
+    # facilities and gap outlines sit in panes of their own, above the polygons whatever the order of the list
+    folium.map.CustomPane(_FACILITY_PANE, z_index=640, pointer_events=True).add_to(fmap)
+    folium.map.CustomPane(_GAP_PANE, z_index=620, pointer_events=True).add_to(fmap)
+    modes = _modes(comm, catalog, band)
+    communities, mode_layers = _add_communities(fmap, folium, comm, modes, catalog, band)
+    colours = _category_colours(run, catalog)
+    # the layers list follows this order: the colour modes (radio buttons), then what one toggles most
+    _add_facilities(fmap, folium, run, catalog, colours)
+    unmapped = _add_gaps(fmap, folium, check) if check is not None else None
+    if proposals is not None:
+        _add_proposals(fmap, folium, proposals, catalog)
+    _add_offline_base(fmap, folium, comm)
+    tiles = folium.TileLayer(
+        "OpenStreetMap", name="在线底图 Online base tiles", overlay=True, control=True, attr=_TILE_ATTRIBUTION
+    ).add_to(fmap)
+    _add_compounds(fmap, folium, run, catalog)
+    _add_isochrones(fmap, folium, run, catalog, colours)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    ModeSwitch(communities, mode_layers, tiles, legend_id).add_to(fmap)
+    _add_legend(fmap, folium, legend_id, band, modes, colours, run, catalog, attribution, unmapped)
+    # room for the layers list on the right and the legend on the left
+    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(300, 10), padding_bottom_right=(320, 10))
     return fmap
 
 
-def _add_communities(fmap: Any, folium: Any, comm: Any, present: list[str], band: int, catalog: Catalog) -> None:
-    cov_cols = [f"cov_{c}_{band}min" for c in present]
-    comm = comm.assign(mean_cov=comm[cov_cols].mean(axis=1) if cov_cols else np.nan)
-    lines = [f"{catalog[c].name_zh} {catalog[c].name_en}: " for c in present]
-    communities = folium.FeatureGroup(name=f"社区 Communities: mean {band}-min coverage 平均覆盖率")
-    for _, row in comm.iterrows():
-        detail = "<br>".join(
-            f"{label}{row[col]:.0%}" if np.isfinite(row[col]) else f"{label}无数据 no data"
-            for label, col in zip(lines, cov_cols, strict=True)
-        )
+def _modes(comm: gpd.GeoDataFrame, catalog: Catalog, band: int) -> dict[str, tuple[str, pd.Series]]:
+    """Colour mode key -> (title, share per community): the worst gap first, then each category with data."""
+    shares = {
+        c: comm[f"cov_{c}_{band}min"].astype(float)
+        for c in catalog.ids
+        if f"cov_{c}_{band}min" in comm.columns and np.isfinite(comm[f"cov_{c}_{band}min"].astype(float)).any()
+    }
+    worst = pd.concat(shares.values(), axis=1).min(axis=1, skipna=True) if shares else pd.Series(np.nan, comm.index)
+    modes = {WORST: (f"最低覆盖 Worst gap: lowest share over {len(shares)} categories", worst)}
+    for c, share in shares.items():
+        modes[c] = (f"{catalog[c].name_zh} {catalog[c].name_en}", share)
+    return modes
+
+
+def _add_communities(
+    fmap: Any, folium: Any, comm: gpd.GeoDataFrame, modes: dict[str, tuple[str, pd.Series]], catalog: Catalog, band: int
+) -> tuple[Any, list[tuple[Any, str, str]]]:
+    props = []
+    for i, (_, row) in enumerate(comm.iterrows()):
+        name = row.get("name") if isinstance(row.get("name"), str) and row.get("name") else row["community_id"]
         flag = " (provisional 暂定)" if bool(row.get("provisional", False)) else ""
-        html = (
-            f"<b>{row.get('name', row['community_id'])}</b>{flag}<br>"
-            f"户数 households: {row.get('households', float('nan')):.0f}<br>"
-            f"{band} 分钟内户数比例 share of households within {band} min:<br>{detail}"
-        )
+        lines = [f"<b>{esc(name)}</b> {esc(row['community_id'])}{flag}"]
+        lines.append(f"户数 households: {row.get('households', float('nan')):.0f}")
+        lines.append(f"{band} 分钟内户数比例 share of households within {band} min:")
+        for key, (title, share) in modes.items():
+            value = share.iloc[i]
+            lines.append(f"{esc(title) if key != WORST else '<i>最低 lowest</i>'}: {_pct(value)}")
+        fill = {key: share_colour(share.iloc[i]) for key, (_, share) in modes.items()}
+        props.append({"tip": "<br>".join(lines), "fill": fill})
+    group = folium.FeatureGroup(name="社区 Communities (colour: the mode chosen above)", control=False)
+    layer = folium.GeoJson(
+        _features(comm, props),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"][WORST],
+            "color": "#333",
+            "weight": 2,
+            "fillOpacity": 0.45,
+        },
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, sticky=True),
+    ).add_to(group)
+    group.add_to(fmap)
+    mode_layers = []
+    for key, (title, _) in modes.items():
+        token = folium.FeatureGroup(name=esc(title), overlay=False, control=True, show=key == WORST).add_to(fmap)
+        mode_layers.append((token, key, title))
+    return layer, mode_layers
+
+
+def _add_offline_base(fmap: Any, folium: Any, comm: gpd.GeoDataFrame) -> None:
+    """Street and district outlines dissolved from the communities; with the communities they are the base offline."""
+    group = folium.FeatureGroup(name="离线底图 Offline base: street / district boundaries")
+    for column, weight in (("street", 3), ("district", 5)):
+        if column not in comm.columns or comm[column].isna().all():
+            continue
+        parts = comm[comm[column].notna()].dissolve(by=column).reset_index()
+        kind = "街道 street" if column == "street" else "区县 district"
+        props = [{"tip": f"{kind}: {esc(v)}"} for v in parts[column]]
         folium.GeoJson(
-            row.geometry.__geo_interface__,
-            style_function=lambda _f, c=_colour(row["mean_cov"]): {  # noqa: B008 - bind per row
-                "fillColor": c,
-                "color": "#333",
-                "weight": 2,
-                "fillOpacity": 0.35,
-            },
-            tooltip=folium.Tooltip(html),
-        ).add_to(communities)
-    communities.add_to(fmap)
+            _features(parts.set_geometry(parts.geometry.boundary), props),
+            style_function=lambda _f, w=weight: {"color": "#555", "weight": w, "dashArray": "6 4"},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        ).add_to(group)
+    outline = gpd.GeoSeries([comm.geometry.union_all().boundary], crs=comm.crs)
+    folium.GeoJson(
+        _features(outline, [{"tip": "研究范围 study area"}]),
+        style_function=lambda _f: {"color": "#222", "weight": 3},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+    ).add_to(group)
+    group.add_to(fmap)
 
 
-def _add_compounds(fmap: Any, folium: Any, run: CoverageRun, present: list[str], catalog: Catalog) -> None:
+def _add_compounds(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog) -> None:
     comp = run.compounds.to_crs(4326)
-    compounds = folium.FeatureGroup(name="小区 Residential compounds", show=False)
+    props = []
     for _, row in comp.iterrows():
         times = [
-            f"{catalog[c].name_zh}: {row[f'walk_min_{c}']:.1f} min"
-            for c in present
+            f"{esc(catalog[c].name_zh)}: {row[f'walk_min_{c}']:.1f} min"
+            for c in catalog.ids
             if f"walk_min_{c}" in row and np.isfinite(row[f"walk_min_{c}"])
         ]
-        folium.GeoJson(
-            row.geometry.__geo_interface__,
-            style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.2},
-            tooltip=folium.Tooltip(
-                f"<b>{row['compound_id']}</b> 户数 {row['households']:.0f}<br>" + "<br>".join(times)
-            ),
-        ).add_to(compounds)
-    compounds.add_to(fmap)
+        name = row.get("name")
+        label = f"{esc(row['compound_id'])} {esc(name) if isinstance(name, str) else ''}"
+        props.append({"tip": f"<b>{label}</b> 户数 households {row['households']:.0f}<br>" + "<br>".join(times)})
+    group = folium.FeatureGroup(name="小区 Residential compounds", show=False)
+    folium.GeoJson(
+        _features(comp, props),
+        style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.2},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, sticky=True),
+    ).add_to(group)
+    group.add_to(fmap)
 
 
-def _add_isochrones(fmap: Any, folium: Any, run: CoverageRun, band: int, catalog: Catalog) -> None:
-    if run.isochrones is not None and len(run.isochrones):
-        iso = run.isochrones.to_crs(4326)
-        for cat in (c for c in catalog.ids if (iso["category"] == c).any()):
-            group = folium.FeatureGroup(name=f"{band} 分钟步行圈 {band}-min walk: {catalog[cat].name_zh}", show=False)
-            for _, row in iso[(iso["category"] == cat) & (iso["minutes"] == band)].iterrows():
-                if row.geometry is None or row.geometry.is_empty:
-                    continue
-                folium.GeoJson(
-                    row.geometry.__geo_interface__,
-                    style_function=lambda _f: {"color": "#08519c", "weight": 1, "fillOpacity": 0.15},
-                    tooltip=f"{catalog[cat].name_zh} {catalog[cat].name_en}: {band} 分钟 min",
-                ).add_to(group)
-            group.add_to(fmap)
+def _category_colours(run: CoverageRun, catalog: Catalog) -> dict[str, str]:
+    present = set(run.facilities["category"])
+    if run.isochrones is not None:
+        present |= set(run.isochrones["category"])
+    return {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(c for c in catalog.ids if c in present)}
 
 
-def _add_facilities(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog) -> None:
-    fac = run.facilities.to_crs(4326)
-    for i, cat in enumerate(c for c in catalog.ids if (fac["category"] == c).any()):
-        colour = _PALETTE[i % len(_PALETTE)]
-        # the dot in the layer list is the legend of the facility markers
-        group = folium.FeatureGroup(
-            name=f'<span style="color:{colour}">●</span> {catalog[cat].name_zh} {catalog[cat].name_en}'
-        )
-        for _, row in fac[fac["category"] == cat].iterrows():
-            name = row.get("name")
-            label = f"{catalog[cat].name_zh}: {name}" if isinstance(name, str) else catalog[cat].name_zh
-            folium.CircleMarker(
-                [row.geometry.y, row.geometry.x],
-                radius=5,
-                color=colour,
-                fill=True,
-                fill_opacity=0.9,
-                tooltip=label,
+def _add_isochrones(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog, colours: dict[str, str]) -> None:
+    """One layer per category and band; the first category's bands are shown, the others are a click away."""
+    if run.isochrones is None or not len(run.isochrones):
+        return
+    iso = run.isochrones
+    if iso.crs is not None and iso.crs.is_projected:
+        # drawn within 1 m of the computed circle (the GeoPackage keeps every vertex): a third of the page size
+        iso = iso.set_geometry(iso.geometry.simplify(1.0))
+    iso = iso.to_crs(4326)
+    bands = sorted(run.minutes)
+    opacity = dict(zip(bands, np.linspace(0.35, 0.12, len(bands)), strict=True))
+    first = True
+    for cat, colour in colours.items():
+        rows = iso[iso["category"] == cat]
+        if not len(rows):
+            continue
+        name = f"{esc(catalog[cat].name_zh)} {esc(catalog[cat].name_en)}"
+        for minutes in bands:
+            part = rows[rows["minutes"] == minutes]
+            group = folium.FeatureGroup(name=f"{minutes} 分钟步行圈 {minutes}-min walk: {name}", show=first)
+            tip = f"{name}: {minutes} 分钟步行可达 reached within {minutes} min"
+            folium.GeoJson(
+                _features(part, [{"tip": tip}] * len(part)),
+                style_function=lambda _f, c=colour, o=opacity[minutes]: {  # noqa: B008 - bind per layer
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": float(o),
+                },
+                tooltip=folium.GeoJsonTooltip(["tip"], labels=False, sticky=True),
             ).add_to(group)
+            group.add_to(fmap)
+        first = False
+
+
+def _add_facilities(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog, colours: dict[str, str]) -> None:
+    fac = run.facilities.to_crs(4326)
+    for cat, colour in colours.items():
+        rows = fac[fac["category"] == cat]
+        if not len(rows):
+            continue
+        cat_name = f"{esc(catalog[cat].name_zh)} {esc(catalog[cat].name_en)}"
+        props = []
+        for _, row in rows.iterrows():
+            name = row.get("name")
+            ident = row.get("facility_id")
+            tip = f"<b>{esc(name)}</b><br>" if isinstance(name, str) and name else ""
+            tip += cat_name + (f"<br>{esc(ident)}" if ident is not None and not pd.isna(ident) else "")
+            props.append({"tip": tip})
+        group = folium.FeatureGroup(name=f'<span style="color:{colour}">●</span> {cat_name}')
+        folium.GeoJson(
+            _features(rows, props),
+            marker=folium.CircleMarker(radius=5, fill=True),
+            # folium passes the style to the marker's options: the pane goes with it
+            style_function=lambda _f, c=colour: {  # noqa: B008 - bind per layer
+                "pane": _FACILITY_PANE,
+                "color": "#fff",
+                "weight": 1,
+                "fillColor": c,
+                "fillOpacity": 0.95,
+            },
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        ).add_to(group)
         group.add_to(fmap)
 
 
-def _add_legend(fmap: Any, folium: Any, band: int, n_categories: int) -> None:
+def _add_gaps(fmap: Any, folium: Any, check: PlanCheck) -> int:
+    """The gap rows on their units, one outline per unit; returns how many gap rows have no geometry."""
+    gaps = check.gaps[check.gaps["status"] == "gap"]
+    located = gaps[gaps.geometry.notna() & ~gaps.geometry.is_empty]
+    order = {"high": 0, "medium": 1, "low": 2}
+    units, props = [], []
+    for (scope, unit), rows in located.groupby(["scope", "unit_id"], sort=False):
+        rows = rows.sort_values("severity", key=lambda s: s.map(order).fillna(3))
+        worst = str(rows["severity"].iloc[0])
+        items = "".join(
+            f"<li>[{_SEVERITY_WORDS.get(str(r.severity), esc(r.severity))}] {esc(r.title_zh)} {esc(r.title_en)}: "
+            f"要求 required {esc(r.required)}, 现状 actual {esc(r.actual)}</li>"
+            for r in rows.head(12).itertuples()
+        )
+        more = f"<li>… {len(rows) - 12} more 更多</li>" if len(rows) > 12 else ""
+        head = f"<b>{esc(rows['unit_name'].iloc[0])}</b> ({esc(scope)} {esc(unit)}): {len(rows)} 项缺口 gaps"
+        units.append(rows.geometry.iloc[0])
+        props.append({"tip": f"{head}<ul style='margin:0;padding-left:16px'>{items}{more}</ul>", "severity": worst})
+    group = folium.FeatureGroup(name=f"缺口 Gaps: {len(units)} units with gaps (outline: worst severity)")
+    if units:
+        frame = gpd.GeoDataFrame(geometry=units, crs=located.crs)
+        folium.GeoJson(
+            _features(frame, props),
+            style_function=lambda f: {
+                "color": _SEVERITY.get(f["properties"]["severity"], "#b2182b"),
+                "weight": 4,
+                "dashArray": "8 5",
+                "fill": False,
+            },
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, sticky=True),
+            pane=_GAP_PANE,
+        ).add_to(group)
+    group.add_to(fmap)
+    return int(len(gaps) - len(located))
+
+
+def _add_proposals(fmap: Any, folium: Any, proposals: gpd.GeoDataFrame, catalog: Catalog) -> None:
+    """Proposed sites, drawn over everything else (the hook for the siting stage)."""
+    frame = proposals.to_crs(4326) if proposals.crs is not None else proposals
+    props = []
+    for _, row in frame.iterrows():
+        cat = row.get("category")
+        label = f"{catalog[cat].name_zh} {catalog[cat].name_en}" if isinstance(cat, str) and cat in catalog.ids else cat
+        parts = [f"<b>拟建 Proposed</b> {esc(label) if label is not None else ''}"]
+        if isinstance(row.get("name"), str):
+            parts.append(esc(row["name"]))
+        props.append({"tip": "<br>".join(parts)})
+    group = folium.FeatureGroup(name=f"拟建 Proposals ({len(frame)})")
+    folium.GeoJson(
+        _features(frame, props),
+        marker=folium.CircleMarker(radius=8, fill=True),
+        style_function=lambda _f: {
+            "pane": _FACILITY_PANE,
+            "color": "#000",
+            "weight": 3,
+            "fillColor": "#fff",
+            "fillOpacity": 1,
+        },
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+    ).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_legend(
+    fmap: Any,
+    folium: Any,
+    legend_id: str,
+    band: int,
+    modes: dict[str, tuple[str, pd.Series]],
+    colours: dict[str, str],
+    run: CoverageRun,
+    catalog: Catalog,
+    attribution: str,
+    unmapped: int | None,
+) -> None:
     swatch = '<span style="display:inline-block;width:12px;height:12px;background:{};margin-right:4px"></span>'
-    legend = "".join(
+    dot = '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;background:{};margin-right:4px">'
+    scale = "".join(
         f"<div>{swatch.format(c)}{t}</div>"
         for c, t in zip(
-            ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641", "#bdbdbd"],
-            ["< 20 %", "20–40 %", "40–60 %", "60–80 %", "≥ 80 %", "无数据 no data"],
-            strict=True,
+            [*_STOPS, _NO_DATA], ["< 20 %", "20–40 %", "40–60 %", "60–80 %", "≥ 80 %", "无数据 no data"], strict=True
         )
     )
+    counts = run.facilities["category"].value_counts()
+    facilities = "".join(
+        f"<div>{dot.format(c)}</span>{esc(catalog[cat].name_zh)} {esc(catalog[cat].name_en)} "
+        f"({int(counts.get(cat, 0))})</div>"
+        for cat, c in colours.items()
+    )
+    gaps = ""
+    if unmapped is not None:
+        gaps = "<div style='margin-top:4px'><b>缺口 Gaps</b> (dashed outline 虚线): " + " ".join(
+            f"<span style='color:{c}'>■</span> {_SEVERITY_WORDS[s]}" for s, c in _SEVERITY.items()
+        )
+        gaps += f"<br>{unmapped} gap rows without a unit shape (see gaps.csv)</div>" if unmapped else "</div>"
+    credit = f"<div style='margin-top:4px;color:#555'>{esc(attribution)}</div>" if attribution else ""
     fmap.get_root().html.add_child(
         folium.Element(
-            '<div style="position:fixed;top:10px;left:60px;z-index:999;background:#fffd;padding:6px;'
-            f'font:12px sans-serif;border:1px solid #999"><b>社区 community colour</b>: share of households '
-            f"within {band} min,<br>mean over the {n_categories} categories with facilities in the data"
-            f"{legend}</div>"
+            f'<div id="{legend_id}" style="position:fixed;bottom:48px;left:10px;z-index:1000;background:#fffe;'
+            "padding:6px 8px;font:12px sans-serif;border:1px solid #999;max-height:60vh;overflow:auto;"
+            'max-width:300px">'
+            f'<div id="{legend_id}-offline" style="display:none;color:#b2182b;margin-bottom:4px">'
+            "离线：底图瓦片无法加载，显示离线底图 Offline: no base tiles, showing the offline base</div>"
+            f"<b>社区着色 Community colour</b>: share of households within {band} min 分钟内户数比例<br>"
+            f'<i id="{legend_id}-mode">{esc(modes[WORST][0])}</i>{scale}'
+            f"<div style='margin-top:4px'><b>设施 Facilities</b> (count 数量)</div>{facilities}"
+            f"<div style='margin-top:4px'>步行圈 walking circles: darker = nearer band 颜色越深越近</div>"
+            f"{gaps}{credit}</div>"
         )
     )
 
