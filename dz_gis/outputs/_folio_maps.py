@@ -81,9 +81,7 @@ def category_styles(catalog: Catalog) -> dict[str, tuple[str, str]]:
     from matplotlib import colormaps
 
     colours = [colormaps["tab20"](i) for i in range(20)] + [colormaps["Dark2"](i) for i in range(8)]
-    return {
-        cat: (_hex(colours[i % len(colours)]), _MARKERS[i % len(_MARKERS)]) for i, cat in enumerate(catalog.ids)
-    }
+    return {cat: (_hex(colours[i % len(colours)]), _MARKERS[i % len(_MARKERS)]) for i, cat in enumerate(catalog.ids)}
 
 
 def _hex(rgba: tuple[float, ...]) -> str:
@@ -157,7 +155,9 @@ def draw_overview(ax: Axes, layers: MapLayers, values: pd.Series, norm: Any, cma
     finish_map(ax, box)
 
 
-def draw_community(ax: Axes, layers: MapLayers, community_id: str, box: tuple[float, ...], styles: dict, catalog: Catalog):
+def draw_community(
+    ax: Axes, layers: MapLayers, community_id: str, box: tuple[float, ...], styles: dict, catalog: Catalog
+) -> tuple[list[Any], list[str]]:
     """The community, its neighbours and compounds, the facilities by category and proposed sites.
 
     Returns the legend handles and labels of the categories drawn.
@@ -191,7 +191,9 @@ def draw_community(ax: Axes, layers: MapLayers, community_id: str, box: tuple[fl
         pts = rows.geometry.representative_point()
         h = ax.scatter(pts.x, pts.y, s=22, c=colour, marker=marker, edgecolors="black", linewidths=0.4, zorder=5)
         handles.append(h)
-        labels.append(f"{catalog[cat].name_zh} {catalog[cat].name_en} ({len(rows)})")
+        label = f"{catalog[cat].name_zh} {catalog[cat].name_en} ({len(rows)})"
+        cut = label.rfind(" ", 0, 44)
+        labels.append(label if len(label) <= 44 or cut < 0 else f"{label[:cut]}\n    {label[cut + 1 :]}")
     prop = _clip(layers.proposals, box)
     if prop is not None and len(prop):
         pts = prop.geometry.representative_point()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .._errors import DataFileError
 from ..pipeline import CoverageRun, PlanCheck
+from .folio import write_folio
 from .geopackage import write_geopackage
 from .tables import write_csv
 from .webmap import coverage_map, save_map
@@ -51,7 +52,13 @@ def check_writable(folder: str | Path) -> Path:
 
 
 def write_outputs(
-    run: CoverageRun, check: PlanCheck, folder: str | Path, *, attribution: str = "", web_map: bool = True
+    run: CoverageRun,
+    check: PlanCheck,
+    folder: str | Path,
+    *,
+    attribution: str = "",
+    web_map: bool = True,
+    folio: bool = True,
 ) -> dict[str, Path]:
     """Write a coverage run and its plan check into ``folder``; each file atomically.
 
@@ -60,7 +67,8 @@ def write_outputs(
     dict
         What was written, by name: ``geopackage``, ``summary``, ``gaps``, ``indicators``,
         ``register_by_district`` and ``register_unknown`` (when the rules name a register)
-        and ``web_map``.
+        ``web_map`` and ``folio`` (the PDF, :func:`~dz_gis.outputs.folio.write_folio`; ``folio=False``
+        leaves it out).
     """
     out = Path(folder)
     layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
@@ -78,4 +86,6 @@ def write_outputs(
         written["register_unknown"] = write_csv(out / "register_unknown.csv", check.register.unknown)
     if web_map:
         written["web_map"] = save_map(coverage_map(run, attribution=attribution), out / "coverage_map.html")
+    if folio:
+        written["folio"] = write_folio(run, check, out / "folio.pdf", attribution=attribution)
     return written

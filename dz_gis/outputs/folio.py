@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
+from .._errors import ValidationError
 from ..catalog import Catalog, default_catalog
 from . import _folio_maps as maps
 from ._folio_font import FONT_LICENCE, register_cjk_font
@@ -80,9 +81,16 @@ def write_folio(
     Path
         ``path``.
     """
-    from matplotlib import rc_context
-    from matplotlib.backends.backend_pdf import PdfPages
-
+    try:
+        from matplotlib import rc_context
+        from matplotlib.backends.backend_pdf import PdfPages
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("The folio PDF needs matplotlib: pip install 'dz_gis[folio]'") from exc
+    if proposals is not None and (not hasattr(proposals, "geometry") or proposals.crs is None):
+        raise ValidationError(
+            "proposals: give a GeoDataFrame of points with a CRS (拟建设施需为带坐标系的点图层), "
+            "e.g. gpd.read_file('sites.gpkg')."
+        )
     path = Path(path)
     catalog = catalog or default_catalog()
     family = register_cjk_font()
@@ -90,9 +98,9 @@ def write_folio(
         attribution = f"{attribution}; {OSM_ATTRIBUTION}" if attribution else OSM_ATTRIBUTION
     layers = maps.MapLayers.from_run(run, proposals)
     ids = [str(c) for c in run.communities["community_id"]]
-    context = {"font.family": [family, "DejaVu Sans"], "pdf.fonttype": 42, "axes.unicode_minus": False}
     meta = {"Title": "15分钟社区生活圈 图集 15-minute life-circle folio", "Creator": "dz_gis", "Subject": attribution}
-    with rc_context(context), atomic_path(path) as tmp, PdfPages(tmp, metadata=meta) as pdf:
+    fonts: Any = {"font.family": [family, "DejaVu Sans"], "pdf.fonttype": 42, "axes.unicode_minus": False}
+    with rc_context(fonts), atomic_path(path) as tmp, PdfPages(tmp, metadata=meta) as pdf:
         folio = _Folio(run, check, layers, catalog, attribution, n_pages=3 + len(ids))
         pdf.savefig(folio.cover(study_area, date or dt.date.today()))
         pdf.savefig(folio.indicator_page())
@@ -177,9 +185,9 @@ class _Folio:
 
     def cover(self, study_area: str | None, date: dt.date) -> Figure:
         """Title, study area, date, the data and its sources, what the pages hold."""
-        from matplotlib import __version__ as mpl_version
+        from importlib.metadata import version
 
-        from .. import __version__
+        from matplotlib import __version__ as mpl_version
 
         run, comm = self.run, self.run.communities
         fig = self._figure("")
@@ -201,7 +209,7 @@ class _Folio:
             f"步行 walking: {run.walk_m_per_min:g} m/min; 步行圈 bands {', '.join(map(str, run.minutes))} min",
             f"规划核查 plan check: {len(gaps)} unit-rule rows, {int((gaps['status'] == 'gap').sum())} 缺口 gaps",
             f"来源 Sources: {self.attribution}",
-            f"dz_gis {__version__}, matplotlib {mpl_version}; 字体 font: {FONT_LICENCE}",
+            f"dz_gis {version('dz_gis')}, matplotlib {mpl_version}; 字体 font: {FONT_LICENCE}",
         ]
         y = 0.55
         for i, line in enumerate(lines):
@@ -272,9 +280,7 @@ class _Folio:
         maps.draw_overview(ax1, self.layers, reached, norm, cmap)
         fig.colorbar(
             _mappable(norm, cmap), ax=ax1, orientation="horizontal", fraction=0.04, pad=0.02, ticks=list(range(n + 1))
-        ).set_label(
-            f"可达类别数 categories reached (0–{len(self.present)})", fontsize=7
-        )
+        ).set_label(f"可达类别数 categories reached (0–{len(self.present)})", fontsize=7)
         gaps = self.check.gaps
         counts = gaps[(gaps["scope"] == "community") & (gaps["status"] == "gap")].groupby("unit_id").size()
         counts = counts.reindex(self.run.communities["community_id"], fill_value=0)
@@ -319,9 +325,16 @@ class _Folio:
         handles, labels = maps.draw_community(ax, self.layers, community_id, box, self.styles, self.catalog)
         if handles:
             fig.legend(
-                handles, labels, loc="upper left", bbox_to_anchor=(0.385, 0.91), fontsize=6, frameon=False,
-                title="设施 facilities (in view)", title_fontsize=7, alignment="left",
-            )  # fmt: skip
+                handles,
+                labels,
+                loc="upper left",
+                bbox_to_anchor=(0.385, 0.91),
+                fontsize=6,
+                frameon=False,
+                title="设施 facilities (in view)",
+                title_fontsize=7,
+                alignment="left",
+            )
         self._band_panels(fig, community_id, box)
         self._gap_list(fig, community_id)
         return fig
@@ -348,9 +361,7 @@ class _Folio:
             maps.draw_bands(ax, self.layers, community_id, cat, panel_box, self.run.minutes)
             shares = " ".join(_pct(row.get(f"cov_{cat}_{m}min")) for m in self.run.minutes)
             ax.set_title(f"{self.catalog[cat].name_zh}\n{shares}", fontsize=5.5, pad=2)
-        bands = [
-            Patch(color=maps.BAND_COLOURS[min(i, 3)], label=f"≤ {m} min") for i, m in enumerate(self.run.minutes)
-        ]
+        bands = [Patch(color=maps.BAND_COLOURS[min(i, 3)], label=f"≤ {m} min") for i, m in enumerate(self.run.minutes)]
         dots = [
             Line2D([], [], ls="", marker="o", mfc="white", mec="black", label=f"户 households ≤ {self.band} min"),
             Line2D([], [], ls="", marker="o", mfc=maps.BEYOND_COLOUR, mec="black", label=f"> {self.band} min 未覆盖"),
@@ -358,11 +369,16 @@ class _Folio:
         ]
         minutes = "/".join(map(str, self.run.minutes))
         fig.legend(
-            handles=bands + dots, loc="lower left", bbox_to_anchor=(0.385, 0.36), fontsize=6, frameon=False,
-            title=f"步行圈 walking bands\n小图标题: {minutes} 分钟内户数比例\nshares of households within {minutes} min",
+            handles=bands + dots,
+            loc="lower left",
+            bbox_to_anchor=(0.385, 0.36),
+            fontsize=6,
+            frameon=False,
+            title=f"步行圈 walking bands\n小图标题: {minutes} 分钟内户数比例\n"
+            f"shares of households within {minutes} min",
             title_fontsize=6,
             alignment="left",
-        )  # fmt: skip
+        )
 
     def _gap_list(self, fig: Figure, community_id: str) -> None:
         """The community's gaps, worst first, each with what is needed, what there is and the clause."""
@@ -375,28 +391,33 @@ class _Folio:
         head = (
             f"缺口 Gaps: {len(found)} ("
             + " · ".join(f"{_SEVERITY[s][0]} {counts.get(s, 0)}" for s in ("high", "medium", "low"))
-            + f"); 达标 met {int((mine['status'] == 'met').sum())}; 无数据 no data {int((mine['status'] == 'no data').sum())}"
+            + f"); 达标 met {int((mine['status'] == 'met').sum())}; "
+            + f"无数据 no data {int((mine['status'] == 'no data').sum())}"
         )
         entries: list[tuple[str, str, bool]] = []  # (text, colour, is the first line of a gap)
         for _, g in found.iterrows():
             label, colour = _SEVERITY.get(str(g["severity"]), (str(g["severity"]), "black"))
             short = f", 差 short {g['shortfall']:,.4g} {g['shortfall_unit']}" if pd.notna(g["shortfall"]) else ""
-            entries.append((f"■ [{label}] {g['title_zh']}: 需 needs {g['required']}, 现 has {g['actual']}{short}", colour, True))
+            entries.append(
+                (f"■ [{label}] {g['title_zh']}: 需 needs {g['required']}, 现 has {g['actual']}{short}", colour, True)
+            )
             entries.append((f"依据 clause: {g['clause']}", "#444444", False))
         if not len(found):
             entries.append(("无缺口 No gaps against the rules with data.", "#1a9641", True))
         _flow(fig, head, entries, x=0.60, width=0.38, top=0.91, bottom=0.035)
 
 
-def _flow(fig: Figure, head: str, entries: list[tuple[str, str, bool]], x: float, width: float, top: float,
-          bottom: float) -> None:  # fmt: skip
+def _flow(
+    fig: Figure, head: str, entries: list[tuple[str, str, bool]], x: float, width: float, top: float, bottom: float
+) -> None:
     """Set a heading and wrapped entries in a column, at the largest size from 7.5 to 5 pt that fits."""
     height_pt = (top - bottom) * PAGE[1] * 72
     for size in (7.5, 7.0, 6.5, 6.0, 5.5, 5.0):
         cols = _cols(width * PAGE[0], size)
         lines = [(ln, c, first and i == 0) for text, c, first in entries for i, ln in enumerate(wrap(text, cols))]
         step = size * 1.3
-        if (len(lines) + 2) * step + len(entries) * 0.5 <= height_pt:
+        gaps = sum(first for _, _, first in lines)
+        if (len(lines) + 2 + 0.3 * gaps) * step <= height_pt:
             break
     fig.text(x, top, head, fontsize=size + 1.5, va="top")
     y = top - 2 * step / (PAGE[1] * 72)
@@ -413,8 +434,16 @@ def _flow(fig: Figure, head: str, entries: list[tuple[str, str, bool]], x: float
         fig.text(x, bottom, f"… {len(lines) - kept} more lines: see gaps.csv", fontsize=size, va="top")
 
 
-def _table(fig: Figure, cols: list[tuple[str, float]], rows: list[list[str]], colours: list[str], *, top: float,
-           bottom: float, status_col: int) -> None:  # fmt: skip
+def _table(
+    fig: Figure,
+    cols: list[tuple[str, float]],
+    rows: list[list[str]],
+    colours: list[str],
+    *,
+    top: float,
+    bottom: float,
+    status_col: int,
+) -> None:
     """A table of wrapped text cells with a header and rules between rows, at the largest size that fits."""
     x0 = 0.02
     edges = np.concatenate([[x0], x0 + np.cumsum([w for _, w in cols])])
@@ -436,8 +465,15 @@ def _table(fig: Figure, cols: list[tuple[str, float]], rows: list[list[str]], co
             fig.text(x0, bottom, "… see indicators.csv", fontsize=size)
             break
         for j, (lines, x) in enumerate(zip(row, edges, strict=False)):
-            fig.text(x + 0.003, y - 0.2 * unit, "\n".join(lines), fontsize=size, va="top", linespacing=1.25,
-                     color=colour if j == status_col else "black")  # fmt: skip
+            fig.text(
+                x + 0.003,
+                y - 0.2 * unit,
+                "\n".join(lines),
+                fontsize=size,
+                va="top",
+                linespacing=1.25,
+                color=colour if j == status_col else "black",
+            )
         y -= (n + 0.6) * unit
         fig.add_artist(_rule(edges[0], edges[-1], y + 0.2 * unit, 0.3))
 

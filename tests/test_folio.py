@@ -1,0 +1,110 @@
+"""The folio PDF of the sample: its pages, its embedded Chinese font, the gaps and clauses on each page."""
+
+import io
+import re
+
+import geopandas as gpd
+import pytest
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+from dz_gis import ValidationError
+from dz_gis.outputs import folio as folio_module
+from dz_gis.outputs import write_folio, write_outputs
+from dz_gis.pipeline import check_plan, run_coverage
+from dz_gis.plan import load_rules
+
+FIXED_PAGES = 3  # cover, indicators, overview
+
+
+@pytest.fixture(scope="module")
+def built(sample, tmp_path_factory):
+    run = run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities)
+    check = check_plan(run, load_rules())
+    first = run.communities.to_crs(run.isochrones.crs).iloc[[0]]
+    sites = gpd.GeoDataFrame(
+        {"label": ["拟建 综合服务站 P1"]}, geometry=first.geometry.representative_point().to_numpy(), crs=first.crs
+    )
+    path = tmp_path_factory.mktemp("folio") / "folio.pdf"
+    assert write_folio(run, check, path, proposals=sites, attribution=sample.attribution) == path
+    return run, check, path, PdfReader(path)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_one_page_per_community_after_the_fixed_pages(built):
+    run, _, _, pdf = built
+    assert len(pdf.pages) == FIXED_PAGES + len(run.communities)
+    for i, cid in enumerate(run.communities["community_id"]):
+        assert f"({cid})" in pdf.pages[FIXED_PAGES + i].extract_text()
+    assert "15分钟社区生活圈" in pdf.pages[0].extract_text()
+    assert "暂定单元" in pdf.pages[0].extract_text()  # the sample's units are provisional: the cover says so
+
+
+def test_the_chinese_font_is_embedded_as_truetype(built):
+    *_, pdf = built
+    seen = set()
+    for page in pdf.pages:
+        fonts = page["/Resources"]["/Font"]
+        for ref in fonts.values():
+            font = ref.get_object()
+            seen.add(str(font["/BaseFont"]).split("+")[-1])
+            assert font["/Subtype"] == "/Type0", font["/BaseFont"]  # every glyph from an embedded CID font
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            data = desc["/FontFile2"].get_object().get_data()
+            assert data[:4] == b"\x00\x01\x00\x00"  # TrueType outlines, as /FontFile2 requires
+            assert "glyf" in TTFont(io.BytesIO(data))
+    assert seen == {"NotoSansSC-Regular"}
+
+
+def test_each_page_lists_its_gaps_with_their_clauses(built):
+    run, check, _, pdf = built
+    gaps = check.gaps[(check.gaps["scope"] == "community") & (check.gaps["status"] == "gap")]
+    for i, cid in enumerate(run.communities["community_id"]):
+        text = pdf.pages[FIXED_PAGES + i].extract_text()
+        mine = gaps[gaps["unit_id"] == cid]
+        assert len(mine) > 0
+        assert text.count("■ [") == len(mine), cid
+        for clause, title in zip(mine["clause"], mine["title_zh"], strict=True):
+            assert _squash(clause) in _squash(text), (cid, clause)
+            assert _squash(title) in _squash(text), (cid, title)
+    # the indicator table: every indicator, its target beside its actual
+    table = _squash(pdf.pages[1].extract_text())
+    for _, row in check.indicators.iterrows():
+        assert _squash(row["indicator_zh"]) in table and _squash(row["actual"]) in table
+
+
+def test_proposals_and_the_attribution_are_printed(built):
+    *_, pdf = built
+    assert "拟建 综合服务站 P1" in pdf.pages[FIXED_PAGES].extract_text()
+    assert all("OpenStreetMap contributors" in page.extract_text() for page in pdf.pages)
+
+
+def test_written_atomically(built, tmp_path, monkeypatch):
+    run, check, *_ = built
+    target = tmp_path / "folio.pdf"
+    target.write_bytes(b"the previous folio")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(folio_module.maps, "draw_bands", broken)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        write_folio(run, check, target)
+    assert target.read_bytes() == b"the previous folio"
+    assert [p.name for p in tmp_path.iterdir()] == ["folio.pdf"]  # no temporary file left behind
+
+
+def test_bad_proposals_name_the_fix(built, tmp_path):
+    run, check, *_ = built
+    with pytest.raises(ValidationError, match="proposals"):
+        write_folio(run, check, tmp_path / "f.pdf", proposals=gpd.GeoDataFrame({"label": ["a"]}, geometry=[None]))
+    assert not (tmp_path / "f.pdf").exists()
+
+
+def test_write_outputs_can_leave_the_folio_out(built, tmp_path):
+    run, check, *_ = built
+    written = write_outputs(run, check, tmp_path, web_map=False, folio=False)
+    assert "folio" not in written and not (tmp_path / "folio.pdf").exists()
