@@ -1,5 +1,6 @@
 """The folio PDF of the sample: its pages, its embedded Chinese font, the gaps and clauses on each page."""
 
+import dataclasses
 import io
 import re
 
@@ -30,17 +31,23 @@ def built(sample, tmp_path_factory):
     return run, check, path, PdfReader(path)
 
 
+@pytest.fixture(scope="module")
+def texts(built):
+    """The text of each page, extracted once (through the fonts' ToUnicode maps)."""
+    return [page.extract_text() for page in built[3].pages]
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_one_page_per_community_after_the_fixed_pages(built):
+def test_one_page_per_community_after_the_fixed_pages(built, texts):
     run, _, _, pdf = built
     assert len(pdf.pages) == FIXED_PAGES + len(run.communities)
     for i, cid in enumerate(run.communities["community_id"]):
-        assert f"({cid})" in pdf.pages[FIXED_PAGES + i].extract_text()
-    assert "15分钟社区生活圈" in pdf.pages[0].extract_text()
-    assert "暂定单元" in pdf.pages[0].extract_text()  # the sample's units are provisional: the cover says so
+        assert f"({cid})" in texts[FIXED_PAGES + i]
+    assert "15分钟社区生活圈" in texts[0]
+    assert "暂定单元" in texts[0]  # the sample's units are provisional: the cover says so
 
 
 def test_the_chinese_font_is_embedded_as_truetype(built):
@@ -59,11 +66,11 @@ def test_the_chinese_font_is_embedded_as_truetype(built):
     assert seen == {"NotoSansSC-Regular"}
 
 
-def test_each_page_lists_its_gaps_with_their_clauses(built):
-    run, check, _, pdf = built
+def test_each_page_lists_its_gaps_with_their_clauses(built, texts):
+    run, check, *_ = built
     gaps = check.gaps[(check.gaps["scope"] == "community") & (check.gaps["status"] == "gap")]
     for i, cid in enumerate(run.communities["community_id"]):
-        text = pdf.pages[FIXED_PAGES + i].extract_text()
+        text = texts[FIXED_PAGES + i]
         mine = gaps[gaps["unit_id"] == cid]
         assert len(mine) > 0
         assert text.count("■ [") == len(mine), cid
@@ -71,15 +78,14 @@ def test_each_page_lists_its_gaps_with_their_clauses(built):
             assert _squash(clause) in _squash(text), (cid, clause)
             assert _squash(title) in _squash(text), (cid, title)
     # the indicator table: every indicator, its target beside its actual
-    table = _squash(pdf.pages[1].extract_text())
+    table = _squash(texts[1])
     for _, row in check.indicators.iterrows():
         assert _squash(row["indicator_zh"]) in table and _squash(row["actual"]) in table
 
 
-def test_proposals_and_the_attribution_are_printed(built):
-    *_, pdf = built
-    assert "拟建 综合服务站 P1" in pdf.pages[FIXED_PAGES].extract_text()
-    assert all("OpenStreetMap contributors" in page.extract_text() for page in pdf.pages)
+def test_proposals_and_the_attribution_are_printed(texts):
+    assert "拟建 综合服务站 P1" in texts[FIXED_PAGES]
+    assert all("OpenStreetMap contributors" in text for text in texts)
 
 
 def test_written_atomically(built, tmp_path, monkeypatch):
@@ -108,3 +114,15 @@ def test_write_outputs_can_leave_the_folio_out(built, tmp_path):
     run, check, *_ = built
     written = write_outputs(run, check, tmp_path, web_map=False, folio=False)
     assert "folio" not in written and not (tmp_path / "folio.pdf").exists()
+
+
+def test_a_run_without_circles_streets_or_names(built, tmp_path):
+    run, check, *_ = built
+    bare = dataclasses.replace(
+        run, isochrones=None, communities=run.communities.drop(columns=["street", "name", "provisional"])
+    )
+    pdf = PdfReader(write_folio(bare, check, tmp_path / "bare.pdf"))
+    assert len(pdf.pages) == FIXED_PAGES + len(run.communities)
+    assert "暂定单元" not in pdf.pages[0].extract_text() and "街道" not in pdf.pages[0].extract_text()
+    page = pdf.pages[FIXED_PAGES].extract_text()
+    assert "bands not computed" in page and "Provisional unit" not in page

@@ -183,14 +183,16 @@ def draw_community(
     handles: list[Any] = [Patch(fc="#fdae6b", ec="#777"), Patch(fc="#e0e0e0", ec="#777")]
     labels = ["本社区小区 compounds of this community", "其他小区 other compounds"]
     fac = _clip(layers.facilities, box)
-    for cat in catalog.ids:
-        rows = fac[fac["category"] == cat] if len(fac) else fac
-        if not len(rows):
-            continue
+    in_view = [c for c in catalog.ids if len(fac) and (fac["category"] == c).any()]
+    for cat in in_view:
+        rows = fac[fac["category"] == cat]
         colour, marker = styles[cat]
         pts = rows.geometry.representative_point()
         h = ax.scatter(pts.x, pts.y, s=22, c=colour, marker=marker, edgecolors="black", linewidths=0.4, zorder=5)
         handles.append(h)
+        if len(in_view) > 12:  # the legend column holds about 20 one-line entries: Chinese names only
+            labels.append(f"{catalog[cat].name_zh} ({len(rows)})")
+            continue
         label = f"{catalog[cat].name_zh} {catalog[cat].name_en} ({len(rows)})"
         cut = label.rfind(" ", 0, 44)
         labels.append(label if len(label) <= 44 or cut < 0 else f"{label[:cut]}\n    {label[cut + 1 :]}")

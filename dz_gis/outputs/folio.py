@@ -192,7 +192,8 @@ class _Folio:
         run, comm = self.run, self.run.communities
         fig = self._figure("")
         n_streets = int(comm["street"].nunique()) if "street" in comm else 0
-        area = study_area or f"{n_streets} 个街道 streets, {len(comm)} 个社区 communities"
+        streets = f"{n_streets} 个街道 streets, " if n_streets else ""
+        area = study_area or f"{streets}{len(comm)} 个社区 communities"
         fig.text(0.06, 0.80, "15分钟社区生活圈 服务覆盖图集", fontsize=30)
         fig.text(0.06, 0.735, "15-minute life-circle service coverage folio", fontsize=18, color="#333")
         fig.text(0.06, 0.665, f"研究范围 Study area: {area}", fontsize=12)
@@ -316,7 +317,7 @@ class _Folio:
         flag = " · 暂定单元 provisional" if bool(row.get("provisional", False)) else ""
         street = f" · 街道 street: {row['street']}" if isinstance(row.get("street"), str) else ""
         fig = self._figure(
-            f"{name} ({community_id})",
+            f"{name} ({community_id})" if name != community_id else str(community_id),
             f"户数 households {row.get('households', float('nan')):,.0f}{street}{flag}",
         )
         geom = self.layers.communities.loc[self.layers.communities["community_id"] == community_id].union_all()
@@ -362,6 +363,8 @@ class _Folio:
             shares = " ".join(_pct(row.get(f"cov_{cat}_{m}min")) for m in self.run.minutes)
             ax.set_title(f"{self.catalog[cat].name_zh}\n{shares}", fontsize=5.5, pad=2)
         bands = [Patch(color=maps.BAND_COLOURS[min(i, 3)], label=f"≤ {m} min") for i, m in enumerate(self.run.minutes)]
+        if self.layers.isochrones is None:  # run without with_isochrones: households only
+            bands = [Patch(color="white", label="步行圈未计算 bands not computed")]
         dots = [
             Line2D([], [], ls="", marker="o", mfc="white", mec="black", label=f"户 households ≤ {self.band} min"),
             Line2D([], [], ls="", marker="o", mfc=maps.BEYOND_COLOUR, mec="black", label=f"> {self.band} min 未覆盖"),
