@@ -126,3 +126,12 @@ def test_a_run_without_circles_streets_or_names(built, tmp_path):
     assert "暂定单元" not in pdf.pages[0].extract_text() and "街道" not in pdf.pages[0].extract_text()
     page = pdf.pages[FIXED_PAGES].extract_text()
     assert "bands not computed" in page and "Provisional unit" not in page
+
+
+def test_a_character_no_font_has_is_reported_not_dropped(built, tmp_path):
+    # the text falls back to DejaVu Sans only for glyphs Noto Sans SC lacks; a glyph neither has
+    # (a private-use code point) warns, and the test suite turns that warning into an error
+    run, check, *_ = built
+    one = dataclasses.replace(run, communities=run.communities.iloc[:1].assign(name="\ue000 社区"))
+    with pytest.warns(UserWarning, match="missing from font"):
+        write_folio(one, check, tmp_path / "one.pdf")

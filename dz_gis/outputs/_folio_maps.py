@@ -29,6 +29,7 @@ __all__ = [
     "category_styles",
     "draw_bands",
     "draw_community",
+    "draw_outlines",
     "draw_overview",
     "finish_map",
     "view_box",
@@ -51,6 +52,7 @@ class MapLayers:
     facilities: gpd.GeoDataFrame
     isochrones: gpd.GeoDataFrame | None
     streets: gpd.GeoDataFrame | None  #: the communities dissolved by ``street``, when they name one
+    districts: gpd.GeoDataFrame | None  #: the same by ``district`` (区县)
     proposals: gpd.GeoDataFrame | None
 
     @classmethod
@@ -64,16 +66,21 @@ class MapLayers:
         comm = run.communities.to_crs(crs)
         comp = run.compounds.to_crs(crs)
         comp = comp.assign(point=comp.geometry.representative_point())
-        streets = None
-        if "street" in comm.columns and comm["street"].notna().any():
-            streets = comm[comm["street"].notna()].dissolve(by="street", as_index=False)[["street", "geometry"]]
-            # a street's outline is the outside of its communities, not the holes between their blocks
-            parts = streets.geometry.explode(index_parts=False)
-            shells = gpd.GeoSeries(shapely.polygons(shapely.get_exterior_ring(parts.to_numpy())), index=parts.index)
-            streets = streets.set_geometry(shells.groupby(level=0).agg(shapely.union_all).set_crs(crs))
         iso = run.isochrones.to_crs(crs) if run.isochrones is not None else None
         prop = proposals.to_crs(crs) if proposals is not None and len(proposals) else None
-        return cls(comm, comp, run.facilities.to_crs(crs), iso, streets, prop)
+        fac = run.facilities.to_crs(crs)
+        return cls(comm, comp, fac, iso, _outlines(comm, "street"), _outlines(comm, "district"), prop)
+
+
+def _outlines(comm: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame | None:
+    """The communities merged by ``column`` (street, district), or None when the layer has no such column."""
+    if column not in comm.columns or not comm[column].notna().any():
+        return None
+    merged = comm[comm[column].notna()].dissolve(by=column, as_index=False)[[column, "geometry"]]
+    # an outline is the outside of its communities, not the holes between their blocks
+    parts = merged.geometry.explode(index_parts=False)
+    shells = gpd.GeoSeries(shapely.polygons(shapely.get_exterior_ring(parts.to_numpy())), index=parts.index)
+    return merged.set_geometry(shells.groupby(level=0).agg(shapely.union_all).set_crs(comm.crs))
 
 
 def category_styles(catalog: Catalog) -> dict[str, tuple[str, str]]:
@@ -142,17 +149,27 @@ def draw_overview(ax: Axes, layers: MapLayers, values: pd.Series, norm: Any, cma
         known.plot(ax=ax, color=[cmap(norm(v)) for v in known["value"]], edgecolor="#555", linewidth=0.5)
     if len(unknown):
         unknown.plot(ax=ax, color=NO_TIME_COLOUR, edgecolor="#555", linewidth=0.5)
-    for _, row in comm.iterrows():
+    for _, row in comm.iterrows() if len(comm) <= 60 else ():  # a city's hundreds of labels would hide the map
         p = row.geometry.representative_point()
         label = f"{row['community_id']}\n{row['value']:.0f}" if np.isfinite(row["value"]) else str(row["community_id"])
         ax.text(p.x, p.y, label, ha="center", va="center", fontsize=6, bbox={"fc": "white", "ec": "none", "alpha": 0.6})
-    if layers.streets is not None:
-        layers.streets.boundary.plot(ax=ax, color="black", linewidth=1.6)
-        for _, row in layers.streets.iterrows():
-            x0, _, _, y1 = row.geometry.bounds
-            ax.text(x0, y1, f" {row['street']}", fontsize=7, va="bottom")
+    draw_outlines(ax, layers)
     box = view_box(shapely.union_all(comm.geometry.to_numpy()), 1.0, margin=0.1, min_half_m=200)
     finish_map(ax, box)
+
+
+def draw_outlines(ax: Axes, layers: MapLayers, *, names: bool = True) -> None:
+    """Streets (街道) outlined in black, districts (区县) in dashed dark red, each named at its top left."""
+    for frame, column, style in (
+        (layers.streets, "street", {"color": "black", "linewidth": 1.6}),
+        (layers.districts, "district", {"color": "#67001f", "linewidth": 2.2, "linestyle": "--"}),
+    ):
+        if frame is None:
+            continue
+        frame.boundary.plot(ax=ax, **style)
+        for _, row in frame.iterrows() if names and len(frame) <= 40 else ():
+            x0, _, _, y1 = row.geometry.bounds
+            ax.text(x0, y1, f" {row[column]}", fontsize=7, va="bottom", color=style["color"])
 
 
 def draw_community(

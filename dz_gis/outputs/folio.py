@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from .._atomic import atomic_path
 from .._errors import ValidationError
@@ -212,21 +213,28 @@ class _Folio:
             f"来源 Sources: {self.attribution}",
             f"dz_gis {version('dz_gis')}, matplotlib {mpl_version}; 字体 font: {FONT_LICENCE}",
         ]
-        y = 0.55
+        y, cols = 0.55, _cols(0.54 * PAGE[0], 9.5)
         for i, line in enumerate(lines):
-            for part in wrap(line, 150):
+            for part in wrap(line, cols):
                 fig.text(0.06, y, part, fontsize=13 if i == 0 else 9.5)
-                y -= 0.035
+                y -= 0.032
         if "provisional" in comm and comm["provisional"].fillna(False).astype(bool).any():
             note = (
                 "暂定单元 Provisional units: the communities and streets of this run are not administrative "
                 "boundaries; they were made from the data (see the unit_method and street_method columns). "
                 "本图集中的社区、街道为按数据划定的暂定单元，并非行政区划。"
             )
-            fig.text(0.06, y - 0.02, "\n".join(wrap(note, 150)), fontsize=9.5, color="#b2182b", va="top")
-            y -= 0.12
+            parts = wrap(note, cols)
+            fig.text(0.06, y - 0.01, "\n".join(parts), fontsize=9.5, color="#b2182b", va="top", linespacing=1.4)
+            y -= 0.02 + 0.032 * len(parts)
         contents = "内容 Contents: 2 指标表 indicators · 3 总览图 overview · 4– 各社区 one page per community"
-        fig.text(0.06, max(y - 0.03, 0.05), contents, fontsize=9.5)
+        fig.text(0.06, max(y - 0.02, 0.05), contents, fontsize=9.5)
+        ax = fig.add_axes((0.63, 0.12, 0.34, 0.74))
+        self.layers.communities.plot(ax=ax, color="#fff7bc", edgecolor="#777", linewidth=0.5)
+        maps.draw_outlines(ax, self.layers)
+        extent = shapely.union_all(self.layers.communities.geometry.to_numpy())
+        maps.finish_map(ax, maps.view_box(extent, 0.34 * PAGE[0] / (0.74 * PAGE[1]), margin=0.1, min_half_m=200))
+        ax.set_title("范围 Extent: 社区 communities, 街道 streets", fontsize=8)
         return fig
 
     def indicator_page(self) -> Figure:
