@@ -135,3 +135,27 @@ def test_a_character_no_font_has_is_reported_not_dropped(built, tmp_path):
     one = dataclasses.replace(run, communities=run.communities.iloc[:1].assign(name="\ue000 社区"))
     with pytest.warns(UserWarning, match="missing from font"):
         write_folio(one, check, tmp_path / "one.pdf")
+
+
+def test_a_damaged_font_cache_is_converted_again(tmp_path, monkeypatch):
+    from matplotlib import font_manager
+
+    from dz_gis import settings
+    from dz_gis.outputs import _folio_font
+
+    good = _folio_font.cjk_font_path()  # the converted font of this machine's cache
+    monkeypatch.setattr(settings, "cache_folder", tmp_path)
+    damaged = tmp_path / "fonts" / good.name
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"not a font")
+    converted = []
+
+    def convert(source, target):  # the real conversion takes ~15 s; its result is already at hand
+        converted.append(source)
+        target.write_bytes(good.read_bytes())
+
+    monkeypatch.setattr(_folio_font, "_to_truetype", convert)
+    # matplotlib's font list gets the copy in tmp_path; the other tests keep the list they had
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
+    assert _folio_font.register_cjk_font.__wrapped__() == "Noto Sans SC"
+    assert len(converted) == 1 and damaged.read_bytes() == good.read_bytes()

@@ -18,10 +18,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import tempfile
 from pathlib import Path
 
 from .. import settings
 from .._atomic import atomic_path
+from .._errors import DataFileError
 
 __all__ = ["FONT_FAMILY", "FONT_LICENCE", "cjk_font_path", "register_cjk_font"]
 
@@ -44,16 +46,31 @@ def _source_font() -> Path:
     return Path(pylopdf_fonts_zh_cn.sans_path())
 
 
-def cjk_font_path() -> Path:
-    """The TrueType Noto Sans SC, converted from the package's font the first time (~15 s)."""
+def cjk_font_path(*, rebuild: bool = False) -> Path:
+    """The TrueType Noto Sans SC, converted from the package's font the first time (~15 s).
+
+    It is kept in ``<cache_folder>/fonts``, or in the temporary folder when the cache
+    folder cannot be written; ``rebuild`` converts it again.
+    """
     source = _source_font()
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    target = Path(settings.cache_folder) / "fonts" / f"{source.stem}-{digest}.ttf"
-    if not target.exists():
+    name = f"{source.stem}-{digest}.ttf"
+    folders = [Path(settings.cache_folder) / "fonts", Path(tempfile.gettempdir()) / "dz_gis-fonts"]
+    for folder in folders:
+        target = folder / name
+        if target.exists() and not rebuild:
+            return target
         logger.info("converting %s to TrueType outlines for PDF embedding (once, ~15 s)", source.name)
-        with atomic_path(target) as tmp:
-            _to_truetype(source, tmp)
-    return target
+        try:
+            with atomic_path(target) as tmp:
+                _to_truetype(source, tmp)
+            return target
+        except OSError as exc:
+            logger.warning("cannot keep the converted font in %s (%s)", folder, exc)
+    raise DataFileError(
+        f"cannot write the converted font into {' or '.join(map(str, folders))} (无法写入字体缓存); "
+        "set dz_gis.settings.cache_folder (or DZ_GIS_CACHE) to a folder you can write."
+    )
 
 
 def _to_truetype(source: Path, target: Path) -> None:
@@ -96,7 +113,12 @@ def register_cjk_font() -> str:
     from matplotlib import font_manager
 
     path = cjk_font_path()
-    font_manager.fontManager.addfont(str(path))
+    try:
+        font_manager.fontManager.addfont(str(path))
+    except (RuntimeError, OSError) as exc:  # FreeType cannot read it: a damaged cache file
+        logger.warning("%s cannot be read (%s); converting the font again", path, exc)
+        path = cjk_font_path(rebuild=True)
+        font_manager.fontManager.addfont(str(path))
     name = font_manager.FontProperties(fname=str(path)).get_name()
     if name != FONT_FAMILY:  # pragma: no cover - a changed package
         raise RuntimeError(f"{path}: expected the font family {FONT_FAMILY!r}, found {name!r}")

@@ -234,7 +234,12 @@ class _Folio:
         maps.draw_outlines(ax, self.layers)
         extent = shapely.union_all(self.layers.communities.geometry.to_numpy())
         maps.finish_map(ax, maps.view_box(extent, 0.34 * PAGE[0] / (0.74 * PAGE[1]), margin=0.1, min_half_m=200))
-        ax.set_title("范围 Extent: 社区 communities, 街道 streets", fontsize=8)
+        shown = ["社区 communities"] + [
+            label
+            for label, frame in (("街道 streets", self.layers.streets), ("区县 districts", self.layers.districts))
+            if frame is not None
+        ]
+        ax.set_title(f"范围 Extent: {', '.join(shown)}", fontsize=8)
         return fig
 
     def indicator_page(self) -> Figure:
