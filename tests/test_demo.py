@@ -22,6 +22,7 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
         "coverage.gpkg",
         "coverage_map.html",
         "coverage_summary.csv",
+        "folio.pdf",
         "gaps.csv",
         "indicators.csv",
         "register_by_district.csv",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .._errors import DataFileError
 from ..pipeline import CoverageRun, PlanCheck
+from .folio import write_folio
 from .geopackage import gap_layers, write_geopackage
 from .qgis_styles import coverage_styles
 from .tables import write_csv
@@ -52,7 +53,13 @@ def check_writable(folder: str | Path) -> Path:
 
 
 def write_outputs(
-    run: CoverageRun, check: PlanCheck, folder: str | Path, *, attribution: str = "", web_map: bool = True
+    run: CoverageRun,
+    check: PlanCheck,
+    folder: str | Path,
+    *,
+    attribution: str = "",
+    web_map: bool = True,
+    folio: bool = True,
 ) -> dict[str, Path]:
     """Write a coverage run and its plan check into ``folder``; each file atomically.
 
@@ -61,7 +68,8 @@ def write_outputs(
     dict
         What was written, by name: ``geopackage``, ``summary``, ``gaps``, ``indicators``,
         ``register_by_district`` and ``register_unknown`` (when the rules name a register)
-        and ``web_map``.
+        ``web_map`` and ``folio`` (the PDF, :func:`~dz_gis.outputs.folio.write_folio`; ``folio=False``
+        leaves it out).
     """
     out = Path(folder)
     layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
@@ -80,4 +88,6 @@ def write_outputs(
     if web_map:
         fmap = coverage_map(run, attribution=attribution, check=check)
         written["web_map"] = save_map(fmap, out / "coverage_map.html")
+    if folio:
+        written["folio"] = write_folio(run, check, out / "folio.pdf", attribution=attribution)
     return written
