@@ -35,10 +35,10 @@ logger = logging.getLogger(__name__)
 #: Code-page names found in .cpg files, and the Python codec for each.
 _CPG_CODECS = {
     "utf8": "utf-8", "65001": "utf-8", "936": "gbk", "cp936": "gbk", "gbk": "gbk", "gb2312": "gbk",
-    "gb18030": "gb18030", "54936": "gb18030", "950": "big5", "big5": "big5", "88591": "latin-1",
-    "iso88591": "latin-1", "1252": "cp1252", "ansi1252": "cp1252", "cp1252": "cp1252", "latin1": "latin-1",
+    "gb18030": "gb18030", "54936": "gb18030", "950": "big5", "big5": "big5", "88591": "latin1",
+    "iso88591": "latin1", "1252": "cp1252", "ansi1252": "cp1252", "cp1252": "cp1252", "latin1": "latin1",
 }  # fmt: skip
-_SINGLE_BYTE = {"latin-1", "cp1252"}
+_SINGLE_BYTE = {"latin1", "cp1252"}
 _PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
@@ -120,10 +120,13 @@ def choose_encoding(raw_dbf: bytes, cpg: str | None, where: str, encoding: str |
         return Decision(None)
     key = (cpg or "").strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     declared = _CPG_CODECS.get(key)
-    candidates: list[tuple[str, str]] = []
-    if declared and declared not in _SINGLE_BYTE:
-        candidates.append((declared, f"as its .cpg says ({cpg.strip()!r})" if cpg else ""))
-    candidates += [("utf-8", "detected"), ("gb18030", "detected")]
+    said = f"as its .cpg says ({cpg.strip()!r})" if cpg else ""
+    # UTF-8 first whatever the .cpg says: GBK text is almost never valid UTF-8, while UTF-8
+    # text often decodes as GBK, into nonsense.
+    candidates = [("utf-8", said if declared == "utf-8" else "detected")]
+    if declared and declared not in _SINGLE_BYTE | {"utf-8"}:
+        candidates.append((declared, said))
+    candidates.append(("gb18030", "detected"))
     for codec, how in candidates:
         cut = _decodes(codec, names, body)
         if cut is None:

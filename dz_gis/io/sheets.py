@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from .._errors import DataFileError
@@ -31,7 +33,7 @@ _ENCODINGS = ("utf-8-sig", "gb18030")
 def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
     for enc in [encoding] if encoding else _ENCODINGS:
         try:
-            return raw.decode(enc)
+            return raw.decode(enc).lstrip("\ufeff")  # the GB18030 byte-order mark decodes to U+FEFF
         except UnicodeDecodeError:
             continue
         except LookupError:
@@ -72,20 +74,46 @@ def _text_rows(path: Path, encoding: str | None, suffix: str) -> list[list[objec
     return [[c if c != "" else None for c in row] for row in rows]
 
 
+def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+    # openpyxl directly, not pandas: pandas turns Excel's error cells (#N/A, #VALUE! ...) into
+    # empty cells without a word; here they stay visible and are reported with their rows.
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = wb.sheetnames
+        if isinstance(layer, str) and layer not in sheets:
+            raise DataFileError(f"{path}: Worksheet named {layer!r} not found; pass layer=... with one of {sheets}.")
+        if isinstance(layer, int) and not -len(sheets) <= layer < len(sheets):
+            raise DataFileError(
+                f"{path}: layer={layer} but the workbook has {len(sheets)} sheet(s) {sheets}; pass layer=...."
+            )
+        ws = wb[layer] if isinstance(layer, str) else wb.worksheets[layer or 0]
+        return [[None if c is None or c == "" else c for c in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
 def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
     try:
-        raw = pd.read_excel(path, sheet_name=0 if layer is None else layer, header=None, dtype=object)
+        if path.suffix.lower() == ".xlsx":
+            return _xlsx_rows(path, layer)
+        raw = pd.read_excel(
+            path,
+            sheet_name=0 if layer is None else layer,
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[""],
+        )
     except ImportError as exc:  # e.g. old binary .xls needs python-calamine or xlrd
         raise DataFileError(
             f"{path}: cannot read this Excel format ({exc}). Open it in Excel/WPS and save it as "
             ".xlsx (Excel 工作簿) or CSV UTF-8."
         ) from None
-    except (ValueError, KeyError, OSError, IndexError) as exc:
+    except (ValueError, KeyError, OSError, IndexError, zipfile.BadZipFile) as exc:
         raise DataFileError(
             f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS, and that "
             "layer=... names an existing sheet."
         ) from None
-    # Only empty cells are missing: Excel's #N/A, #VALUE! ... stay visible and are reported later.
     return [[None if pd.isna(c) or c == "" else c for c in row] for row in raw.itertuples(index=False)]
 
 
