@@ -268,8 +268,10 @@ def check_zone_prefix(x: ArrayLike, y: ArrayLike, crs: CRS, where: str) -> None:
             "like eastings: in Chinese surveying X is north (X 为纵坐标). Exchange the two columns, e.g. "
             "columns={'lon': 'Y', 'lat': 'X'}."
         )
-    prefixes = np.unique((xs[xs >= 10_000_000] // 1_000_000).astype(int))
-    has_prefix = xs >= 10_000_000
+    # Chinese zones are two digits (6°: 13-23, 3°: 25-45); elsewhere (German GK) one digit.
+    floor = 10_000_000 if declared is None or declared >= 10 else 1_000_000
+    has_prefix = xs >= floor
+    prefixes = np.unique((xs[has_prefix] // 1_000_000).astype(int))
     if declared is not None and has_prefix.all() and set(prefixes) == {declared}:
         return
     if declared is None and not has_prefix.any():
@@ -286,7 +288,9 @@ def check_zone_prefix(x: ArrayLike, y: ArrayLike, crs: CRS, where: str) -> None:
     three = zone >= 24
     zone_cm = 3 * zone if three else 6 * zone - 3
     code = _zone_crs(datum, zone, zone_cm, three)
-    numbers = f"zone {zone} ({'3°' if three else '6°'} Gauss-Krüger, central meridian {zone_cm}°E)"
+    numbers = f"zone {zone}"
+    if 13 <= zone <= 23 or 25 <= zone <= 45:
+        numbers += f" ({'3°' if three else '6°'} Gauss-Krüger, central meridian {zone_cm}°E)"
     if len(prefixes) > 1:
         numbers = f"zones {list(map(int, prefixes))}"
     declared_txt = (

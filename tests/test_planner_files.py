@@ -152,6 +152,19 @@ def test_old_datums_warn_with_the_size_of_the_error(tmp_path, epsg: int) -> None
     assert shapely.equals_exact(gdf.geometry.array, _communities().geometry.array, tolerance=1e-7).all()
 
 
+def test_zip_with_gbk_member_names_reads_and_takes_layer_by_its_chinese_name(tmp_path) -> None:
+    # Windows Explorer on a Chinese system writes GBK names without the zip's UTF-8 flag.
+    shp = _shapefile(tmp_path, _communities(), "gbk")
+    archive = tmp_path / "边界.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for stem in ("社区", "小区"):
+            for part in shp.parent.glob("社区边界.*"):
+                zf.writestr(zipfile.ZipInfo(f"{stem}{part.suffix}".encode("gbk").decode("cp437")), part.read_bytes())
+    with pytest.raises(DataFileError, match=r"2 shapefiles \['社区', '小区'\]; pass layer="):
+        read_communities(archive)
+    assert read_communities(archive, layer="社区")["name"].tolist() == NAMES
+
+
 def test_old_datum_names() -> None:
     assert old_datum(CRS.from_epsg(21413)) == "Beijing 1954 (北京54)"
     assert old_datum(CRS.from_epsg(2349)) == "Xian 1980 (西安80)"
@@ -160,7 +173,14 @@ def test_old_datum_names() -> None:
 
 @pytest.mark.parametrize(
     ("epsg", "x"),
-    [(4524, 36_540_000.0), (4545, 540_000.0), (4496, 18_540_000.0), (2360, 36_540_000.0), (32648, 540_000.0)],
+    [
+        (4524, 36_540_000.0),
+        (4545, 540_000.0),
+        (4496, 18_540_000.0),
+        (2360, 36_540_000.0),
+        (32648, 540_000.0),
+        (31468, 4_540_000.0),  # German Gauss-Krüger zone 4: a one-digit prefix
+    ],
 )
 def test_zone_prefix_that_fits_passes(epsg: int, x: float) -> None:
     check_zone_prefix([x, x + 100], [3_450_000.0, 3_450_100.0], CRS.from_epsg(epsg), "t.csv")

@@ -25,7 +25,7 @@ from .._validate import feature_labels, require_crs, require_nonempty
 from ..coords import check_zone_prefix, in_china, old_datum_warning, to_wgs84
 from .columns import find_column
 from .kml import read_kml
-from .shapefiles import choose_encoding, read_shapefile, zip_members
+from .shapefiles import choose_encoding, read_shapefile, shown_name, zip_members
 from .sheets import read_sheet
 from .sniff import VECTOR_SUFFIXES, file_kind, geopackage_layer_count
 
@@ -112,7 +112,7 @@ def _read_zip(path: Path, layer: str | int | None, encoding: str | None) -> gpd.
             f"{path}: the zip holds no shapefile or single GIS file ({members[:8]}). Zip the .shp, .shx, .dbf, .prj "
             "(and .cpg) files of one layer, or pass the unzipped file."
         )
-    stems = [Path(m).stem for m in shps]
+    stems = [Path(shown_name(m)).stem for m in shps]
     if layer is None and len(shps) > 1:
         raise DataFileError(f"{path}: the zip holds {len(shps)} shapefiles {stems}; pass layer=... to choose one.")
     if layer is None:
@@ -120,7 +120,7 @@ def _read_zip(path: Path, layer: str | int | None, encoding: str | None) -> gpd.
     elif isinstance(layer, int):
         member = shps[layer] if -len(shps) <= layer < len(shps) else ""
     else:
-        member = next((m for m in shps if Path(m).stem == layer), "")
+        member = next((m for m, stem in zip(shps, stems, strict=True) if stem == layer), "")
     if not member:
         raise DataFileError(f"{path}: layer={layer!r} is not in the zip; pass one of {stems}.")
     return read_shapefile(path, member=member, encoding=encoding)

@@ -152,6 +152,19 @@ def _mended_dbf(raw: bytes, cut: dict[int, tuple[bytes, str]], codec: str) -> by
     return bytes(out)
 
 
+def shown_name(member: str) -> str:
+    """A zip member's name as its maker wrote it.
+
+    Zips made by Windows Explorer on a Chinese system store GBK names without the UTF-8 flag;
+    zipfile (and GDAL) then decode them as CP437 (``╔τ╟°.shp`` for 社区.shp). GDAL is given the
+    CP437 form; messages and ``layer=`` use this one.
+    """
+    try:
+        return member.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return member
+
+
 def zip_members(path: Path) -> list[str]:
     """Names of the members of a zip file (a DataFileError when it is not a readable zip)."""
     try:
@@ -177,7 +190,7 @@ class _Parts:
             self._zipped = {
                 PurePosixPath(n).suffix.lower(): n for n in names if str(PurePosixPath(n).with_suffix("")) == base
             }
-            self.where = f"{path} ({member})"
+            self.where = f"{path} ({shown_name(member)})"
 
     def names(self) -> dict[str, str]:
         if self.member is None:
@@ -211,7 +224,7 @@ def read_shapefile(path: Path, *, member: str | None = None, encoding: str | Non
     """
     parts = _Parts(path, member)
     have = parts.names()
-    stem = PurePosixPath(member).stem if member else path.stem
+    stem = PurePosixPath(shown_name(member)).stem if member else path.stem
     for suffix, what in ((".dbf", "attribute table (属性表: 户数, 社区编码 …)"), (".shx", "index")):
         if suffix not in have:
             raise DataFileError(

@@ -77,7 +77,7 @@ def _text_rows(path: Path, encoding: str | None, suffix: str) -> list[list[objec
 def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
     # openpyxl directly, not pandas: pandas turns Excel's error cells (#N/A, #VALUE! ...) into
     # empty cells without a word; here they stay visible and are reported with their rows.
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:
         sheets = wb.sheetnames
         if isinstance(layer, str) and layer not in sheets:
@@ -87,6 +87,8 @@ def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
                 f"{path}: layer={layer} but the workbook has {len(sheets)} sheet(s) {sheets}; pass layer=...."
             )
         ws = wb[layer] if isinstance(layer, str) else wb.worksheets[layer or 0]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # WPS and others write a wrong sheet size; read every cell there is
         return [[None if c is None or c == "" else c for c in row] for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
