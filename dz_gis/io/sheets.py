@@ -74,6 +74,31 @@ def _text_rows(path: Path, encoding: str | None, suffix: str) -> list[list[objec
     return [[c if c != "" else None for c in row] for row in rows]
 
 
+def _sheet_rows(ws) -> list[list[object]]:
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # WPS and others write a wrong sheet size; read every cell there is
+    return [[None if c is None or c == "" else c for c in row] for row in ws.iter_rows(values_only=True)]
+
+
+def _table_sheet(path: Path, tables: dict[str, list[list[object]]]) -> str:
+    """The one sheet holding a table (a row of >= 2 known column names); several are an error."""
+    found = [name for name, rows in tables.items() if max(map(header_score, rows[:_SEARCH_ROWS]), default=0) >= 2]
+    if len(found) > 1:
+        raise DataFileError(
+            f"{path}: {len(found)} sheets hold tables {found} (多个工作表); only one would be read. Pass "
+            f"layer='{found[0]}' to choose one, or put all rows on one sheet."
+        )
+    first = next(iter(tables))
+    if found and found[0] != first:
+        warnings.warn(
+            f"{path}: read sheet {found[0]!r}, the only one with column names (not the first sheet {first!r}). "
+            "Pass layer=... to choose another.",
+            UserWarning,
+            stacklevel=5,
+        )
+    return found[0] if found else first
+
+
 def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
     # openpyxl directly, not pandas: pandas turns Excel's error cells (#N/A, #VALUE! ...) into
     # empty cells without a word; here they stay visible and are reported with their rows.
@@ -86,10 +111,10 @@ def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
             raise DataFileError(
                 f"{path}: layer={layer} but the workbook has {len(sheets)} sheet(s) {sheets}; pass layer=...."
             )
-        ws = wb[layer] if isinstance(layer, str) else wb.worksheets[layer or 0]
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # WPS and others write a wrong sheet size; read every cell there is
-        return [[None if c is None or c == "" else c for c in row] for row in ws.iter_rows(values_only=True)]
+        if layer is not None:
+            return _sheet_rows(wb[layer] if isinstance(layer, str) else wb.worksheets[layer])
+        tables = {ws.title: _sheet_rows(ws) for ws in wb.worksheets}
+        return tables[_table_sheet(path, tables)]
     finally:
         wb.close()
 

@@ -340,6 +340,15 @@ def make_planner_files() -> None:
     for row in facility_rows():
         ws.append(row)
     wb.save(HERE / "facilities_two_row_header.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["数据来源：通川区住建局，2023年12月"])
+    wb.active.append(["坐标系：WGS84"])
+    ws = wb.create_sheet("设施")
+    ws.append(FACILITY_HEADER)
+    for row in facility_rows():
+        ws.append(row)
+    wb.save(HERE / "facilities_notes_sheet_first.xlsx")
     path = HERE / "facilities_title_row.csv"
     with path.open("w", encoding="gbk", newline="") as fh:
         fh.write(title + "\r\n")
@@ -864,6 +873,24 @@ PLANNER_CASES = [
         "UserWarning",
         r"column names are on rows 2-3 \(two header rows\).*below the title '达州市",
         "title row and a two-row header (坐标 merged over 经度 | 纬度)",
+        "facilities",
+    ),
+    (
+        "facilities_two_sheets.xlsx",
+        "read_facilities",
+        {},
+        "DataFileError",
+        r"2 sheets hold tables \['幼儿园', '超市'\].*only one would be read.*layer='幼儿园'",
+        "facilities split over two sheets (幼儿园, 超市), no layer= (only the first sheet used to be read)",
+        "",
+    ),
+    (
+        "facilities_notes_sheet_first.xlsx",
+        "read_facilities",
+        {},
+        "UserWarning",
+        r"read sheet '设施', the only one with column names \(not the first sheet '说明'\)",
+        "workbook whose first sheet holds notes (说明), the table on the second",
         "facilities",
     ),
     (
