@@ -189,12 +189,19 @@ def old_datum(crs: CRS) -> str | None:
 
     >>> old_datum(CRS.from_epsg(2383))
     'Xian 1980 (西安80)'
+    >>> old_datum(CRS.from_wkt(CRS.from_epsg(2433).to_wkt("WKT1_ESRI")))  # an ArcGIS .prj
+    'Beijing 1954 (北京54)'
     >>> old_datum(CRS.from_epsg(4545)) is None
     True
     """
     geodetic = crs.geodetic_crs
     code = geodetic.to_epsg() if geodetic is not None else None
-    return OLD_DATUMS.get(code) if code else None
+    if code in OLD_DATUMS:
+        return OLD_DATUMS[code]
+    # An ArcGIS .prj (ESRI WKT) names the datum but carries no EPSG code: match the name.
+    datum = crs.datum.name.lower().replace("_", " ").removeprefix("d ") if crs.datum else ""
+    names = {"beijing 1954": 4214, "xian 1980": 4610, "new beijing": 4555}
+    return next((OLD_DATUMS[c] for n, c in names.items() if datum.startswith(n)), None)
 
 
 def old_datum_warning(crs: CRS, where: str) -> str | None:

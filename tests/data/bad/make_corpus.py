@@ -304,6 +304,8 @@ def make_planner_files() -> None:
 
     # --- old datums and Gauss-Krüger zones -----------------------------------------------------
     write_vector(communities().to_crs("EPSG:2381"), "communities_xian80_gk108.gpkg")  # Xian 1980 CM 108E
+    # A shapefile's .prj is ESRI WKT, with the datum's name but no EPSG code.
+    write_vector(communities().to_crs("EPSG:2433"), "communities_beijing54_esri_prj.shp", encoding="gbk")
     write_csv("facilities_beijing54.csv", FACILITY_HEADER, facility_rows())
     to_gk = Transformer.from_crs(WGS84, "EPSG:4545", always_xy=True)
     xy = [to_gk.transform(r[2], r[3]) for r in FACILITIES]
@@ -828,6 +830,15 @@ PLANNER_CASES = [
         "UserWarning",
         r"Xian 1980 .*no datum shift.*tens of metres to more than 100 m",
         "boundaries in Xian 1980 / 3-degree GK CM 108E (EPSG:2381), converted without a datum shift",
+        "communities",
+    ),
+    (
+        "communities_beijing54_esri_prj.shp",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"Beijing 1954 .*no datum shift.*more than 100 m",
+        "ArcGIS shapefile in Beijing 1954 / 3-degree GK CM 108E: an ESRI .prj without an EPSG code",
         "communities",
     ),
     (
