@@ -99,7 +99,7 @@ def test_a_cut_name_no_alias_explains_is_still_named_in_the_warning(tmp_path) ->
 
 
 def test_choose_encoding_names_the_cpg_when_nothing_decodes() -> None:
-    dbf = bytes(8) + (65).to_bytes(2, "little") + bytes(20) + b"NAME" + bytes(28) + b"\r" + b"\xff\xfe\xff"
+    dbf = bytes(8) + (65).to_bytes(2, "little") + bytes(22) + b"NAME" + bytes(28) + b"\r" + b"\xff\xfe\xff"
     with pytest.raises(DataFileError, match=r"neither UTF-8 nor GBK.*its \.cpg says 'UTF-8'.*encoding="):
         choose_encoding(dbf, "UTF-8", "x.dbf")
     assert choose_encoding(dbf, None, "x.dbf", encoding="latin1").encoding == "latin1"

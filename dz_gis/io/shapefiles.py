@@ -101,7 +101,7 @@ def choose_encoding(raw_dbf: bytes, cpg: str | None, where: str, encoding: str |
 
     Examples
     --------
-    >>> dbf = bytes(8) + (65).to_bytes(2, "little") + bytes(20) + b"\xbb\xa7\xca\xfd" + bytes(28) + b"\r"
+    >>> dbf = bytes(8) + (65).to_bytes(2, "little") + bytes(22) + b"\xbb\xa7\xca\xfd" + bytes(28) + b"\r"
     >>> choose_encoding(dbf, None, "x.dbf").encoding  # 户数 in GBK, no .cpg
     'gb18030'
     >>> choose_encoding(dbf, "UTF-8", "x.dbf").contradicts_cpg  # a .cpg that lies
