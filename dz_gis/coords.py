@@ -176,3 +176,136 @@ def metric_crs_for(lon: float, lat: float) -> CRS:
         return CRS.from_epsg(4534 + (central - 75) // 3)
     zone = int((lon + 180.0) // 6.0) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+# ----------------------------------------------------------------------------- datums and zones
+
+#: Old Chinese geodetic datums (EPSG code of the geographic CRS) and their Chinese names.
+OLD_DATUMS = {4214: "Beijing 1954 (北京54)", 4610: "Xian 1980 (西安80)", 4555: "New Beijing (新北京54)"}
+
+
+def old_datum(crs: CRS) -> str | None:
+    """The name of the old Chinese datum ``crs`` is on (Beijing 1954, Xian 1980), or None.
+
+    >>> old_datum(CRS.from_epsg(2383))
+    'Xian 1980 (西安80)'
+    >>> old_datum(CRS.from_wkt(CRS.from_epsg(2433).to_wkt("WKT1_ESRI")))  # an ArcGIS .prj
+    'Beijing 1954 (北京54)'
+    >>> old_datum(CRS.from_epsg(4545)) is None
+    True
+    """
+    geodetic = crs.geodetic_crs
+    code = geodetic.to_epsg() if geodetic is not None else None
+    if code in OLD_DATUMS:
+        return OLD_DATUMS[code]
+    # An ArcGIS .prj (ESRI WKT) names the datum but carries no EPSG code: match the name.
+    datum = crs.datum.name.lower().replace("_", " ").removeprefix("d ") if crs.datum else ""
+    names = {"beijing 1954": 4214, "xian 1980": 4610, "new beijing": 4555}
+    return next((OLD_DATUMS[c] for n, c in names.items() if datum.startswith(n)), None)
+
+
+def old_datum_warning(crs: CRS, where: str) -> str | None:
+    """The warning text for data on an old datum, or None.
+
+    PROJ has no grid or published parameters for Beijing 1954 / Xian 1980 → CGCS2000 over most
+    of China (the EPSG shifts for Beijing 1954 cover offshore oil fields only), so pyproj uses a
+    "ballpark" transformation: the latitudes and longitudes are kept as they are. The two datums
+    differ by tens of metres, and Beijing 1954 by more than 100 m in places.
+    """
+    name = old_datum(crs)
+    if name is None:
+        return None
+    return (
+        f"{where}: the data is in {crs.name}, on the old {name} datum. pyproj's default grids hold no datum "
+        "shift from it to CGCS2000/WGS84 here, so it is converted without one (ballpark): positions may be off "
+        "by tens of metres to more than 100 m (旧坐标系, 无七参数). For exact positions, reproject it in your GIS "
+        "with the local 7-parameter transformation (七参数, from the surveying bureau) to CGCS2000 and export again."
+    )
+
+
+def _tm_false_easting(crs: CRS) -> tuple[float, float] | None:
+    """(false easting, central meridian) of a Transverse Mercator CRS, else None."""
+    op = crs.coordinate_operation if crs.is_projected else None
+    if op is None or "Transverse Mercator" not in op.method_name:
+        return None
+    params = {p.name: p.value for p in op.params}
+    fe, cm = params.get("False easting"), params.get("Longitude of natural origin")
+    if fe is None or cm is None or fe % 1_000_000 != 500_000:
+        return None
+    return float(fe), float(cm)
+
+
+def _zone_crs(datum_name: str, zone: int | None, cm: float, three_degree: bool) -> str:
+    """``'EPSG:nnnn'`` of a Gauss-Krüger CRS on ``datum_name`` (zone prefix or CM form), or ''."""
+    from pyproj.database import query_crs_info  # local: only needed to word an error
+
+    family = "3-degree Gauss-Kruger" if three_degree else "Gauss-Kruger"
+    wanted = f"{datum_name} / {family} " + (f"zone {zone}" if zone is not None else f"CM {cm:g}E")
+    for info in query_crs_info(auth_name="EPSG"):
+        if info.name == wanted:
+            return f"EPSG:{info.code}"
+    return ""
+
+
+def check_zone_prefix(x: ArrayLike, y: ArrayLike, crs: CRS, where: str) -> None:
+    """Raise CRSError when Gauss-Krüger X values contradict the zone of the declared CRS.
+
+    In China the easting often carries its zone number in front (36 540 000 = zone 36, 540 km):
+    a prefix that differs from the declared zone puts every point hundreds of km away, and a
+    prefix on a CRS without one (or none on a CRS with one) makes the transformation fail.
+    Chinese surveying calls the northing X; a northing read as easting is reported too.
+    """
+    tm = _tm_false_easting(crs)
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if tm is None or not ok.any():
+        return
+    xs, ys = xs[ok], ys[ok]
+    fe, cm = tm
+    declared = int(fe // 1_000_000) or None
+    datum = crs.name.split(" / ")[0]
+    if (
+        np.median(xs) > 1_500_000
+        and (np.median(ys) >= 10_000_000 or np.median(ys) < 1_000_000)
+        and np.median(xs) < 10_000_000
+    ):
+        raise CRSError(
+            f"{where}: the X values ({np.median(xs):,.0f}) look like northings and the Y values ({np.median(ys):,.0f}) "
+            "like eastings: in Chinese surveying X is north (X 为纵坐标). Exchange the two columns, e.g. "
+            "columns={'lon': 'Y', 'lat': 'X'}."
+        )
+    # Chinese zones are two digits (6°: 13-23, 3°: 25-45); elsewhere (German GK) one digit.
+    floor = 10_000_000 if declared is None or declared >= 10 else 1_000_000
+    has_prefix = xs >= floor
+    prefixes = np.unique((xs[has_prefix] // 1_000_000).astype(int))
+    if declared is not None and has_prefix.all() and set(prefixes) == {declared}:
+        return
+    if declared is None and not has_prefix.any():
+        return
+    said = f"the declared CRS {crs.name} ({crs.to_string()})"
+    if not has_prefix.all() and declared is not None:
+        code = _zone_crs(datum, None, cm, "3-degree" in crs.name)
+        raise CRSError(
+            f"{where}: {int((~has_prefix).sum())} X value(s) have no zone prefix (e.g. {xs[~has_prefix][0]:,.0f}), but "
+            f"{said} expects X to start with its zone number {declared}. Pass crs='{code or 'EPSG:…'}' "
+            f"(the CM {cm:g}E form without prefix) if the values are right, or check the X column."
+        )
+    zone = int(prefixes[0])
+    three = zone >= 24
+    zone_cm = 3 * zone if three else 6 * zone - 3
+    code = _zone_crs(datum, zone, zone_cm, three)
+    numbers = f"zone {zone}"
+    if 13 <= zone <= 23 or 25 <= zone <= 45:
+        numbers += f" ({'3°' if three else '6°'} Gauss-Krüger, central meridian {zone_cm}°E)"
+    if len(prefixes) > 1:
+        numbers = f"zones {list(map(int, prefixes))}"
+    declared_txt = (
+        f"zone {declared} (central meridian {cm:g}°E)" if declared else f"central meridian {cm:g}°E with no zone prefix"
+    )
+    raise CRSError(
+        f"{where}: the X values start with {', '.join(map(str, map(int, prefixes)))}: the numbers say {numbers}, "
+        f"but {said} is {declared_txt} (分带号与坐标系不符). Read this way every point would be hundreds "
+        "of km off, or fail to convert. "
+        f"Pass crs='{code or 'EPSG:…'}' if the numbers are right, or correct the X values."
+    )

@@ -1,7 +1,10 @@
-"""Every bad input in tests/data/bad raises a DzGisError that says where and how to fix it.
+"""Every bad input in tests/data/bad raises a DzGisError that says where and how to fix it,
+or is read correctly (with a warning saying what was assumed, where something was).
 
 The corpus and cases.csv are written by tests/data/bad/make_corpus.py; each case is one
-mistake a planner makes (see the ``mistake`` column of cases.csv).
+mistake a planner makes (see the ``mistake`` column of cases.csv). ``expect`` is the error
+class, ``UserWarning`` (read, with exactly one warning) or ``read`` (read, no warning); a read
+result is compared with the truth the ``check`` column names.
 """
 
 from __future__ import annotations
@@ -43,8 +46,29 @@ def _load_cases() -> list[dict[str, str]]:
 
 
 CASES = _load_cases()
-ERROR_CASES = [c for c in CASES if c["expect"] != "UserWarning"]
+ERROR_CASES = [c for c in CASES if c["expect"] not in {"UserWarning", "read"}]
 WARNING_CASES = [c for c in CASES if c["expect"] == "UserWarning"]
+READ_CASES = [c for c in CASES if c["expect"] == "read"]
+
+#: What the corpus files hold (make_corpus.py COMMUNITIES and FACILITIES).
+COMMUNITY_IDS = ["511702001001", "511702001002", "511702001003", "511702001004"]
+COMMUNITY_NAMES = ["朝阳社区", "西外社区", "凤凰山社区", "塔沱社区"]
+COMMUNITY_HOUSEHOLDS = [2150.0, 3120.0, 1890.0, 2600.0]
+COMMUNITY_SQUARES = [
+    shapely.box(107.47, 31.20, 107.48, 31.21),
+    shapely.box(107.48, 31.20, 107.49, 31.21),
+    shapely.box(107.47, 31.21, 107.48, 31.22),
+    shapely.box(107.48, 31.21, 107.49, 31.22),
+]
+FACILITY_NAMES = ["朝阳幼儿园", "西外社区卫生服务站", "凤凰山党群服务中心", "塔沱超市", "达州市第一托育中心"]
+FACILITY_LONLAT = [
+    (107.4752, 31.2043),
+    (107.4861, 31.2077),
+    (107.4733, 31.2155),
+    (107.4870, 31.2166),
+    (107.4810, 31.2120),
+]
+FACILITY_AREAS = [1200.0, 300.0, 800.0, 2500.0, 650.0]
 
 
 def _case_id(case: dict[str, str]) -> str:
@@ -85,16 +109,41 @@ def test_bad_input_raises_helpful_dzgis_error(case: dict[str, str]) -> None:
     assert err.__context__ is None or err.__suppress_context__
 
 
+def _assert_truth(gdf: gpd.GeoDataFrame, check: str) -> None:
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    assert gdf.crs.to_epsg() == 4326
+    assert shapely.is_valid(gdf.geometry.array).all()
+    if check == "communities":
+        assert gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+        assert (shapely.area(gdf.geometry.array) > 0).all()
+        assert gdf["community_id"].tolist() == COMMUNITY_IDS
+        assert gdf["name"].tolist() == COMMUNITY_NAMES
+        assert gdf["households"].astype(float).tolist() == COMMUNITY_HOUSEHOLDS
+        inside = shapely.point_on_surface(gdf.geometry.array)
+        assert shapely.contains(COMMUNITY_SQUARES, inside).all(), "boundaries moved"
+    elif check == "facilities":
+        assert gdf["name"].tolist() == FACILITY_NAMES
+        assert gdf["area_m2"].astype(float).tolist() == FACILITY_AREAS
+        xy = shapely.get_coordinates(gdf.geometry.array)
+        assert abs(xy - FACILITY_LONLAT).max() < 1e-6, "points moved"
+        assert gdf["category"].notna().all()
+    else:
+        raise AssertionError(f"a read case must name its truth in the check column, not {check!r}")
+
+
 @pytest.mark.parametrize("case", WARNING_CASES, ids=_case_id)
 def test_repairable_input_warns_and_reads(case: dict[str, str]) -> None:
     with pytest.warns(UserWarning, match=case["match"]) as record:
         gdf = _call(case)
-    assert len(record) == 1
+    assert len(record) == 1, [str(r.message) for r in record]
     assert Path(case["file"]).stem in str(record[0].message)
-    assert isinstance(gdf, gpd.GeoDataFrame)
-    assert shapely.is_valid(gdf.geometry.array).all()
-    assert gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all()
-    assert (shapely.area(gdf.geometry.array) > 0).all()
+    _assert_truth(gdf, case["check"])
+
+
+@pytest.mark.parametrize("case", READ_CASES, ids=_case_id)
+def test_awkward_input_reads_correctly(case: dict[str, str]) -> None:
+    # No warning may be raised (the suite turns warnings into errors) and the values are the truth.
+    _assert_truth(_call(case), case["check"])
 
 
 def test_control_file_for_argument_mistakes_is_good() -> None:
@@ -105,7 +154,7 @@ def test_control_file_for_argument_mistakes_is_good() -> None:
 
 
 def test_enough_distinct_cases() -> None:
-    assert len(CASES) >= 15
+    assert len(CASES) >= 68
     keys = [(c["file"], c["kwargs"]) for c in CASES]
     assert len(keys) == len(set(keys)), "two cases test the same call"
     assert len({c["mistake"] for c in CASES}) == len(CASES)
@@ -116,7 +165,7 @@ def test_enough_distinct_cases() -> None:
 def test_every_case_reader_and_error_class_exists() -> None:
     for case in CASES:
         assert case["reader"] in READERS, case
-        if case["expect"] != "UserWarning":
+        if case["expect"] not in {"UserWarning", "read"}:
             assert issubclass(getattr(_errors, case["expect"]), DzGisError), case
         re.compile(case["match"])
 

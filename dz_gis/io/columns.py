@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import pandas as pd
 
 from .._errors import ColumnError
 
-__all__ = ["COLUMN_ALIASES", "find_column", "standardise"]
+__all__ = ["COLUMN_ALIASES", "expand_cut_name", "find_column", "header_score", "standardise"]
 
 #: Names a file may use for each standard column (compared ignoring case, spaces, _ and -).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,27 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 
 def _norm(name: object) -> str:
     return re.sub(r"[\s_\-()（）²]+", "", str(name)).lower()
+
+
+def expand_cut_name(name: str) -> str | None:
+    """The alias a field name cut short by the 10-byte DBF limit stands for, when only one standard fits.
+
+    >>> expand_cut_name("社区编")  # 社区编码 / 社区编号, both community_id
+    '社区编码'
+    >>> expand_cut_name("社区") is None  # an alias itself
+    True
+    """
+    key = _norm(name)
+    if not key or any(_norm(a) == key for aliases in COLUMN_ALIASES.values() for a in aliases):
+        return None
+    fits = {std: a for std, aliases in COLUMN_ALIASES.items() for a in reversed(aliases) if _norm(a).startswith(key)}
+    return next(iter(fits.values())) if len(fits) == 1 else None
+
+
+def header_score(cells: Sequence[object]) -> int:
+    """How many cells of a row are known column names (经度, 户数, name …): a header row scores 2 or more."""
+    known = {_norm(a) for aliases in COLUMN_ALIASES.values() for a in aliases}
+    return sum(1 for c in cells if isinstance(c, str) and _norm(c) in known)
 
 
 def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[str, str]) -> str | None:

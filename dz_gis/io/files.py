@@ -7,8 +7,8 @@ Excel with lon/lat columns (经度/纬度), in any CRS the file declares. ``coor
 
 from __future__ import annotations
 
-import csv
 import logging
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,12 @@ from pyproj import CRS
 
 from .._errors import ColumnError, CRSError, DataFileError, StudyAreaError
 from .._validate import feature_labels, require_crs, require_nonempty
-from ..coords import in_china, to_wgs84
+from ..coords import check_zone_prefix, in_china, old_datum_warning, to_wgs84
 from .columns import find_column
+from .kml import read_kml
+from .shapefiles import choose_encoding, read_shapefile, shown_name, zip_members
+from .sheets import read_sheet
+from .sniff import VECTOR_SUFFIXES, file_kind, geopackage_layer_count
 
 __all__ = ["WGS84", "read_table", "detect_dbf_encoding"]
 
@@ -31,107 +35,95 @@ logger = logging.getLogger(__name__)
 
 WGS84 = CRS.from_epsg(4326)
 
-_VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip"}
-_TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls"}
-
 
 def detect_dbf_encoding(shp_path: str | Path) -> str | None:
-    """Guess the text encoding of a shapefile's DBF when there is no ``.cpg`` file.
+    """The text encoding to read a shapefile's DBF with, when GDAL's own choice would be wrong.
 
-    Chinese shapefiles written by ArcGIS/SuperMap are usually GBK without a .cpg,
-    and GDAL then reads them as Latin-1, turning 社区 into mojibake. UTF-8 is tried
-    first (strict), then GB18030 (a superset of GBK and GB2312).
+    Chinese shapefiles written by ArcGIS/SuperMap are usually GBK without a ``.cpg``, and GDAL
+    then reads them as Latin-1, turning 社区 into mojibake; some carry a ``.cpg`` that says UTF-8
+    over GBK bytes. UTF-8 is tried (strict), then GB18030 (a superset of GBK and GB2312).
 
     Returns
     -------
     str or None
-        ``None`` when a ``.cpg`` exists (GDAL honours it) or the text is plain ASCII.
+        ``None`` when a truthful ``.cpg`` exists (GDAL honours it) or the text is plain ASCII.
     """
     shp_path = Path(shp_path)
-    if any(shp_path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
-        return None
     dbf = next((p for p in (shp_path.with_suffix(".dbf"), shp_path.with_suffix(".DBF")) if p.exists()), None)
     if dbf is None:
         return None
-    raw = dbf.read_bytes()
-    header_len = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else 0
-    body = raw[header_len:]
-    if body.isascii():
-        return None
-    for enc in ("utf-8", "gb18030"):
-        try:
-            body.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        return enc
-    raise DataFileError(
-        f"{dbf}: the attribute table is neither UTF-8 nor GBK/GB18030 text. Pass encoding=... "
-        "(e.g. encoding='big5') or add a .cpg file naming the code page."
+    cpg_path = next((p for p in (shp_path.with_suffix(".cpg"), shp_path.with_suffix(".CPG")) if p.exists()), None)
+    cpg = cpg_path.read_bytes().decode("ascii", "replace") if cpg_path else None
+    choice = choose_encoding(dbf.read_bytes(), cpg, str(dbf))
+    return choice.encoding if cpg is None or choice.contradicts_cpg else None
+
+
+_READ_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    UnicodeDecodeError,
+)
+
+
+def _cannot_read(path: Path, exc: Exception) -> DataFileError:
+    hint = (
+        "Copy the .shp together with its .shx, .dbf and .prj files (same name, same folder)."
+        if path.suffix.lower() in {".shp", ".zip"}
+        else "Is the file complete and not empty? Export it again from your GIS."
     )
+    return DataFileError(f"{path}: cannot read it as GIS data ({exc}). {hint}")
 
 
-def _read_vector(path: Path, layer: str | int | None, encoding: str | None) -> gpd.GeoDataFrame:
-    if layer is None and path.suffix.lower() == ".gpkg":
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-        if len(layers) > 1:
-            raise DataFileError(
-                f"{path}: the GeoPackage holds {len(layers)} layers {layers}; pass layer=... to choose one."
-            )
-    if encoding is None and path.suffix.lower() == ".shp":
-        encoding = detect_dbf_encoding(path)
-        if encoding:
-            logger.info("%s: no .cpg file, attribute text detected as %s", path, encoding)
+def _read_vector(path: Path, suffix: str, layer: str | int | None, encoding: str | None) -> gpd.GeoDataFrame:
     try:
+        if suffix == ".shp":
+            return read_shapefile(path, encoding=encoding)
+        if suffix == ".zip":
+            return _read_zip(path, layer, encoding)
+        if suffix in {".kml", ".kmz"}:
+            return read_kml(path, layer)
+        layers = [] if suffix == ".gpkg" and geopackage_layer_count(path) == 0 else _layer_names(path)
+        if not layers:
+            raise DataFileError(
+                f"{path}: the file holds no layers (空数据, no tables). Export the data into it again from your GIS."
+            )
+        if layer is None and len(layers) > 1:
+            raise DataFileError(f"{path}: the file holds {len(layers)} layers {layers}; pass layer=... to choose one.")
         return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        hint = (
-            "Copy the .shp together with its .shx, .dbf and .prj files (same name, same folder)."
-            if path.suffix.lower() == ".shp"
-            else "Is the file complete and not empty? Export it again from your GIS."
-        )
-        raise DataFileError(f"{path}: cannot read it as GIS data ({exc}). {hint}") from None
+    except _READ_ERRORS as exc:
+        raise _cannot_read(path, exc) from None
     except LookupError:
         raise DataFileError(f"{path}: unknown text encoding {encoding!r}. Try encoding='gb18030' or 'utf-8'.") from None
 
 
-def _read_plain_table(path: Path, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".xlsx", ".xls"}:
-            # only empty cells are missing: Excel's #N/A, #VALUE! ... stay visible and are reported
-            return pd.read_excel(
-                path, sheet_name=0 if layer is None else layer, dtype=object, keep_default_na=False, na_values=[""]
-            )
-        sep = "\t" if suffix == ".tsv" else None
-        encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-        for i, enc in enumerate(encodings):
-            try:
-                return pd.read_csv(
-                    path, sep=sep, engine="python", encoding=enc, dtype=str, keep_default_na=False, na_values=[""]
-                )
-            except UnicodeDecodeError:
-                if i == len(encodings) - 1:
-                    raise
-    except UnicodeDecodeError:
+def _layer_names(path: Path) -> list[str]:
+    return [str(name) for name, _ in pyogrio.list_layers(path)]
+
+
+def _read_zip(path: Path, layer: str | int | None, encoding: str | None) -> gpd.GeoDataFrame:
+    members = zip_members(path)
+    shps = [m for m in members if m.lower().endswith(".shp")]
+    others = [m for m in members if Path(m).suffix.lower() in {".gpkg", ".geojson", ".json", ".kml", ".fgb"}]
+    if not shps and len(others) == 1:
+        return pyogrio.read_dataframe(f"/vsizip/{path}/{others[0]}", layer=layer, encoding=encoding)
+    if not shps:
         raise DataFileError(
-            f"{path}: the text is neither UTF-8 nor GBK/GB18030. Save it as UTF-8 CSV, or pass encoding=...."
-        ) from None
-    except ImportError as exc:  # e.g. old binary .xls needs python-calamine or xlrd
-        raise DataFileError(
-            f"{path}: cannot read this Excel format ({exc}). Open it in Excel/WPS and save it as "
-            ".xlsx (Excel 工作簿) or CSV UTF-8."
-        ) from None
-    except (pd.errors.EmptyDataError, csv.Error, pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
-        if suffix not in {".xlsx", ".xls"} and not path.read_bytes().strip():
-            raise DataFileError(
-                f"{path}: the file is empty (空文件). Export the table again with a header row "
-                "(e.g. 名称,经度,纬度) and one row per feature."
-            ) from None
-        raise DataFileError(
-            f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS, and that "
-            "layer=... names an existing sheet."
-        ) from None
-    raise AssertionError("unreachable")  # pragma: no cover
+            f"{path}: the zip holds no shapefile or single GIS file ({members[:8]}). Zip the .shp, .shx, .dbf, .prj "
+            "(and .cpg) files of one layer, or pass the unzipped file."
+        )
+    stems = [Path(shown_name(m)).stem for m in shps]
+    if layer is None and len(shps) > 1:
+        raise DataFileError(f"{path}: the zip holds {len(shps)} shapefiles {stems}; pass layer=... to choose one.")
+    if layer is None:
+        member = shps[0]
+    elif isinstance(layer, int):
+        member = shps[layer] if -len(shps) <= layer < len(shps) else ""
+    else:
+        member = next((m for m, stem in zip(shps, stems, strict=True) if stem == layer), "")
+    if not member:
+        raise DataFileError(f"{path}: layer={layer!r} is not in the zip; pass one of {stems}.")
+    return read_shapefile(path, member=member, encoding=encoding)
 
 
 def _points_from_lonlat(df: pd.DataFrame, where: str, columns: Mapping[str, str]) -> gpd.GeoDataFrame:
@@ -141,7 +133,12 @@ def _points_from_lonlat(df: pd.DataFrame, where: str, columns: Mapping[str, str]
         raise ColumnError(
             f"{where}: a table without geometry needs longitude and latitude columns "
             f"(经度/纬度, lon/lat). Columns present: {[str(c) for c in df.columns]}. "
-            "Rename them or pass columns={'lon': '...', 'lat': '...'}."
+            + (
+                "The first row does not look like the column names (a title row?): pass header_row=... with "
+                "the row number of 经度/纬度, or delete the rows above them."
+                if sum(str(c).startswith("Unnamed") for c in df.columns) >= len(df.columns) / 2
+                else "Rename them or pass columns={'lon': '...', 'lat': '...'}."
+            )
         )
     coords = {}
     for key, col in (("lon", lon_col), ("lat", lat_col)):
@@ -168,15 +165,16 @@ def read_table(
     crs: Any = None,
     coords: str | None = None,
     columns: Mapping[str, str] | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read any supported file into a WGS84 GeoDataFrame, with CRS and offset handling.
 
     Parameters
     ----------
     path
-        GeoPackage, GeoJSON, Shapefile, CSV/TSV or Excel file.
+        GeoPackage, GeoJSON, Shapefile (or a .zip of one), KML/KMZ, CSV/TSV or Excel file.
     layer
-        Layer (GeoPackage) or sheet (Excel) to read.
+        Layer (GeoPackage, shapefile in a zip, KML folder) or sheet (Excel) to read.
     encoding
         Text encoding of a Shapefile DBF or CSV; detected when omitted.
     crs
@@ -186,6 +184,9 @@ def read_table(
         ``"gcj02"`` (Amap) or ``"bd09"`` (Baidu) when lon/lat are in a Chinese web offset.
     columns
         Explicit mapping ``{standard_name: column_in_file}`` (used for lon/lat here).
+    header_row
+        Row number (as Excel shows it) of the column names in a CSV/Excel table; found
+        below title rows when omitted.
 
     Raises
     ------
@@ -194,25 +195,18 @@ def read_table(
     path = Path(path)
     where = str(path)
     columns = dict(columns or {})
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found (文件不存在). Check the path and the working folder.")
-    suffix = path.suffix.lower()
-    if suffix in _VECTOR_SUFFIXES:
-        gdf = _read_vector(path, layer, encoding)
+    suffix = file_kind(path)
+    if suffix in VECTOR_SUFFIXES:
+        gdf = _read_vector(path, suffix, layer, encoding)
         if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
             gdf = _points_from_lonlat(pd.DataFrame(gdf), where, columns)
-    elif suffix in _TABLE_SUFFIXES:
-        df = _read_plain_table(path, layer, encoding)
+    else:
+        df = read_sheet(path, suffix, layer=layer, encoding=encoding, header_row=header_row)
         require_nonempty(df, where)
         gdf = _points_from_lonlat(df, where, columns)
         if crs is None and coords is None:
             _ask_coordinate_system(gdf, where)  # never guessed: GCJ-02 read as WGS84 is ~500 m off
         gdf = gdf.set_crs(crs, allow_override=True) if crs is not None else gdf
-    else:
-        raise DataFileError(
-            f"{path}: unsupported file type {suffix!r}. Use GeoPackage (.gpkg), GeoJSON, "
-            "Shapefile (.shp), CSV or Excel with lon/lat columns."
-        )
     require_nonempty(gdf, where)
     if gdf.crs is None and crs is not None:
         gdf = gdf.set_crs(crs)
@@ -262,6 +256,12 @@ def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gp
             )
     if crs.is_geographic:
         _check_lonlat_ranges(gdf, where)
+    else:
+        xy = shapely.get_coordinates(gdf.geometry.array)
+        check_zone_prefix(xy[:, 0], xy[:, 1], crs, where)
+    note = old_datum_warning(crs, where)
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=4)
     if coords and str(coords).lower().replace("-", "").replace("_", "") in {"gcj02", "bd09"}:
         _check_in_china(gdf, where, coords)
     if coords:

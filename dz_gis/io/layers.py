@@ -119,9 +119,10 @@ _COMMON_DOC = """
     Parameters
     ----------
     path
-        GeoPackage, GeoJSON, Shapefile, CSV or Excel file.
+        GeoPackage, GeoJSON, Shapefile (or a .zip of one), KML/KMZ, CSV or Excel file.
     layer
-        Layer of a GeoPackage, or sheet of an Excel file.
+        Layer of a GeoPackage, shapefile in a zip, folder of a KML, or sheet of an Excel file.
+        A KML's folders are all read when omitted, with a ``folder`` column.
     columns
         ``{standard_name: column_in_file}`` for columns the aliases do not find.
     encoding
@@ -132,6 +133,9 @@ _COMMON_DOC = """
         ``"gcj02"`` or ``"bd09"`` for Amap/Baidu lon/lat.
     study_area
         Optional GeoDataFrame, geometry (WGS84) or bbox; features outside it are an error.
+    header_row
+        Row number (as Excel shows it) of the column names of a CSV/Excel table; found below
+        title rows when omitted (with a warning naming the row).
 """
 
 
@@ -144,6 +148,7 @@ def read_communities(
     crs: Any = None,
     coords: str | None = None,
     study_area: Any = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read community (社区) boundaries into the standard columns.
 
@@ -154,7 +159,9 @@ def read_communities(
         provisional`` and polygon geometry, in EPSG:4326.
     """
     where = str(path)
-    gdf = read_table(path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns)
+    gdf = read_table(
+        path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
+    )
     std = ["community_id", "name", "street", "district", "households", "population", "area_m2", "community_type"]
     gdf = standardise(gdf, std, where, columns or {})
     gdf = _ids(gdf, "community_id", "C", where)
@@ -176,6 +183,7 @@ def read_compounds(
     crs: Any = None,
     coords: str | None = None,
     study_area: Any = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read residential compounds (小区/院落) as points or polygons.
 
@@ -185,7 +193,9 @@ def read_compounds(
         ``compound_id, name, community_id, households, population`` in EPSG:4326.
     """
     where = str(path)
-    gdf = read_table(path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns)
+    gdf = read_table(
+        path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
+    )
     std = ["compound_id", "name", "community_id", "households", "population"]
     gdf = standardise(gdf, std, where, columns or {})
     gdf = _ids(gdf, "compound_id", "R", where)
@@ -205,6 +215,7 @@ def read_facilities(
     crs: Any = None,
     coords: str | None = None,
     study_area: Any = None,
+    header_row: int | None = None,
     category: str | None = None,
     catalog: Catalog | None = None,
     unknown_categories: str = "error",
@@ -224,7 +235,9 @@ def read_facilities(
     """
     where = str(path)
     catalog = catalog or default_catalog()
-    gdf = read_table(path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns)
+    gdf = read_table(
+        path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
+    )
     std = ["facility_id", "name", "category", "area_m2"]
     gdf = standardise(gdf, std, where, columns or {})
     if category is not None:

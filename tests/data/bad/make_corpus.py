@@ -16,13 +16,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
+import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 # GeoPackages record the time they were written; fix it so re-running changes nothing.
 os.environ.setdefault("OGR_CURRENT_DATE", "2024-01-01T00:00:00Z")
 
 import geopandas as gpd  # noqa: E402
+import openpyxl  # noqa: E402
 import pandas as pd  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely import MultiPoint, Point, Polygon, box  # noqa: E402
@@ -215,6 +219,173 @@ def make_files() -> None:
     )
 
 
+def _zip(name: str, files: dict[str, bytes]) -> None:
+    path = HERE / name
+    path.unlink(missing_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, data in files.items():
+            # fixed timestamps so that re-running changes nothing
+            zf.writestr(zipfile.ZipInfo(member, date_time=(2024, 1, 1, 0, 0, 0)), data)
+
+
+def _shapefile_bytes(gdf: gpd.GeoDataFrame, encoding: str) -> dict[str, bytes]:
+    """The files of a shapefile written with ``encoding``, by suffix."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layer.shp"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # field names cut at 10 bytes: the point
+            gdf.to_file(path, encoding=encoding)
+        return {p.suffix: p.read_bytes() for p in Path(tmp).iterdir()}
+
+
+def _write_shapefile_parts(name: str, parts: dict[str, bytes]) -> None:
+    for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+        (HERE / name).with_suffix(suffix).unlink(missing_ok=True)
+    for suffix, data in parts.items():
+        (HERE / name).with_suffix(suffix).write_bytes(data)
+
+
+def kml_document(folders: dict[str, list[tuple[str, str, int, str]]]) -> str:
+    """A KML with one <Folder> per street, placemarks carrying ExtendedData 社区编码/户数."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>']
+    for folder, marks in folders.items():
+        out.append(f"<Folder><name>{folder}</name>")
+        for name, code, households, geometry in marks:
+            out.append(
+                f"<Placemark><name>{name}</name><ExtendedData>"
+                f'<Data name="社区编码"><value>{code}</value></Data>'
+                f'<Data name="户数"><value>{households}</value></Data>'
+                f"</ExtendedData>{geometry}</Placemark>"
+            )
+        out.append("</Folder>")
+    out.append("</Document></kml>")
+    return "\n".join(out)
+
+
+def kml_polygon(shape: Polygon) -> str:
+    ring = " ".join(f"{x:g},{y:g}" for x, y in shape.exterior.coords)
+    inner = f"<LinearRing><coordinates>{ring}</coordinates></LinearRing>"
+    return f"<Polygon><outerBoundaryIs>{inner}</outerBoundaryIs></Polygon>"
+
+
+def make_planner_files() -> None:
+    """Files as planners have them: zipped GBK shapefiles, KML folders, old datums, title rows, lying names."""
+    # --- shapefiles: zipped, lying .cpg, missing .dbf, names cut mid-character -------------
+    gbk = _shapefile_bytes(communities(), "gbk")
+    _zip("communities_gbk.zip", {f"社区边界/社区边界{s}": d for s, d in gbk.items()})
+    _zip("communities_gbk_no_cpg.zip", {f"社区边界{s}": d for s, d in gbk.items() if s != ".cpg"})
+    lying = {**gbk, ".cpg": b"UTF-8"}
+    _write_shapefile_parts("communities_cpg_lies.shp", lying)
+    _zip("communities_cpg_lies_zipped.zip", {f"社区{s}": d for s, d in lying.items()})
+    _write_shapefile_parts("communities_missing_dbf.shp", {s: d for s, d in gbk.items() if s != ".dbf"})
+    _zip("communities_missing_dbf_zipped.zip", {f"社区{s}": d for s, d in gbk.items() if s != ".dbf"})
+    # GDAL itself cuts 社区编码 (12 bytes in UTF-8) to 10 bytes, inside the character 码.
+    _write_shapefile_parts("communities_cut_names.shp", _shapefile_bytes(communities(), "utf-8"))
+    compounds = gpd.GeoDataFrame(
+        {"小区名称": ["金龙小区", "滨江花园"], "户数": [420, 860]},
+        geometry=[Point(107.4745, 31.2051), Point(107.4856, 31.2062)],
+        crs=WGS84,
+    )
+    both = {f"社区{s}": d for s, d in gbk.items()}
+    both.update({f"小区{s}": d for s, d in _shapefile_bytes(compounds, "gbk").items()})
+    _zip("communities_two_shapefiles.zip", both)
+
+    # --- KML folders ------------------------------------------------------------------------
+    rows = list(COMMUNITIES.itertuples(index=False))
+    marks = [(r.社区名称, r.社区编码, r.户数, kml_polygon(sq)) for r, sq in zip(rows, SQUARES, strict=True)]
+    doc = kml_document({"朝阳街道": marks[:2], "东城街道": marks[2:]})
+    (HERE / "communities_folders.kml").write_text(doc, encoding="utf-8")
+    _zip("communities_folders.kmz", {"doc.kml": doc.encode("utf-8")})
+    centre = f"<Point><coordinates>{SQUARES[2].centroid.x:g},{SQUARES[2].centroid.y:g}</coordinates></Point>"
+    mixed = kml_document(
+        {"社区边界": marks[:2], "社区中心点": [(rows[2].社区名称, rows[2].社区编码, rows[2].户数, centre)]}
+    )
+    (HERE / "communities_mixed_folders.kml").write_text(mixed, encoding="utf-8")
+
+    # --- old datums and Gauss-Krüger zones -----------------------------------------------------
+    write_vector(communities().to_crs("EPSG:2381"), "communities_xian80_gk108.gpkg")  # Xian 1980 CM 108E
+    # A shapefile's .prj is ESRI WKT, with the datum's name but no EPSG code.
+    write_vector(communities().to_crs("EPSG:2433"), "communities_beijing54_esri_prj.shp", encoding="gbk")
+    write_csv("facilities_beijing54.csv", FACILITY_HEADER, facility_rows())
+    to_gk = Transformer.from_crs(WGS84, "EPSG:4545", always_xy=True)
+    xy = [to_gk.transform(r[2], r[3]) for r in FACILITIES]
+    write_csv(
+        "facilities_zone_35_declared_36.csv",
+        ["名称", "类型", "X", "Y"],
+        [[r[0], r[1], f"{35_000_000 + x:.2f}", f"{y:.2f}"] for r, (x, y) in zip(FACILITIES, xy, strict=True)],
+    )
+    # Chinese surveying: X is the northing, Y the easting.
+    write_csv(
+        "facilities_survey_xy.csv",
+        ["名称", "类型", "X", "Y"],
+        [[r[0], r[1], f"{y:.2f}", f"{x:.2f}"] for r, (x, y) in zip(FACILITIES, xy, strict=True)],
+    )
+
+    # --- title rows and headers --------------------------------------------------------------------
+    title = "达州市通川区公共服务设施统计表（2023年）"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([title])
+    ws.merge_cells("A1:E1")
+    ws.append(FACILITY_HEADER)
+    for row in facility_rows():
+        ws.append(row)
+    wb.save(HERE / "facilities_title_row.xlsx")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([title])
+    ws.merge_cells("A1:E1")
+    ws.append(["名称", "类型", "坐标", None, "建筑面积"])
+    ws.append([None, None, "经度", "纬度", None])
+    for cells in ("A2:A3", "B2:B3", "C2:D2", "E2:E3"):
+        ws.merge_cells(cells)
+    for row in facility_rows():
+        ws.append(row)
+    wb.save(HERE / "facilities_two_row_header.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["数据来源：通川区住建局，2023年12月"])
+    wb.active.append(["坐标系：WGS84"])
+    ws = wb.create_sheet("设施")
+    ws.append(FACILITY_HEADER)
+    for row in facility_rows():
+        ws.append(row)
+    wb.save(HERE / "facilities_notes_sheet_first.xlsx")
+    path = HERE / "facilities_title_row.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        fh.write(title + "\r\n")
+        csv.writer(fh, lineterminator="\r\n").writerows([FACILITY_HEADER, *facility_rows()])
+    (HERE / "facilities_unquoted_thousands.csv").write_text(
+        "\r\n".join(",".join(map(str, r)) for r in [FACILITY_HEADER, *facility_rows()]) + "\r\n", encoding="utf-8-sig"
+    )
+    (HERE / "facilities_fullwidth_comma.csv").write_text(
+        "\n".join("，".join(str(c).replace(",", "") for c in r) for r in [FACILITY_HEADER, *facility_rows()]) + "\n",
+        encoding="utf-8",
+    )
+
+    # --- files whose name lies, empty containers, folders ---------------------------------------
+    (HERE / "facilities_csv_named.xlsx").write_bytes((HERE / "facilities_fullwidth_comma.csv").read_bytes())
+    (HERE / "communities_geojson_named.shp").write_text(communities().to_json(ensure_ascii=False), encoding="utf-8")
+    pd.DataFrame(facility_rows(), columns=FACILITY_HEADER).to_excel(HERE / "facilities_xlsx_named.csv", index=False)
+    html = "<html><body><table><tr>" + "".join(f"<td>{h}</td>" for h in FACILITY_HEADER) + "</tr></table></body></html>"
+    (HERE / "facilities_html_named.xls").write_text(html, encoding="utf-8")
+    # A GeoPackage whose only layer was deleted (in QGIS/ArcGIS): the container, no layers.
+    empty = write_vector(communities(), "communities_empty.gpkg", layer="社区")
+    with sqlite3.connect(empty) as db:
+        db.execute("DELETE FROM gpkg_geometry_columns")
+        db.execute("DELETE FROM gpkg_contents")
+        db.execute('DROP TABLE "社区"')
+        for (table,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'rtree_%' AND type = 'table'"
+        ).fetchall():
+            db.execute(f'DROP TABLE IF EXISTS "{table}"')
+    with sqlite3.connect(empty) as db:
+        db.execute("VACUUM")
+    folder = HERE / "communities_folder"
+    folder.mkdir(exist_ok=True)
+    (folder / "社区边界.geojson").write_text(communities().to_json(ensure_ascii=False), encoding="utf-8")
+
+
 # file, reader, keyword arguments, expected error class (or "UserWarning"), message regex, the mistake
 CASES = [
     (
@@ -380,10 +551,10 @@ CASES = [
     (
         "communities_good.gpkg",
         "read_communities",
-        {"coords": "gaode"},
+        {"coords": "google"},
         "CRSError",
-        r"unknown coordinate offset 'gaode'",
-        "coords='gaode' instead of coords='gcj02'",
+        r"coords='google' is not a coordinate system",
+        "coords='google' instead of coords='gcj02'",
     ),
     (
         "communities_good.gpkg",
@@ -510,7 +681,7 @@ CASES = [
         "read_facilities",
         {"crs": "EPSG:4545"},
         "CRSError",
-        r"cannot be converted from CGCS2000 .*'EPSG:4524'",
+        r"start with 36: the numbers say zone 36 .*no zone prefix.*crs='EPSG:4524'",
         "X with the zone prefix 36 (EPSG:4524) declared as EPSG:4545",
     ),
     (
@@ -521,18 +692,323 @@ CASES = [
         r"2 feature\(s\) lie outside China .*drop coords='gcj02'",
         "coords='gcj02' on points outside China",
     ),
+    (
+        "facilities_one_far_away.csv",
+        "read_facilities",
+        {"unknown_categories": "error"},
+        "CRSError",
+        r"which system.*coords='gcj02' for 高德",
+        "a lon/lat table from China read without saying whether it is GPS/WGS84 or 高德/百度 offset",
+    ),
+]
+
+
+# Files as planners have them (make_planner_files); the last field names the truth a read result
+# must equal ("communities": the four 社区 with their codes and 户数; "facilities": the five 设施).
+PLANNER_CASES = [
+    (
+        "communities_gbk.zip",
+        "read_communities",
+        {},
+        "read",
+        "",
+        "zipped GBK shapefile (in a folder inside the zip) with its .cpg and .prj",
+        "communities",
+    ),
+    (
+        "communities_gbk_no_cpg.zip",
+        "read_communities",
+        {},
+        "read",
+        "",
+        "zipped GBK shapefile without a .cpg (GDAL alone reads it as Latin-1)",
+        "communities",
+    ),
+    (
+        "communities_cpg_lies.shp",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"the \.cpg says the text is 'UTF-8'.*read as gb18030",
+        "a .cpg that says UTF-8 over a GBK attribute table",
+        "communities",
+    ),
+    (
+        "communities_cpg_lies_zipped.zip",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"the \.cpg says the text is 'UTF-8'.*read as gb18030",
+        "a lying .cpg inside a zipped shapefile",
+        "communities",
+    ),
+    (
+        "communities_missing_dbf.shp",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"communities_missing_dbf\.dbf is missing",
+        "shapefile sent without its .dbf (every attribute would be lost)",
+        "",
+    ),
+    (
+        "communities_missing_dbf_zipped.zip",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"社区\.dbf is missing",
+        "zipped shapefile without its .dbf",
+        "",
+    ),
+    (
+        "communities_cut_names.shp",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"cut inside a character .*'社区编' → '社区编码'",
+        "UTF-8 DBF whose 10-byte field names end inside a character (社区编码 → 社区编 + 1 byte)",
+        "communities",
+    ),
+    (
+        "communities_two_shapefiles.zip",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"2 shapefiles \['社区', '小区'\]; pass layer=",
+        "a zip holding the community and the compound shapefiles",
+        "",
+    ),
+    (
+        "communities_two_shapefiles.zip",
+        "read_communities",
+        {"layer": "社区"},
+        "read",
+        "",
+        "a zip of two shapefiles with layer= naming one",
+        "communities",
+    ),
+    (
+        "communities_folders.kml",
+        "read_communities",
+        {},
+        "read",
+        "",
+        "KML with one folder per 街道 and ExtendedData 社区编码/户数 (only the first folder used to be read)",
+        "communities",
+    ),
+    (
+        "communities_folders.kmz",
+        "read_communities",
+        {},
+        "read",
+        "",
+        "the same KML zipped as KMZ",
+        "communities",
+    ),
+    (
+        "communities_folders.kml",
+        "read_communities",
+        {"layer": "西城街道"},
+        "DataFileError",
+        r"layer='西城街道' is not a folder of the KML; pass one of \['朝阳街道', '东城街道'\]",
+        "layer= naming a KML folder that does not exist",
+        "",
+    ),
+    (
+        "communities_mixed_folders.kml",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"hold different kinds of features .*pass layer=",
+        "KML with a folder of boundaries and a folder of centre points",
+        "",
+    ),
+    (
+        "communities_xian80_gk108.gpkg",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"Xian 1980 .*no datum shift.*tens of metres to more than 100 m",
+        "boundaries in Xian 1980 / 3-degree GK CM 108E (EPSG:2381), converted without a datum shift",
+        "communities",
+    ),
+    (
+        "communities_beijing54_esri_prj.shp",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"Beijing 1954 .*no datum shift.*more than 100 m",
+        "ArcGIS shapefile in Beijing 1954 / 3-degree GK CM 108E: an ESRI .prj without an EPSG code",
+        "communities",
+    ),
+    (
+        "facilities_beijing54.csv",
+        "read_facilities",
+        {"crs": "EPSG:4214"},
+        "UserWarning",
+        r"Beijing 1954 .*no datum shift.*more than 100 m",
+        "facility lon/lat on Beijing 1954 (EPSG:4214)",
+        "facilities",
+    ),
+    (
+        "facilities_zone_35_declared_36.csv",
+        "read_facilities",
+        {"crs": "EPSG:4524"},
+        "CRSError",
+        r"numbers say zone 35 .*105°E.*EPSG:4524\) is zone 36 .*crs='EPSG:4523'",
+        "X values of zone 35 (prefix 35) declared as zone 36 (EPSG:4524): 285 km off",
+        "",
+    ),
+    (
+        "facilities_survey_xy.csv",
+        "read_facilities",
+        {"crs": "EPSG:4545"},
+        "CRSError",
+        r"X values .* look like northings.*columns=\{'lon': 'Y', 'lat': 'X'\}",
+        "surveyor's X (northing) / Y (easting) read as x/y",
+        "",
+    ),
+    (
+        "facilities_title_row.xlsx",
+        "read_facilities",
+        {},
+        "UserWarning",
+        r"column names are on row 2 .*below the title '达州市通川区公共服务设施统计表",
+        "Excel sheet with a merged title row above the header",
+        "facilities",
+    ),
+    (
+        "facilities_two_row_header.xlsx",
+        "read_facilities",
+        {},
+        "UserWarning",
+        r"column names are on rows 2-3 \(two header rows\).*below the title '达州市",
+        "title row and a two-row header (坐标 merged over 经度 | 纬度)",
+        "facilities",
+    ),
+    (
+        "facilities_two_sheets.xlsx",
+        "read_facilities",
+        {},
+        "DataFileError",
+        r"2 sheets hold tables \['幼儿园', '超市'\].*only one would be read.*layer='幼儿园'",
+        "facilities split over two sheets (幼儿园, 超市), no layer= (only the first sheet used to be read)",
+        "",
+    ),
+    (
+        "facilities_notes_sheet_first.xlsx",
+        "read_facilities",
+        {},
+        "UserWarning",
+        r"read sheet '设施', the only one with column names \(not the first sheet '说明'\)",
+        "workbook whose first sheet holds notes (说明), the table on the second",
+        "facilities",
+    ),
+    (
+        "facilities_title_row.csv",
+        "read_facilities",
+        {},
+        "UserWarning",
+        r"column names are on row 2 ",
+        "GBK CSV with a title line above the header",
+        "facilities",
+    ),
+    (
+        "facilities_title_row.xlsx",
+        "read_facilities",
+        {"header_row": 1},
+        "ColumnError",
+        r"does not look like the column names .*pass header_row=",
+        "header_row= pointing at the title row",
+        "",
+    ),
+    (
+        "facilities_unquoted_thousands.csv",
+        "read_facilities",
+        {},
+        "DataFileError",
+        r"row 2 has more values than the header has columns .*quotes",
+        "建筑面积 1,200 written without quotes: one value too many in the row",
+        "",
+    ),
+    (
+        "facilities_fullwidth_comma.csv",
+        "read_facilities",
+        {},
+        "read",
+        "",
+        "CSV typed with full-width commas ， as separators",
+        "facilities",
+    ),
+    (
+        "facilities_csv_named.xlsx",
+        "read_facilities",
+        {},
+        "DataFileError",
+        r"ends in \.xlsx but the file is really a plain-text \(CSV\) table.*Rename it to facilities_csv_named\.csv",
+        "a CSV renamed to .xlsx",
+        "",
+    ),
+    (
+        "communities_geojson_named.shp",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"ends in \.shp but the file is really a JSON/GeoJSON text.*Rename it to communities_geojson_named\.geojson",
+        "a GeoJSON renamed to .shp",
+        "",
+    ),
+    (
+        "facilities_xlsx_named.csv",
+        "read_facilities",
+        {},
+        "DataFileError",
+        r"ends in \.csv but the file is really an Excel workbook \(\.xlsx\).*Rename",
+        "an Excel workbook renamed to .csv (used to be called an encoding problem)",
+        "",
+    ),
+    (
+        "facilities_html_named.xls",
+        "read_facilities",
+        {},
+        "DataFileError",
+        r"really an HTML page.*save it as \.xlsx",
+        "a web system's 'Excel' export that is an HTML table named .xls",
+        "",
+    ),
+    (
+        "communities_empty.gpkg",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"holds no layers",
+        "an empty GeoPackage (created, never filled)",
+        "",
+    ),
+    (
+        "communities_folder",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"this is a folder .*社区边界\.geojson.*Pass the path of one data file",
+        "the folder of the data passed instead of the file in it",
+        "",
+    ),
 ]
 
 
 def write_cases() -> None:
     with (HERE / "cases.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["file", "reader", "kwargs", "expect", "match", "mistake"])
-        for file, reader, kwargs, expect, match, mistake in CASES:
-            writer.writerow([file, reader, json.dumps(kwargs, ensure_ascii=False), expect, match, mistake])
+        writer.writerow(["file", "reader", "kwargs", "expect", "match", "mistake", "check"])
+        for case in [*CASES, *PLANNER_CASES]:
+            file, reader, kwargs, expect, match, mistake, *check = case
+            check = check or (["communities"] if expect == "UserWarning" else [""])
+            writer.writerow([file, reader, json.dumps(kwargs, ensure_ascii=False), expect, match, mistake, *check])
 
 
 if __name__ == "__main__":
     make_files()
+    make_planner_files()
     write_cases()
-    print(f"{len(CASES)} cases written to {HERE.name}/cases.csv")
+    print(f"{len(CASES) + len(PLANNER_CASES)} cases written to {HERE.name}/cases.csv")

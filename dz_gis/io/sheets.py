@@ -1,0 +1,242 @@
+"""CSV and Excel tables as planners have them: a title row or a two-row header above the data.
+
+Chinese statistical sheets often start with a title (``达州市通川区公共服务设施统计表``, one
+merged cell) and sometimes a two-row header (``坐标`` merged over ``经度 | 纬度``). Read with
+the first row as header, every column is then ``Unnamed: n`` and the planner is told to pass
+``columns=``, which cannot help. Here the header row is the first of the top rows holding at
+least two known column names (经度, 纬度, 名称, 户数 …); a filled row just above it is a first
+header row whose labels fill the gaps of the second. The row used is reported in a warning,
+and ``header_row=`` (the row number as Excel shows it) chooses it by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from .._errors import DataFileError
+from .columns import header_score
+
+__all__ = ["read_sheet"]
+
+#: Rows searched for the header.
+_SEARCH_ROWS = 30
+_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
+    for enc in [encoding] if encoding else _ENCODINGS:
+        try:
+            return raw.decode(enc).lstrip("\ufeff")  # the GB18030 byte-order mark decodes to U+FEFF
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise DataFileError(
+                f"{path}: unknown text encoding {encoding!r}. Pass encoding='gb18030' or 'utf-8'."
+            ) from None
+    raise DataFileError(
+        f"{path}: the text is neither UTF-8 nor GBK/GB18030"
+        + (f" (encoding={encoding!r} does not fit either)" if encoding else "")
+        + ". Save it as UTF-8 CSV, or pass encoding=...."
+    )
+
+
+def _delimiter(text: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    sample = [line for line in text.splitlines()[:_SEARCH_ROWS] if line.strip()]
+    counts = {d: sum(line.count(d) for line in sample) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best]:
+        return best
+    # A full-width comma typed in a Chinese input method, and no ASCII separator at all.
+    return "，" if any("，" in line for line in sample) else ","
+
+
+def _text_rows(path: Path, encoding: str | None, suffix: str) -> list[list[object]]:
+    raw = path.read_bytes()
+    text = _decode(path, raw, encoding)
+    if not text.strip():
+        raise DataFileError(
+            f"{path}: the file is empty (空文件). Export the table again with a header row "
+            "(e.g. 名称,经度,纬度) and one row per feature."
+        )
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, suffix)))
+    except csv.Error as exc:
+        raise DataFileError(f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS.") from None
+    return [[c if c != "" else None for c in row] for row in rows]
+
+
+def _sheet_rows(ws) -> list[list[object]]:
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # WPS and others write a wrong sheet size; read every cell there is
+    return [[None if c is None or c == "" else c for c in row] for row in ws.iter_rows(values_only=True)]
+
+
+def _table_sheet(path: Path, tables: dict[str, list[list[object]]]) -> str:
+    """The one sheet holding a table (a row of >= 2 known column names); several are an error."""
+    found = [name for name, rows in tables.items() if max(map(header_score, rows[:_SEARCH_ROWS]), default=0) >= 2]
+    if len(found) > 1:
+        raise DataFileError(
+            f"{path}: {len(found)} sheets hold tables {found} (多个工作表); only one would be read. Pass "
+            f"layer='{found[0]}' to choose one, or put all rows on one sheet."
+        )
+    first = next(iter(tables))
+    if found and found[0] != first:
+        warnings.warn(
+            f"{path}: read sheet {found[0]!r}, the only one with column names (not the first sheet {first!r}). "
+            "Pass layer=... to choose another.",
+            UserWarning,
+            stacklevel=5,
+        )
+    return found[0] if found else first
+
+
+def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+    # openpyxl directly, not pandas: pandas turns Excel's error cells (#N/A, #VALUE! ...) into
+    # empty cells without a word; here they stay visible and are reported with their rows.
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        sheets = wb.sheetnames
+        if isinstance(layer, str) and layer not in sheets:
+            raise DataFileError(f"{path}: Worksheet named {layer!r} not found; pass layer=... with one of {sheets}.")
+        if isinstance(layer, int) and not -len(sheets) <= layer < len(sheets):
+            raise DataFileError(
+                f"{path}: layer={layer} but the workbook has {len(sheets)} sheet(s) {sheets}; pass layer=...."
+            )
+        if layer is not None:
+            return _sheet_rows(wb[layer] if isinstance(layer, str) else wb.worksheets[layer])
+        tables = {ws.title: _sheet_rows(ws) for ws in wb.worksheets}
+        return tables[_table_sheet(path, tables)]
+    finally:
+        wb.close()
+
+
+def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+    try:
+        if path.suffix.lower() == ".xlsx":
+            return _xlsx_rows(path, layer)
+        raw = pd.read_excel(
+            path,
+            sheet_name=0 if layer is None else layer,
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except ImportError as exc:  # e.g. old binary .xls needs python-calamine or xlrd
+        raise DataFileError(
+            f"{path}: cannot read this Excel format ({exc}). Open it in Excel/WPS and save it as "
+            ".xlsx (Excel 工作簿) or CSV UTF-8."
+        ) from None
+    except (ValueError, KeyError, OSError, IndexError, zipfile.BadZipFile) as exc:
+        raise DataFileError(
+            f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS, and that "
+            "layer=... names an existing sheet."
+        ) from None
+    return [[None if pd.isna(c) or c == "" else c for c in row] for row in raw.itertuples(index=False)]
+
+
+def _filled(row: list[object]) -> list[object]:
+    return [c for c in row if c is not None and str(c).strip()]
+
+
+def _header_at(rows: list[list[object]], header_row: int | None, where: str) -> int:
+    if header_row is not None:
+        if not (isinstance(header_row, int) and 1 <= header_row <= len(rows)):
+            raise DataFileError(
+                f"{where}: header_row={header_row!r} is not a row of the table (1 to {len(rows)}). "
+                "Pass the row number Excel shows."
+            )
+        return header_row - 1
+    scores = [header_score([str(c).strip() if c is not None else None for c in row]) for row in rows[:_SEARCH_ROWS]]
+    first = next(i for i, row in enumerate(rows) if _filled(row))
+    best = max(scores, default=0)
+    if best < 2 or scores[first] >= best:
+        return first
+    return scores.index(best)
+
+
+def _is_header(row: list[object]) -> bool:
+    """A row whose filled cells are all known column names (the lower row of a two-row header)."""
+    cells = [str(c).strip() for c in _filled(row)]
+    return bool(cells) and header_score(cells) == len(cells)
+
+
+def _header_names(rows: list[list[object]], at: int, detect: bool) -> tuple[list[object], int, tuple[int, int]]:
+    """Column names, first data row and the header rows (first, last), merging a two-row header.
+
+    Merged cells keep their text in their first cell only: ``坐标`` over ``经度 | 纬度`` leaves
+    the gaps of one row to be filled from the other.
+    """
+    width = max(len(r) for r in rows)
+    names = [rows[at][j] if j < len(rows[at]) else None for j in range(width)]
+    lower = rows[at + 1] if at + 1 < len(rows) else []
+    upper = rows[at - 1] if at > 0 else []
+    if detect and _is_header(lower):
+        merged = [lower[j] if j < len(lower) and lower[j] is not None else n for j, n in enumerate(names)]
+        return merged, at + 2, (at, at + 1)
+    if detect and len(_filled(upper)) >= 2:
+        merged = [n if n is not None else (upper[j] if j < len(upper) else None) for j, n in enumerate(names)]
+        return merged, at + 1, (at - 1, at)
+    return names, at + 1, (at, at)
+
+
+def read_sheet(
+    path: Path, suffix: str, *, layer: str | int | None, encoding: str | None, header_row: int | None = None
+) -> pd.DataFrame:
+    """The table in a CSV/TSV/text or Excel file, its header row found below any title rows."""
+    where = str(path)
+    text = suffix not in {".xlsx", ".xls"}
+    rows = _text_rows(path, encoding, suffix) if text else _excel_rows(path, layer)
+    if not any(_filled(r) for r in rows):
+        raise DataFileError(
+            f"{where}: the file is empty (空文件). Export the table again with a header row "
+            "(e.g. 名称,经度,纬度) and one row per feature."
+        )
+    at = _header_at(rows, header_row, where)
+    names, start, span = _header_names(rows, at, header_row is None)
+    above = [r for r in rows[: span[0]] if _filled(r)]
+    if header_row is None and (above or span[1] > span[0]):
+        rows_txt = f"row {span[0] + 1}" if span[0] == span[1] else f"rows {span[0] + 1}-{span[1] + 1} (two header rows)"
+        below = f", below the title {str(_filled(above[0])[0])[:40]!r}" if above else ""
+        warnings.warn(
+            f"{where}: the column names are on {rows_txt} (表头在第{span[0] + 1}行){below}; read the table from "
+            "there. Pass header_row=... with the row number to use another row.",
+            UserWarning,
+            stacklevel=4,
+        )
+    width = len(names)
+    last = max((j for j, n in enumerate(names) if n is not None), default=-1) if text else width - 1
+    body = []
+    for i, r in enumerate(rows[start:], start=start + 1):
+        if not _filled(r):
+            continue
+        if text and any(c is not None for c in r[last + 1 :]):
+            raise DataFileError(
+                f"{where}: row {i} has more values than the header has columns ({len(r)} > {last + 1}); a "
+                "separator inside a value (e.g. 1,200 without quotes?). Put such values in quotes, or fix the row."
+            )
+        body.append(r[: last + 1] + [None] * (last + 1 - len(r)))
+    names = names[: last + 1]
+    columns = _unique([str(n).strip() if n is not None else f"Unnamed: {j}" for j, n in enumerate(names)])
+    df = pd.DataFrame(body, columns=columns, dtype=object)
+    empty = [c for c, n in zip(columns, names, strict=True) if n is None and df[c].isna().all()]
+    return df.drop(columns=empty)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = seen.get(n, 0)
+        out.append(n if k == 0 else f"{n}.{k}")
+        seen[n] = k + 1
+    return out
