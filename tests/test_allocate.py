@@ -151,8 +151,9 @@ def test_bad_inputs_say_what(bad, words):
 
 
 def test_time_limit_reports_its_gap():
+    # random non-metric costs: a p-median HiGHS cannot prove in a few seconds
     rng = np.random.default_rng(3)
     cost = rng.random((300, 80)) * 10
-    m = PMedian.from_cost_matrix(cost, p=8, weights=rng.integers(1, 9, 300)).solve(time_limit=60)
-    assert m.status in {"optimal", "time_limit"} and m.mip_gap >= 0
-    assert m.solve_s >= 0 and m.build_s >= 0 and len(m.new_sites) == 8
+    m = PMedian.from_cost_matrix(cost, p=8, weights=rng.integers(1, 9, 300)).solve(time_limit=2)
+    assert m.status == "time_limit" and m.mip_gap > 0 and m.bound < m.objective
+    assert len(m.new_sites) == 8 and m.solve_s < 10
