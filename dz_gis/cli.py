@@ -13,12 +13,14 @@ from ._errors import DzGisError
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
     from .pipeline import CoverageRun, PlanCheck
+    from .allocate.presets import Proposals
     from .plan import RuleSet
 
 __all__ = ["main"]
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from .allocate.presets import propose_elderly_care, propose_toilets
     from .catalog import default_catalog
     from .datasets import load_sample
     from .outputs import check_writable, write_outputs
@@ -35,7 +37,13 @@ def _demo(args: argparse.Namespace) -> int:
     run = run_coverage(graph, sample.communities, sample.compounds, sample.facilities, minutes=args.minutes)
     check = check_plan(run, rules)
     t_check = time.perf_counter() - t1
-    written = write_outputs(run, check, args.out, attribution=sample.attribution)
+    t2 = time.perf_counter()
+    proposals = [
+        propose_elderly_care(run, rules, graph=graph, check=check),
+        propose_toilets(run, rules, graph=graph, p=args.toilets, check=check),
+    ]
+    t_site = time.perf_counter() - t2
+    written = write_outputs(run, check, args.out, attribution=sample.attribution, proposals=proposals)
     elapsed = time.perf_counter() - t0
 
     comm = sample.communities
@@ -49,6 +57,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     _print_coverage(run, default_catalog())
     _print_plan_check(check, rules, t_check)
+    _print_proposals(proposals, t_site)
     print(f"\nWrote {', '.join(str(p) for p in written.values())} in {elapsed:.1f} s.")
     return 0
 
@@ -109,6 +118,30 @@ def _print_plan_check(check: PlanCheck, rules: RuleSet, seconds: float) -> None:
         )
 
 
+def _print_proposals(proposals: list[Proposals], seconds: float) -> None:
+    print(f"\nProposed sites 选址建议 (exact MCLP, HiGHS; {seconds:.1f} s):")
+    for prop in proposals:
+        m = prop.model
+        share = m.objective / m.inputs.weights.sum() if m.inputs.weights.sum() else float("nan")
+        gap = "proven optimal" if m.status == "optimal" else f"time limit, gap {m.mip_gap:.2%}"
+        name = prop.sites["name_zh"].iloc[0] if len(prop.sites) else prop.model.name
+        print(
+            f"  {name}: {len(prop.sites)} new (p = {m.p}), {prop.demand_weight} within {prop.minutes:g} min at "
+            f"{prop.walk_m_per_min:g} m/min: {share:.0%} after ({gap}); {0 if m.selected is None else len(m.selected)} sites open in all"
+        )
+        for _, site in prop.sites.iterrows():
+            street = f", {site['street']}" if "street" in site and site["street"] == site["street"] else ""
+            print(
+                f"    {site['proposal_id']}: in {site['community_id']}{street}, serves {site['serves']:,.0f} "
+                f"{prop.demand_weight} (may stand up to {site.get('moved_m', 0):.0f} m from the point)"
+            )
+        closed = prop.gaps
+        if len(closed):
+            moves = closed.groupby(["status_before", "status_after"]).size()
+            said = ", ".join(f"{n} {b} → {a}" for (b, a), n in moves.items())
+            print(f"    gap rows changed: {said}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dz-gis`` command."""
     parser = argparse.ArgumentParser(prog="dz-gis", description="15-minute life-circle coverage analysis")
@@ -118,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", default="out", help="output folder (default: out)")
     demo.add_argument("--minutes", type=int, nargs="+", default=[5, 10, 15], help="walking bands")
     demo.add_argument("--rules", default=None, help="rules file (default: the Dazhou plan's rules)")
+    demo.add_argument("--toilets", type=int, default=3, help="new public toilets to propose (default: 3)")
     demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")

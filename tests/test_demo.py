@@ -25,11 +25,29 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
         "folio.pdf",
         "gaps.csv",
         "indicators.csv",
+        "proposals.csv",
+        "proposals_coverage.csv",
+        "proposals_gaps.csv",
         "register_by_district.csv",
         "register_unknown.csv",
     ]
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
-    assert layers == {"communities", "compounds", "facilities", "isochrones", "gaps", "gap_table", "layer_styles"}
+    assert layers == {
+        "communities",
+        "compounds",
+        "facilities",
+        "isochrones",
+        "gaps",
+        "gap_table",
+        "proposals",
+        "layer_styles",
+    }
+    assert "Proposed sites" in printed and "proven optimal" in printed
+    sites = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer="proposals")
+    assert set(sites["category"]) == {"elderly_care_complex", "public_toilet"}
+    # one elderly-care complex per provisional street (the sample has none): the street quota at work
+    elderly = sites[sites["category"] == "elderly_care_complex"]
+    assert elderly["street"].nunique() == int(counts[2]) and sites.crs.to_epsg() == 4326
     assert "Plan check" in printed and "Worst gaps" in printed and "Register check" in printed
     for layer in ("communities", "isochrones", "gaps"):  # valid (OGC) after reprojection to WGS84
         written = pyogrio.read_dataframe(tmp_path / "coverage.gpkg", layer=layer)

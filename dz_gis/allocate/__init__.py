@@ -5,9 +5,11 @@ plan's side constraints); :mod:`~dz_gis.allocate.reduce` makes hard instances sm
 :mod:`~dz_gis.allocate._highs` passes the sparse model to HiGHS.
 """
 
+from .candidates import network_candidates as network_candidates
+from .layers import SiteLayers as SiteLayers
 from .models import LSCP as LSCP
 from .models import MCLP as MCLP
 from .models import PMedian as PMedian
 from .models import SitingModel as SitingModel
 
-__all__ = ["LSCP", "MCLP", "PMedian", "SitingModel"]
+__all__ = ["LSCP", "MCLP", "PMedian", "SiteLayers", "SitingModel", "network_candidates"]

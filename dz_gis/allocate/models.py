@@ -18,12 +18,16 @@ import time
 from collections.abc import Mapping
 from typing import Any, Self
 
+import geopandas as gpd
+import networkx as nx
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .._errors import InfeasibleError, ValidationError
 from .formulations import Built, build_capacitated_cover, build_cover, build_median, check_quotas
 from .inputs import SitingInputs, siting_inputs
+from .layers import SiteLayers, site_layers
 
 __all__ = ["LSCP", "MCLP", "PMedian", "SitingModel"]
 
@@ -46,6 +50,7 @@ class SitingModel:
         self.build_s: float = float("nan")  #: seconds building and reducing the model
         self.sizes: dict[str, int] = {}  #: demand rows and candidates before and after reduction
         self.allocation: sp.csr_matrix | None = None  #: share of each demand row served by each site
+        self.layers: SiteLayers | None = None  #: the map layers, when made by :meth:`from_layers`
 
     @classmethod
     def from_cost_matrix(
@@ -107,6 +112,86 @@ class SitingModel:
             candidate_labels=candidate_labels,
         )
         return cls(inputs, service_min=service_min, p=_count(p, cls.name))
+
+    @classmethod
+    def from_layers(
+        cls,
+        graph: nx.MultiDiGraph,
+        demand: gpd.GeoDataFrame,
+        candidates: gpd.GeoDataFrame,
+        *,
+        service_min: float | None = None,
+        p: int | None = None,
+        existing: gpd.GeoDataFrame | None = None,
+        weights: str | np.ndarray | None = "households",
+        walk_m_per_min: float | None = None,
+        cutoff_min: float | None = None,
+        groups: str | None = None,
+        capacity: str | float | None = None,
+        site_cost: str | None = None,
+        **options: Any,
+    ) -> Self:
+        """A model from map layers: minutes from :func:`dz_gis.od_times` (the coverage table's access model).
+
+        ``candidates`` and ``existing`` become the columns (candidates first, then existing
+        facilities, always open); ``groups``, ``capacity`` and ``site_cost`` may name their
+        columns. ``walk_m_per_min`` scales the graph's minutes to a slower walker. Other
+        keywords (``min_per_group``, ``budget``, ``closed``…) as in :meth:`from_cost_matrix`.
+        The layers stay on the model as ``.layers`` (:class:`~dz_gis.allocate.layers.SiteLayers`).
+        """
+        limit = cutoff_min if cutoff_min is not None else service_min
+        if limit is None:
+            raise ValidationError(f"{cls.name}.from_layers needs service_min= or cutoff_min= (minutes).")
+        layers = site_layers(
+            graph, demand, candidates, existing=existing, weights=weights, cutoff_min=limit, walk_m_per_min=walk_m_per_min
+        )
+        label = next((c for c in ("candidate_id", "facility_id", "name") if c in layers.sites), None)
+        model = cls.from_cost_matrix(
+            layers.cost,
+            service_min=service_min,
+            p=p,
+            weights=layers.weights,
+            existing=layers.sites["existing"].to_numpy(dtype=bool),
+            groups=None if groups is None else layers.sites[groups].to_numpy(dtype=object),
+            capacity=_column(layers.sites, capacity),
+            site_cost=_column(layers.sites, site_cost),
+            demand_labels=demand.index.to_numpy(),
+            candidate_labels=None if label is None else layers.sites[label].to_numpy(dtype=object),
+            **options,
+        )
+        model.layers = layers
+        return model
+
+    def site_table(self) -> gpd.GeoDataFrame:
+        """The open sites on the map (needs :meth:`from_layers`): ``new``, and the demand weight each serves.
+
+        ``serves`` is the weight of the demand rows whose nearest open site within
+        ``service_min`` is this one (capacitated models: the weight allocated to it).
+        """
+        if self.layers is None or self.selected is None:
+            raise ValidationError("site_table needs a model made with from_layers and solved.")
+        sites = self.layers.sites.iloc[self.selected].copy()
+        sites.insert(0, "column", self.selected)
+        sites["new"] = ~sites["existing"].to_numpy(dtype=bool)
+        sites["serves"] = self._served_by_site()[self.selected]
+        sites["model"] = self.name
+        sites["status"] = self.status
+        return sites
+
+    def _served_by_site(self) -> np.ndarray:
+        w = self.inputs.weights
+        if self.allocation is not None:
+            return np.asarray(self.allocation.multiply(w[:, None]).sum(axis=0)).ravel()
+        limit = np.inf if self.service_min is None else self.service_min + 1e-9
+        coo = self.inputs.reach.tocoo()
+        open_ = np.zeros(self.inputs.shape[1], dtype=bool)
+        open_[self.selected] = True
+        hit = open_[coo.col] & (coo.data <= limit)
+        row, col, minutes = coo.row[hit], coo.col[hit], coo.data[hit]
+        order = np.lexsort((col, minutes, row))  # each row to its nearest open site
+        row, col = row[order], col[order]
+        first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.zeros(0, dtype=bool)
+        return np.bincount(col[first], weights=w[row[first]], minlength=self.inputs.shape[1])
 
     # -- solving ------------------------------------------------------------------------------------------
 
@@ -254,6 +339,15 @@ def _allocation(built: Built, x: np.ndarray, shape: tuple[int, int]) -> sp.csr_m
     result = (spread @ by_model).tocsr()
     result.eliminate_zeros()
     return result
+
+
+def _column(frame: pd.DataFrame, value: Any) -> Any:
+    """A column of ``frame`` when ``value`` names one, else ``value`` itself."""
+    if isinstance(value, str):
+        if value not in frame:
+            raise ValidationError(f"the sites have no column {value!r}; columns: {list(frame.columns)}.")
+        return pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float)
+    return value
 
 
 def _count(p: int | None, name: str) -> int | None:

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+
 from .._errors import DataFileError
+from ..allocate.presets import Proposals
 from ..pipeline import CoverageRun, PlanCheck
 from .folio import write_folio
 from .geopackage import gap_layers, write_geopackage
@@ -60,6 +65,7 @@ def write_outputs(
     attribution: str = "",
     web_map: bool = True,
     folio: bool = True,
+    proposals: Sequence[Proposals] = (),
 ) -> dict[str, Path]:
     """Write a coverage run and its plan check into ``folder``; each file atomically.
 
@@ -69,25 +75,50 @@ def write_outputs(
         What was written, by name: ``geopackage``, ``summary``, ``gaps``, ``indicators``,
         ``register_by_district`` and ``register_unknown`` (when the rules name a register)
         ``web_map`` and ``folio`` (the PDF, :func:`~dz_gis.outputs.folio.write_folio`; ``folio=False``
-        leaves it out).
+        leaves it out); with ``proposals`` (from :mod:`dz_gis.allocate.presets`) also
+        ``proposals`` (the new sites), ``proposals_coverage`` (per community, before and after)
+        and ``proposals_gaps`` (the gap rows they change), and a ``proposals`` layer, drawn on the
+        map and in the folio.
     """
+    sites = _proposed_sites(proposals)
     out = Path(folder)
     layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
     if run.isochrones is not None:
         layers["isochrones"] = run.isochrones.to_crs(4326)
     layers.update(gap_layers(check.gaps))  # the located rows on the map, every row in a table
+    if sites is not None:
+        layers["proposals"] = sites
     written = {
         "geopackage": write_geopackage(out / "coverage.gpkg", layers, styles=coverage_styles(layers)),
         "summary": write_csv(out / "coverage_summary.csv", run.summary),
         "gaps": write_csv(out / "gaps.csv", check.gaps.drop(columns="geometry")),
         "indicators": write_csv(out / "indicators.csv", check.indicators),
     }
+    if sites is not None:
+        written["proposals"] = write_csv(out / "proposals.csv", sites.drop(columns="geometry"))
+        written["proposals_coverage"] = write_csv(out / "proposals_coverage.csv", _per_proposal(proposals, "coverage"))
+        written["proposals_gaps"] = write_csv(out / "proposals_gaps.csv", _per_proposal(proposals, "gaps"))
     if check.register is not None:
         written["register_by_district"] = write_csv(out / "register_by_district.csv", check.register.by_district)
         written["register_unknown"] = write_csv(out / "register_unknown.csv", check.register.unknown)
     if web_map:
-        fmap = coverage_map(run, attribution=attribution, check=check)
+        fmap = coverage_map(run, attribution=attribution, check=check, proposals=sites)
         written["web_map"] = save_map(fmap, out / "coverage_map.html")
     if folio:
-        written["folio"] = write_folio(run, check, out / "folio.pdf", attribution=attribution)
+        written["folio"] = write_folio(run, check, out / "folio.pdf", attribution=attribution, proposals=sites)
     return written
+
+
+def _proposed_sites(proposals: Sequence[Proposals]) -> gpd.GeoDataFrame | None:
+    """Every preset's new sites in one layer (WGS84), labelled for maps."""
+    frames = [p.sites for p in proposals if len(p.sites)]
+    if not frames:
+        return None
+    sites = pd.concat(frames, ignore_index=True)
+    sites["label"] = sites["proposal_id"]
+    return gpd.GeoDataFrame(sites, geometry="geometry", crs=frames[0].crs)
+
+
+def _per_proposal(proposals: Sequence[Proposals], part: str) -> pd.DataFrame:
+    frames = [getattr(p, part).assign(category=p.sites["category"].iloc[0] if len(p.sites) else "") for p in proposals]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -72,7 +72,7 @@ def coverage_styles(layers: Mapping[str, pd.DataFrame], *, catalog: Catalog | No
     """Styles for the layers :func:`~dz_gis.outputs.write_outputs` puts in its GeoPackage.
 
     A layer is styled by its name (``communities``, ``compounds``, ``facilities``,
-    ``isochrones``, ``gaps``, ``gap_table``); other layers get no style. Categories are
+    ``isochrones``, ``gaps``, ``gap_table``, ``proposals``); other layers get no style. Categories are
     labelled and coloured from ``catalog`` (default: the shipped one).
     """
     catalog = catalog or default_catalog()
@@ -83,6 +83,7 @@ def coverage_styles(layers: Mapping[str, pd.DataFrame], *, catalog: Catalog | No
         "isochrones": _isochrones,
         "gaps": _gaps,
         "gap_table": _gap_table,
+        "proposals": _facilities,  # proposed sites, coloured by category like the facilities they would be
     }
     styles: list[LayerStyle] = []
     for name, frame in layers.items():

@@ -1,0 +1,254 @@
+"""The plan's siting questions, ready to ask: elderly-care complexes and public toilets.
+
+Each preset builds an MCLP from a coverage run (its compounds are the demand, its facilities
+of the category the existing sites), solves it exactly, and judges the plan again with the
+proposed sites added — through the same :func:`dz_gis.pipeline.check_plan` as the gap table —
+so the rows a proposal closes are the rows the table would show as met.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .._errors import ValidationError
+from ..access.times import nearest_times
+from ..catalog import Catalog, default_catalog
+from ..pipeline import CoverageRun, PlanCheck, check_plan
+from ..plan.rules import RuleSet
+from ..scopes import build_units, units_containing
+from .candidates import network_candidates
+from .models import MCLP
+
+__all__ = ["OLDER_WALK_M_PER_MIN", "Proposals", "propose_elderly_care", "propose_toilets", "propose_sites"]
+
+#: Walking speed of older residents, metres per minute: 0.97 m/s, the 15th-percentile speed of
+#: pedestrians aged 65 and over measured at crossings by Knoblauch, Pietrucha & Nitzburg (1996),
+#: "Field studies of pedestrian walking speed and start-up time", Transportation Research Record 1538.
+OLDER_WALK_M_PER_MIN = 58.0
+
+#: Columns of the compound layer that count older residents, looked for in this order.
+OLDER_COLUMNS = ("older_residents", "elderly", "pop_60plus", "population_60plus", "老年人口")
+
+
+@dataclass
+class Proposals:
+    """What a siting preset proposes and what it changes."""
+
+    sites: gpd.GeoDataFrame  #: the new sites (WGS84): ``proposal_id``, ``category``, ``street``, ``serves``…
+    model: MCLP  #: the solved model (``status``, ``mip_gap``, ``objective``…)
+    coverage: pd.DataFrame  #: per community: weight within the minutes before and after
+    gaps: pd.DataFrame  #: rows of the category's rules whose status changes, before → after
+    after: CoverageRun  #: the run with the proposed sites added (what the tables would show)
+    demand_weight: str  #: the demand column the model weighed (older residents or households)
+    walk_m_per_min: float  #: walking speed the minutes assume
+    minutes: float
+
+
+def propose_elderly_care(
+    run: CoverageRun,
+    rules: RuleSet,
+    candidates: gpd.GeoDataFrame | None = None,
+    *,
+    graph: nx.MultiDiGraph,
+    p: int | None = None,
+    capacity: float | None = None,
+    walk_m_per_min: float = OLDER_WALK_M_PER_MIN,
+    **options: Any,
+) -> Proposals:
+    """Community elderly-care complexes (社区养老服务综合体): one per street at least, the most older residents within reach.
+
+    The minutes come from the rules file's reach rule for ``elderly_care_complex`` (15 in the
+    Dazhou plan), the per-street quota from its street count rule (每个街道至少建有1个); the
+    demand is the compounds' older residents where the layer has them (a column named in
+    :data:`OLDER_COLUMNS`), households otherwise, walking at ``walk_m_per_min`` (default
+    :data:`OLDER_WALK_M_PER_MIN`). ``capacity`` caps the weight one complex serves. ``p``
+    defaults to the streets that lack one (at least 1).
+    """
+    weight = next((c for c in OLDER_COLUMNS if c in run.compounds), "households")
+    return propose_sites(
+        run,
+        rules,
+        "elderly_care_complex",
+        candidates,
+        graph=graph,
+        p=p,
+        capacity=capacity,
+        weights=weight,
+        walk_m_per_min=walk_m_per_min,
+        **options,
+    )
+
+
+def propose_toilets(
+    run: CoverageRun,
+    rules: RuleSet,
+    candidates: gpd.GeoDataFrame | None = None,
+    *,
+    graph: nx.MultiDiGraph,
+    p: int = 5,
+    **options: Any,
+) -> Proposals:
+    """Public toilets (公共厕所): ``p`` new ones covering the most households within the plan's minutes (5)."""
+    return propose_sites(run, rules, "public_toilet", candidates, graph=graph, p=p, **options)
+
+
+def propose_sites(
+    run: CoverageRun,
+    rules: RuleSet,
+    category: str,
+    candidates: gpd.GeoDataFrame | None = None,
+    *,
+    graph: nx.MultiDiGraph,
+    p: int | None = None,
+    minutes: float | None = None,
+    weights: str = "households",
+    walk_m_per_min: float | None = None,
+    capacity: float | None = None,
+    spacing_m: float = 150.0,
+    time_limit: float | None = None,
+    catalog: Catalog | None = None,
+    check: PlanCheck | None = None,
+) -> Proposals:
+    """New sites of one facility category by MCLP, with the street quota its rules set (see the module text)."""
+    catalog = catalog or default_catalog()
+    minutes = float(minutes or _rule_minutes(rules, category) or catalog[category].circle_min)
+    quota = _street_quota(rules, category) if "street" in run.communities else 0
+    if candidates is None:
+        candidates = network_candidates(graph, run.communities, spacing_m=spacing_m)
+    existing = run.facilities[run.facilities["category"] == category]
+    units = build_units(run.communities)
+    sites_streets = _streets(units, candidates, existing)
+    groups = "street" if quota and sites_streets is not None else None
+    need = _streets_lacking(units, existing, quota) if groups else 0
+    p = int(p if p is not None else max(need, 1))
+    model = MCLP.from_layers(
+        graph,
+        run.compounds,
+        candidates.assign(street=sites_streets[0]) if groups else candidates,
+        service_min=minutes,
+        p=p,
+        existing=existing.assign(street=sites_streets[1]) if groups else existing,
+        weights=weights,
+        walk_m_per_min=walk_m_per_min,
+        groups=groups,
+        min_per_group=quota if groups else None,
+        capacity=capacity,
+    ).solve(time_limit=time_limit)
+    sites = _new_sites(model, category, catalog, run.communities)
+    after = _run_after(run, graph, category, sites)
+    before_check = check if check is not None else _quiet_check(run, rules)
+    return Proposals(
+        sites=sites,
+        model=model,
+        coverage=_coverage_table(model, run.compounds, run.communities),
+        gaps=_changed_rows(before_check, _quiet_check(after, rules), category, rules),
+        after=after,
+        demand_weight=weights,
+        walk_m_per_min=float(walk_m_per_min or graph.graph.get("walk_m_per_min") or np.nan),
+        minutes=minutes,
+    )
+
+
+def _rule_minutes(rules: RuleSet, category: str) -> float | None:
+    found = [r.params.get("minutes") for r in rules.rules if r.kind == "reach" and r.params.get("category") == category]
+    return float(found[0]) if found and found[0] is not None else None
+
+
+def _street_quota(rules: RuleSet, category: str) -> int:
+    counts = [
+        int(r.params.get("min_count", 1))
+        for r in rules.rules
+        if r.scope == "street" and r.kind == "count" and r.params.get("category") == category
+    ]
+    return max(counts, default=0)
+
+
+def _streets(units: Any, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series] | None:
+    if "street" not in units:
+        return None
+    cand = units_containing(units["street"], candidates.assign(geometry=candidates.geometry.representative_point()))
+    ex = units_containing(units["street"], existing.assign(geometry=existing.geometry.representative_point()))
+    return cand, ex
+
+
+def _streets_lacking(units: Any, existing: gpd.GeoDataFrame, quota: int) -> int:
+    streets = units["street"]
+    have = units_containing(streets, existing).value_counts()
+    return int(sum(max(0, quota - int(have.get(s, 0))) for s in streets["unit_id"]))
+
+
+def _new_sites(model: MCLP, category: str, catalog: Catalog, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    table = model.site_table()
+    new = table[table["new"]].reset_index(drop=True)
+    new = new.drop(columns=[c for c in ("facility_id", "category", "existing", "new") if c in new])
+    new.insert(0, "proposal_id", [f"P-{category}-{i + 1}" for i in range(len(new))])
+    new.insert(1, "facility_id", new["proposal_id"])
+    new.insert(2, "category", category)
+    new.insert(3, "name_zh", f"拟建{catalog[category].name_zh}")
+    new["minutes"] = model.service_min
+    comm = units_containing(build_units(communities)["community"], new)
+    new["community_id"] = comm.to_numpy()
+    new["mip_gap"] = model.mip_gap
+    return gpd.GeoDataFrame(new, geometry="geometry", crs=new.crs).to_crs(4326)
+
+
+def _run_after(run: CoverageRun, graph: nx.MultiDiGraph, category: str, sites: gpd.GeoDataFrame) -> CoverageRun:
+    """The run with the proposed sites among its facilities and the category's times recomputed."""
+    cols = [c for c in ("facility_id", "category", "name", "geometry") if c in sites]
+    added = sites[cols].to_crs(run.facilities.crs)
+    facilities = pd.concat([run.facilities, added], ignore_index=True)
+    facilities = gpd.GeoDataFrame(facilities, geometry="geometry", crs=run.facilities.crs)
+    if run.times is None:
+        raise ValidationError("the coverage run has no walking times (run_coverage keeps them).")
+    times = run.times.copy()
+    same = facilities[facilities["category"] == category]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # unreachable sites are reported by the model's table
+        found = nearest_times(graph, same, cutoff_min=max(run.minutes) * 4, demand=run.compounds).demand
+    assert found is not None
+    times[category] = found[category].to_numpy()
+    return dataclasses.replace(run, facilities=facilities, times=times)
+
+
+def _quiet_check(run: CoverageRun, rules: RuleSet) -> PlanCheck:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the same warnings were shown for the run itself
+        return check_plan(run, rules)
+
+
+def _coverage_table(model: MCLP, compounds: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame:
+    """Per community: the demand weight within the model's minutes of an existing site, and of any open site."""
+    assert model.layers is not None and model.selected is not None
+    cover = model._cover().tocsc()
+    existing = np.flatnonzero(model.inputs.existing)
+    before = np.asarray(cover[:, existing].sum(axis=1)).ravel() > 0 if len(existing) else np.zeros(cover.shape[0], bool)
+    after = model.covered_share() > 0.5
+    w = model.inputs.weights
+    frame = pd.DataFrame(
+        {"community_id": compounds["community_id"].to_numpy(), "weight": w, "before": w * before, "after": w * after}
+    )
+    out = frame.groupby("community_id", sort=True).sum()
+    out["share_before"] = (out["before"] / out["weight"]).round(4)
+    out["share_after"] = (out["after"] / out["weight"]).round(4)
+    names = communities.set_index("community_id")["name"] if "name" in communities else None
+    if names is not None:
+        out.insert(0, "name", names.reindex(out.index).to_numpy())
+    return out.reset_index()
+
+
+def _changed_rows(before: PlanCheck, after: PlanCheck, category: str, rules: RuleSet) -> pd.DataFrame:
+    ids = [r.id for r in rules.rules if r.params.get("category") == category]
+    keys = ["rule_id", "scope", "unit_id"]
+    b = pd.DataFrame(before.gaps.drop(columns="geometry"))
+    a = pd.DataFrame(after.gaps.drop(columns="geometry"))
+    b, a = b[b["rule_id"].isin(ids)], a[a["rule_id"].isin(ids)]
+    merged = b[keys + ["status", "actual"]].merge(a[keys + ["status", "actual"]], on=keys, suffixes=("_before", "_after"))
+    return merged[merged["status_before"] != merged["status_after"]].reset_index(drop=True)

@@ -1,0 +1,86 @@
+"""Siting on the sample's layers: candidates, the presets, and the model agreeing with the coverage table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from dz_gis.allocate import MCLP, network_candidates
+from dz_gis.allocate.presets import OLDER_WALK_M_PER_MIN, propose_elderly_care, propose_toilets
+from dz_gis.pipeline import check_plan, run_coverage
+from dz_gis.plan import load_rules
+
+
+@pytest.fixture(scope="module")
+def planned(sample):
+    run = run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities, with_isochrones=False)
+    rules = load_rules("dazhou_2021_2025")
+    return run, rules, check_plan(run, rules)
+
+
+@pytest.fixture(scope="module")
+def candidates(sample):
+    return network_candidates(sample.graph, sample.communities, spacing_m=150)
+
+
+def test_candidates_lie_in_allowed_land_on_junctions(sample, candidates):
+    area = sample.communities.to_crs(candidates.crs).union_all()
+    assert shapely.contains(area, candidates.geometry.array).all()
+    assert set(candidates["node"]) <= set(sample.graph.nodes)
+    land_per_site = area.area / len(candidates)
+    assert 0.5 * 150**2 < land_per_site < 3 * 150**2  # about one per 150 m square
+    assert (candidates["moved_m"] >= 0).all() and candidates["generated"].all()
+    assert candidates["members"].sum() >= len(candidates)
+    # more spacing, fewer candidates, and they may move farther
+    wide = network_candidates(sample.graph, sample.communities, spacing_m=300)
+    assert len(wide) < len(candidates) and wide["moved_m"].max() > candidates["moved_m"].max()
+
+
+def test_toilets_covered_by_the_model_are_within_the_minutes_in_the_table(sample, planned, candidates):
+    run, rules, check = planned
+    prop = propose_toilets(run, rules, candidates, graph=sample.graph, p=3, check=check)
+    assert len(prop.sites) == 3 and prop.model.status == "optimal" and prop.minutes == 5
+    # one computation: what the model counts as covered is what the gap table's times say after
+    covered = prop.model.covered_share() > 0.5
+    after = prop.after.times["public_toilet"].to_numpy() <= 5 + 1e-9
+    assert np.array_equal(covered, after)
+    hh = run.compounds["households"].to_numpy()
+    assert prop.model.objective == pytest.approx(hh[after].sum())
+    before = run.times["public_toilet"].to_numpy() <= 5 + 1e-9
+    assert hh[after].sum() > hh[before].sum()
+    # rows that changed are the toilet rule's, and only improvements
+    assert set(prop.gaps["rule_id"]) == {"public_toilet_reach_5min"}
+    assert set(prop.gaps["status_after"]) == {"met"}
+    per_comm = prop.coverage.set_index("community_id")
+    assert (per_comm["share_after"] >= per_comm["share_before"]).all()
+
+
+def test_elderly_care_one_per_street_at_older_walking_speed(sample, planned, candidates):
+    run, rules, check = planned
+    prop = propose_elderly_care(run, rules, candidates, graph=sample.graph, check=check)
+    streets = set(run.communities["street"])
+    assert set(prop.sites["street"]) == streets and len(prop.sites) == len(streets)  # p = streets lacking one
+    assert prop.walk_m_per_min == OLDER_WALK_M_PER_MIN and prop.minutes == 15
+    scale = sample.graph.graph["walk_m_per_min"] / OLDER_WALK_M_PER_MIN
+    assert prop.model.layers.minutes_scale == pytest.approx(scale)
+    changed = prop.gaps.set_index(["rule_id", "unit_id"])
+    street_rows = changed.loc["street_has_elderly_complex"]
+    assert len(street_rows) == len(streets) and set(street_rows["status_after"]) == {"met"}
+
+
+def test_elderly_care_quota_needs_enough_sites(sample, planned, candidates):
+    from dz_gis import InfeasibleError
+
+    run, rules, _ = planned
+    with pytest.raises(InfeasibleError, match="p = 1"):
+        propose_elderly_care(run, rules, candidates, graph=sample.graph, p=1)
+
+
+def test_from_layers_capacity_limits_what_a_site_serves(sample, candidates):
+    comp = sample.compounds
+    free = MCLP.from_layers(sample.graph, comp, candidates, service_min=10, p=1).solve()
+    capped = MCLP.from_layers(sample.graph, comp, candidates, service_min=10, p=1, capacity=2000.0).solve()
+    assert capped.objective == pytest.approx(2000.0) and free.objective > 2000
+    table = capped.site_table()
+    assert table["serves"].max() <= 2000 + 1e-6
