@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from ._errors import DzGisError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .allocate.presets import Proposals
     from .catalog import Catalog
     from .pipeline import CoverageRun, PlanCheck
-    from .allocate.presets import Proposals
     from .plan import RuleSet
 
 __all__ = ["main"]
@@ -125,9 +125,10 @@ def _print_proposals(proposals: list[Proposals], seconds: float) -> None:
         share = m.objective / m.inputs.weights.sum() if m.inputs.weights.sum() else float("nan")
         gap = "proven optimal" if m.status == "optimal" else f"time limit, gap {m.mip_gap:.2%}"
         name = prop.sites["name_zh"].iloc[0] if len(prop.sites) else prop.model.name
+        n_open = 0 if m.selected is None else len(m.selected)
         print(
             f"  {name}: {len(prop.sites)} new (p = {m.p}), {prop.demand_weight} within {prop.minutes:g} min at "
-            f"{prop.walk_m_per_min:g} m/min: {share:.0%} after ({gap}); {0 if m.selected is None else len(m.selected)} sites open in all"
+            f"{prop.walk_m_per_min:g} m/min: {share:.0%} after ({gap}); {n_open} sites open in all"
         )
         for _, site in prop.sites.iterrows():
             street = f", {site['street']}" if "street" in site and site["street"] == site["street"] else ""

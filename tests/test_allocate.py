@@ -92,9 +92,7 @@ def test_quota_per_street():
     w = [10, 9, 1]
     free = MCLP.from_cost_matrix(cost, service_min=5, p=2, weights=w).solve()
     assert free.selected.tolist() == [0, 1]
-    quota = MCLP.from_cost_matrix(
-        cost, service_min=5, p=2, weights=w, groups=["A", "A", "B"], min_per_group=1
-    ).solve()
+    quota = MCLP.from_cost_matrix(cost, service_min=5, p=2, weights=w, groups=["A", "A", "B"], min_per_group=1).solve()
     assert quota.selected.tolist() == [0, 2] and quota.objective == 11
     # an existing site in B already meets B's quota
     done = MCLP.from_cost_matrix(

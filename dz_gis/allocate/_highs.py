@@ -49,7 +49,9 @@ class Milp:
     n_cols: int = 0
     n_rows: int = 0
 
-    def add_columns(self, cost: np.ndarray, lower: float | np.ndarray, upper: float | np.ndarray, *, integer: bool) -> int:
+    def add_columns(
+        self, cost: np.ndarray, lower: float | np.ndarray, upper: float | np.ndarray, *, integer: bool
+    ) -> int:
         """Add ``len(cost)`` columns; returns the index of the first."""
         cost = np.asarray(cost, dtype=float)
         n = len(cost)
@@ -124,7 +126,7 @@ class Milp:
             solve_s=spent,
         )
 
-    def _lp(self, highspy):  # type: ignore[no-untyped-def]
+    def _lp(self, highspy):
         cost = np.concatenate(self.cost) if self.cost else np.empty(0)
         rows, cols, vals = (np.concatenate(part) for part in zip(*self.triplets, strict=True))
         matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
@@ -148,7 +150,7 @@ class Milp:
         return lp
 
 
-def _highspy():  # type: ignore[no-untyped-def]
+def _highspy():
     try:
         import highspy
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -159,7 +161,7 @@ def _highspy():  # type: ignore[no-untyped-def]
 _banner_shown = False
 
 
-def _new_highs(highspy):  # type: ignore[no-untyped-def]
+def _new_highs(highspy):
     """A HiGHS instance; the copyright banner HiGHS prints on its first start is kept off the terminal.
 
     Hand-written because highspy has no switch for it: the banner is printed by the C++

@@ -18,7 +18,15 @@ from .greedy import greedy_cover, greedy_max_cover, greedy_median
 from .inputs import SitingInputs, group_members
 from .reduce import ReducedCoverage, reduce_coverage
 
-__all__ = ["Built", "build_capacitated_cover", "build_cover", "build_median", "check_quotas", "median_reach", "side_rows"]
+__all__ = [
+    "Built",
+    "build_capacitated_cover",
+    "build_cover",
+    "build_median",
+    "check_quotas",
+    "median_reach",
+    "side_rows",
+]
 
 
 @dataclass
@@ -138,7 +146,9 @@ def build_capacitated_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int |
     cols = red.columns
     milp = Milp(minimize=p is None)
     lower = inputs.existing[cols].astype(float)
-    y0 = milp.add_columns(np.where(inputs.existing[cols], 0.0, 1.0) if p is None else np.zeros(n_cols), lower, 1.0, integer=True)
+    y0 = milp.add_columns(
+        np.where(inputs.existing[cols], 0.0, 1.0) if p is None else np.zeros(n_cols), lower, 1.0, integer=True
+    )
     a = red.cover.tocoo()
     n_pairs = len(a.row)
     w = red.weights[a.row]
@@ -156,7 +166,14 @@ def build_capacitated_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int |
         0.0,
         n_cols,
     )
-    milp.add_rows(np.concatenate([pair, pair]), np.concatenate([x0 + pair, y0 + a.col]), np.r_[np.ones(n_pairs), -np.ones(n_pairs)], -np.inf, 0.0, n_pairs)
+    milp.add_rows(
+        np.concatenate([pair, pair]),
+        np.concatenate([x0 + pair, y0 + a.col]),
+        np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
+        -np.inf,
+        0.0,
+        n_pairs,
+    )
     if p is not None:
         new = np.flatnonzero(~inputs.existing[cols])
         milp.add_rows(np.zeros(len(new)), y0 + new, 1.0, -np.inf, float(p), 1)
@@ -164,7 +181,12 @@ def build_capacitated_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int |
     built = Built(milp, cols, None)
     built.constant = float(inputs.existing.sum()) if p is None else 0.0
     built.pairs, built.pair_offset, built.row_of = (a.row, cols[a.col]), x0, red.row_of
-    built.sizes = {"demand_rows": cover.shape[0], "candidates": cover.shape[1], "model_rows": n_rows, "model_candidates": n_cols}
+    built.sizes = {
+        "demand_rows": cover.shape[0],
+        "candidates": cover.shape[1],
+        "model_rows": n_rows,
+        "model_candidates": n_cols,
+    }
     return built
 
 
@@ -193,7 +215,8 @@ def build_median(inputs: SitingInputs, reach: sp.csr_matrix, p: int) -> Built:
         total_cap = float(inputs.capacity[cols].sum())
         if total_cap < inputs.weights.sum() - 1e-9:
             raise InfeasibleError(
-                f"capacity: every site open together serves {total_cap:g}, less than the demand {inputs.weights.sum():g}."
+                f"capacity: every site open together serves {total_cap:g}, "
+                f"less than the demand {inputs.weights.sum():g}."
             )
     n_rows, n_cols = sub.shape
     milp = Milp(minimize=True)
@@ -204,18 +227,37 @@ def build_median(inputs: SitingInputs, reach: sp.csr_matrix, p: int) -> Built:
     x0 = milp.add_columns(w * a.data, 0.0, 1.0, integer=False)
     pair = np.arange(n_pairs)
     milp.add_rows(a.row, x0 + pair, 1.0, 1.0, 1.0, n_rows)
-    milp.add_rows(np.concatenate([pair, pair]), np.concatenate([x0 + pair, y0 + a.col]), np.r_[np.ones(n_pairs), -np.ones(n_pairs)], -np.inf, 0.0, n_pairs)
+    milp.add_rows(
+        np.concatenate([pair, pair]),
+        np.concatenate([x0 + pair, y0 + a.col]),
+        np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
+        -np.inf,
+        0.0,
+        n_pairs,
+    )
     milp.add_rows(np.zeros(len(new)), y0 + new, 1.0, float(p), float(p), 1)
     if inputs.capacity is not None:
         cap = inputs.capacity[cols]
-        milp.add_rows(np.concatenate([a.col, np.arange(n_cols)]), np.concatenate([x0 + pair, y0 + np.arange(n_cols)]), np.concatenate([w, -np.minimum(cap, w.sum())]), -np.inf, 0.0, n_cols)
+        milp.add_rows(
+            np.concatenate([a.col, np.arange(n_cols)]),
+            np.concatenate([x0 + pair, y0 + np.arange(n_cols)]),
+            np.concatenate([w, -np.minimum(cap, w.sum())]),
+            -np.inf,
+            0.0,
+            n_cols,
+        )
     side_rows(milp, inputs, cols, y0, new_only=True)
     start = None
     if inputs.capacity is None and not inputs.min_per_group and inputs.budget is None and n_rows * n_cols <= 20_000_000:
         start = _median_start(sub, inputs, cols, p)
     built = Built(milp, cols, start)
     built.pairs, built.pair_offset, built.row_of = (a.row, cols[a.col]), x0, np.arange(n_rows)
-    built.sizes = {"demand_rows": reach.shape[0], "candidates": reach.shape[1], "model_rows": n_rows, "model_candidates": n_cols}
+    built.sizes = {
+        "demand_rows": reach.shape[0],
+        "candidates": reach.shape[1],
+        "model_rows": n_rows,
+        "model_candidates": n_cols,
+    }
     return built
 
 
@@ -256,4 +298,3 @@ def _indicator(picked: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n)
     out[picked] = 1.0
     return out
-

@@ -44,8 +44,11 @@ def greedy_cover(cover: sp.csr_matrix) -> np.ndarray | None:
 
 
 def greedy_median(cost: np.ndarray, weights: np.ndarray, p: int, must: np.ndarray) -> np.ndarray | None:
-    """p-median by greedy addition on a dense cost matrix (np.inf unreachable): each step the column
-    that lowers the weighted total most. None when the sites picked leave a row unreachable."""
+    """p-median by greedy addition on a dense cost matrix (np.inf unreachable).
+
+    Each step opens the column that lowers the weighted total most. None when the sites
+    picked leave a row unreachable.
+    """
     best = np.full(cost.shape[0], np.inf)
     chosen = [int(j) for j in must]
     for j in chosen:

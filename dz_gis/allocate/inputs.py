@@ -40,7 +40,7 @@ class SitingInputs:
     @property
     def shape(self) -> tuple[int, int]:
         """(demand rows, candidate columns)."""
-        return self.reach.shape  # type: ignore[no-any-return]
+        return self.reach.shape
 
     def demand_name(self, rows: np.ndarray, limit: int = 8) -> str:
         """Up to ``limit`` demand rows by name, for an error message."""
@@ -120,7 +120,9 @@ def reach_matrix(cost: Any) -> sp.csr_matrix:
         data = matrix.data
         where = "cost"
     if matrix.shape[0] == 0 or matrix.shape[1] == 0:
-        raise ValidationError(f"cost is {matrix.shape[0]} × {matrix.shape[1]}: it needs demand rows and candidate columns.")
+        raise ValidationError(
+            f"cost is {matrix.shape[0]} × {matrix.shape[1]}: it needs demand rows and candidate columns."
+        )
     if not np.isfinite(data).all() or (data < 0).any():
         raise ValidationError(f"{where} must be finite minutes ≥ 0 (a sparse matrix stores only the reachable pairs).")
     matrix.sort_indices()
@@ -194,4 +196,3 @@ def group_members(inputs: SitingInputs) -> dict[Any, np.ndarray]:
     if inputs.groups is None:
         return {}
     return {g: np.flatnonzero(inputs.groups == g) for g in inputs.min_per_group}
-

@@ -143,7 +143,13 @@ class SitingModel:
         if limit is None:
             raise ValidationError(f"{cls.name}.from_layers needs service_min= or cutoff_min= (minutes).")
         layers = site_layers(
-            graph, demand, candidates, existing=existing, weights=weights, cutoff_min=limit, walk_m_per_min=walk_m_per_min
+            graph,
+            demand,
+            candidates,
+            existing=existing,
+            weights=weights,
+            cutoff_min=limit,
+            walk_m_per_min=walk_m_per_min,
         )
         label = next((c for c in ("candidate_id", "facility_id", "name") if c in layers.sites), None)
         model = cls.from_cost_matrix(
@@ -226,8 +232,14 @@ class SitingModel:
         return _within(self.inputs.reach, self.service_min)
 
     def _infeasible_message(self) -> str:
-        active = ["coverage of every row" if self.name == "LSCP" else "", "capacities" if self.inputs.capacity is not None else ""]
-        active += ["quotas per unit" if self.inputs.min_per_group else "", "budget" if self.inputs.budget is not None else ""]
+        active = [
+            "coverage of every row" if self.name == "LSCP" else "",
+            "capacities" if self.inputs.capacity is not None else "",
+        ]
+        active += [
+            "quotas per unit" if self.inputs.min_per_group else "",
+            "budget" if self.inputs.budget is not None else "",
+        ]
         named = ", ".join(a for a in active if a) or "its constraints"
         return f"{self.name}: no set of sites meets {named} together; relax one of them (more candidates, p, budget)."
 
@@ -333,7 +345,9 @@ def _allocation(built: Built, x: np.ndarray, shape: tuple[int, int]) -> sp.csr_m
     assert built.pairs is not None and built.row_of is not None
     model_row, col = built.pairs
     share = x[built.pair_offset : built.pair_offset + len(model_row)]
-    by_model = sp.csr_matrix((np.clip(share, 0.0, 1.0), (model_row, col)), shape=(int(model_row.max(initial=-1)) + 1, shape[1]))
+    by_model = sp.csr_matrix(
+        (np.clip(share, 0.0, 1.0), (model_row, col)), shape=(int(model_row.max(initial=-1)) + 1, shape[1])
+    )
     rows = np.flatnonzero(built.row_of >= 0)
     spread = sp.csr_matrix((np.ones(len(rows)), (rows, built.row_of[rows])), shape=(shape[0], by_model.shape[0]))
     result = (spread @ by_model).tocsr()

@@ -63,7 +63,7 @@ def propose_elderly_care(
     walk_m_per_min: float = OLDER_WALK_M_PER_MIN,
     **options: Any,
 ) -> Proposals:
-    """Community elderly-care complexes (社区养老服务综合体): one per street at least, the most older residents within reach.
+    """Community elderly-care complexes (社区养老服务综合体): one per street, most older residents in reach.
 
     The minutes come from the rules file's reach rule for ``elderly_care_complex`` (15 in the
     Dazhou plan), the per-street quota from its street count rule (每个街道至少建有1个); the
@@ -129,13 +129,16 @@ def propose_sites(
     groups = "street" if quota and sites_streets is not None else None
     need = _streets_lacking(units, existing, quota) if groups else 0
     p = int(p if p is not None else max(need, 1))
+    if groups and sites_streets is not None:
+        candidates = candidates.assign(street=sites_streets[0])
+        existing = existing.assign(street=sites_streets[1])
     model = MCLP.from_layers(
         graph,
         run.compounds,
-        candidates.assign(street=sites_streets[0]) if groups else candidates,
+        candidates,
         service_min=minutes,
         p=p,
-        existing=existing.assign(street=sites_streets[1]) if groups else existing,
+        existing=existing,
         weights=weights,
         walk_m_per_min=walk_m_per_min,
         groups=groups,
@@ -171,7 +174,9 @@ def _street_quota(rules: RuleSet, category: str) -> int:
     return max(counts, default=0)
 
 
-def _streets(units: Any, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series] | None:
+def _streets(
+    units: Any, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame
+) -> tuple[pd.Series, pd.Series] | None:
     if "street" not in units:
         return None
     cand = units_containing(units["street"], candidates.assign(geometry=candidates.geometry.representative_point()))
@@ -250,5 +255,7 @@ def _changed_rows(before: PlanCheck, after: PlanCheck, category: str, rules: Rul
     b = pd.DataFrame(before.gaps.drop(columns="geometry"))
     a = pd.DataFrame(after.gaps.drop(columns="geometry"))
     b, a = b[b["rule_id"].isin(ids)], a[a["rule_id"].isin(ids)]
-    merged = b[keys + ["status", "actual"]].merge(a[keys + ["status", "actual"]], on=keys, suffixes=("_before", "_after"))
+    merged = b[keys + ["status", "actual"]].merge(
+        a[keys + ["status", "actual"]], on=keys, suffixes=("_before", "_after")
+    )
     return merged[merged["status_before"] != merged["status_after"]].reset_index(drop=True)

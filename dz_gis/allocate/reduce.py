@@ -62,7 +62,9 @@ def reduce_coverage(
         Drop dominated and useless candidates (only valid without quotas and capacities).
     """
     cover = sp.csr_matrix(cover, dtype=bool)
-    served = np.asarray(cover[:, open_now].sum(axis=1)).ravel() > 0 if open_now.any() else np.zeros(cover.shape[0], bool)
+    served = (
+        np.asarray(cover[:, open_now].sum(axis=1)).ravel() > 0 if open_now.any() else np.zeros(cover.shape[0], bool)
+    )
     pool = np.flatnonzero(allowed)
     sub = cover[:, pool].tocsr()
     reachable = np.diff(sub.indptr) > 0
