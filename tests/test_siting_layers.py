@@ -84,3 +84,35 @@ def test_from_layers_capacity_limits_what_a_site_serves(sample, candidates):
     assert capped.objective == pytest.approx(2000.0) and free.objective > 2000
     table = capped.site_table()
     assert table["serves"].max() <= 2000 + 1e-6
+
+
+def test_close_gaps_meets_every_targeted_row(sample, planned, candidates):
+    from dz_gis.allocate import close_gaps
+
+    run, rules, check = planned
+    ids = ["kindergarten_reach_5min", "each_has_kindergarten", "street_has_elderly_complex", "public_toilet_reach_5min"]
+    closed = close_gaps(check, ids, candidates, run=run, rules=rules, graph=sample.graph)
+    assert closed.unfixable.empty and set(closed.solves["status"]) == {"optimal"}
+    assert set(closed.rows["rule_id"]) == set(ids)
+    assert (closed.rows["status_after"] == "met").all()  # judged again by check_plan, not by the model
+    # one kindergarten per community at least, one elderly-care complex per street exactly (the fewest)
+    elderly = closed.sites[closed.sites["category"] == "elderly_care_complex"]
+    assert sorted(elderly["street"]) == sorted(set(run.communities["street"]))
+    kg = closed.sites[closed.sites["category"] == "kindergarten"]
+    assert set(kg["community_id"]) == set(run.communities["community_id"])
+
+
+def test_close_gaps_reports_units_no_candidate_can_fix(sample, planned, candidates):
+    from dz_gis import ValidationError
+    from dz_gis.allocate import close_gaps
+
+    run, rules, check = planned
+    streets = run.communities.dissolve("street")
+    first = streets.index[0]
+    inside = candidates[candidates.within(streets.to_crs(candidates.crs).geometry[first])]
+    closed = close_gaps(check, ["street_has_elderly_complex"], inside, run=run, rules=rules, graph=sample.graph)
+    assert len(closed.sites) == 1 and closed.sites["street"].iloc[0] == first
+    assert list(closed.unfixable["unit_id"]) == [s for s in streets.index if s != first]
+    assert "only 0 candidates" in closed.unfixable["reason"].iloc[0]
+    with pytest.raises(ValidationError, match="kind"):
+        close_gaps(check, ["service_area_per_100hh"], candidates, run=run, rules=rules, graph=sample.graph)

@@ -5,7 +5,9 @@ streets too when ``dead_ends=True``) inside ``allowed`` (e.g. the communities, o
 land-use plan allows) is a place a facility could open. A city has far more of them than an
 exact solver needs, so they are grouped with k-means (scikit-learn) into about one group
 per ``spacing_m`` × ``spacing_m`` of land, and each group is represented by its junction
-nearest the group's centre. ``moved_m`` on every candidate says how far the farthest
+nearest the group's centre. Junctions are often on the line between two units (units are
+made of street blocks), where a site would belong to neither: such a candidate is moved 2 m
+into the first unit it touches. ``moved_m`` on every candidate says how far the farthest
 junction of its group lies: a proposal may stand anywhere within that distance of its
 candidate, and this is the error the thinning allows.
 """
@@ -16,6 +18,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
+import shapely.ops
 
 from .._errors import ValidationError
 from ..network.prepared import prepare
@@ -81,6 +84,8 @@ def network_candidates(
         rows.append((nodes[pick], len(members), round(moved, 1), xy[pick]))
     rows.sort(key=lambda r: (r[3][0], r[3][1]))
     points = shapely.points(np.array([r[3] for r in rows]))
+    if allowed is not None:
+        points = _off_boundaries(points, allowed.to_crs(net.crs))
     return gpd.GeoDataFrame(
         {
             "candidate_id": [f"N{i + 1}" for i in range(len(rows))],
@@ -92,3 +97,21 @@ def network_candidates(
         geometry=points,
         crs=net.crs,
     )
+
+
+def _off_boundaries(points: np.ndarray, allowed: gpd.GeoDataFrame, inward_m: float = 2.0) -> np.ndarray:
+    """Points on (or within 1 m of) a polygon's edge moved ``inward_m`` inside the first polygon they touch."""
+    polys = allowed.geometry.to_numpy()
+    tree = shapely.STRtree(polys)
+    out = np.asarray(points, dtype=object).copy()
+    for i, pt in enumerate(out):
+        hits = np.sort(tree.query(pt, predicate="dwithin", distance=1.0))
+        if len(hits) == 0:
+            continue
+        poly = polys[hits[0]]
+        if shapely.distance(poly.boundary, pt) >= 1.0 and shapely.contains(poly, pt):
+            continue
+        inner = poly.buffer(-inward_m)
+        if not inner.is_empty:
+            out[i] = shapely.ops.nearest_points(inner, pt)[0]
+    return out

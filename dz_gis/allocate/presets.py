@@ -8,8 +8,6 @@ so the rows a proposal closes are the rows the table would show as met.
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +16,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .._errors import ValidationError
-from ..access.times import nearest_times
 from ..catalog import Catalog, default_catalog
-from ..pipeline import CoverageRun, PlanCheck, check_plan
+from ..pipeline import CoverageRun, PlanCheck
 from ..plan.rules import RuleSet
 from ..scopes import build_units, units_containing
+from .after import changed_rows, quiet_check, run_after
 from .candidates import network_candidates
 from .models import MCLP
 
@@ -146,13 +143,14 @@ def propose_sites(
         capacity=capacity,
     ).solve(time_limit=time_limit)
     sites = _new_sites(model, category, catalog, run.communities)
-    after = _run_after(run, graph, category, sites)
-    before_check = check if check is not None else _quiet_check(run, rules)
+    after = run_after(run, graph, sites)
+    before_check = check if check is not None else quiet_check(run, rules)
+    rule_ids = [r.id for r in rules.rules if r.params.get("category") == category]
     return Proposals(
         sites=sites,
         model=model,
         coverage=_coverage_table(model, run.compounds, run.communities),
-        gaps=_changed_rows(before_check, _quiet_check(after, rules), category, rules),
+        gaps=changed_rows(before_check, quiet_check(after, rules), rule_ids),
         after=after,
         demand_weight=weights,
         walk_m_per_min=float(walk_m_per_min or graph.graph.get("walk_m_per_min") or np.nan),
@@ -205,30 +203,6 @@ def _new_sites(model: MCLP, category: str, catalog: Catalog, communities: gpd.Ge
     return gpd.GeoDataFrame(new, geometry="geometry", crs=new.crs).to_crs(4326)
 
 
-def _run_after(run: CoverageRun, graph: nx.MultiDiGraph, category: str, sites: gpd.GeoDataFrame) -> CoverageRun:
-    """The run with the proposed sites among its facilities and the category's times recomputed."""
-    cols = [c for c in ("facility_id", "category", "name", "geometry") if c in sites]
-    added = sites[cols].to_crs(run.facilities.crs)
-    facilities = pd.concat([run.facilities, added], ignore_index=True)
-    facilities = gpd.GeoDataFrame(facilities, geometry="geometry", crs=run.facilities.crs)
-    if run.times is None:
-        raise ValidationError("the coverage run has no walking times (run_coverage keeps them).")
-    times = run.times.copy()
-    same = facilities[facilities["category"] == category]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # unreachable sites are reported by the model's table
-        found = nearest_times(graph, same, cutoff_min=max(run.minutes) * 4, demand=run.compounds).demand
-    assert found is not None
-    times[category] = found[category].to_numpy()
-    return dataclasses.replace(run, facilities=facilities, times=times)
-
-
-def _quiet_check(run: CoverageRun, rules: RuleSet) -> PlanCheck:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the same warnings were shown for the run itself
-        return check_plan(run, rules)
-
-
 def _coverage_table(model: MCLP, compounds: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame:
     """Per community: the demand weight within the model's minutes of an existing site, and of any open site."""
     assert model.layers is not None and model.selected is not None
@@ -247,15 +221,3 @@ def _coverage_table(model: MCLP, compounds: pd.DataFrame, communities: pd.DataFr
     if names is not None:
         out.insert(0, "name", names.reindex(out.index).to_numpy())
     return out.reset_index()
-
-
-def _changed_rows(before: PlanCheck, after: PlanCheck, category: str, rules: RuleSet) -> pd.DataFrame:
-    ids = [r.id for r in rules.rules if r.params.get("category") == category]
-    keys = ["rule_id", "scope", "unit_id"]
-    b = pd.DataFrame(before.gaps.drop(columns="geometry"))
-    a = pd.DataFrame(after.gaps.drop(columns="geometry"))
-    b, a = b[b["rule_id"].isin(ids)], a[a["rule_id"].isin(ids)]
-    merged = b[keys + ["status", "actual"]].merge(
-        a[keys + ["status", "actual"]], on=keys, suffixes=("_before", "_after")
-    )
-    return merged[merged["status_before"] != merged["status_after"]].reset_index(drop=True)
