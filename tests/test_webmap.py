@@ -247,10 +247,11 @@ def _browse(page: Path, tmp_path: Path, mode: int, *extra: str) -> tuple[dict, s
 def test_demo_map_draws_offline_in_a_browser(demo_out, tmp_path):
     comm = pyogrio.read_dataframe(demo_out / "coverage.gpkg", layer="communities")
     facilities = pyogrio.read_dataframe(demo_out / "coverage.gpkg", layer="facilities")
+    proposals = pyogrio.read_dataframe(demo_out / "coverage.gpkg", layer="proposals")
     probe, _ = _browse(demo_out / "coverage_map.html", tmp_path, mode=9)
     # a blank page has none of these
     assert len(probe["before"]) == len(comm)
-    assert probe["facilities"] == len(facilities)
+    assert probe["facilities"] == len(facilities) + len(proposals)  # the proposals share the markers' pane
     assert probe["gaps"] > 0
     assert any("分钟步行圈" in o for o in probe["overlays"]) and any(
         o.startswith("缺口 Gaps") for o in probe["overlays"]

@@ -21,6 +21,7 @@ import shapely
 from .._atomic import atomic_path
 from .._errors import ValidationError
 from ..catalog import Catalog, default_catalog
+from .palette import COVERAGE_CLASSES, category_colours, coverage_class, gap_class
 from .webpage import ModeSwitch, esc, offline_map
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,27 +33,8 @@ __all__ = ["WORST", "coverage_map", "save_map", "share_colour"]
 
 WORST = "worst"  #: the key of the "worst gap" colour mode
 
-_PALETTE = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-    "#393b79",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-    "#3182bd",
-]
-_STOPS = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
-_NO_DATA = "#bdbdbd"
-_SEVERITY = {"high": "#b2182b", "medium": "#ef8a62", "low": "#f4a582"}
+# one colour table for the web map, the GeoPackage's QGIS styles and the folio (outputs.palette)
+_SEVERITY = {sev: gap_class("gap", sev).colour for sev in ("high", "medium", "low")}
 _SEVERITY_WORDS = {"high": "高 high", "medium": "中 medium", "low": "低 low"}
 _FACILITY_PANE = "dz_facilities"
 _GAP_PANE = "dz_gaps"
@@ -73,9 +55,7 @@ def share_colour(share: float) -> str:
     >>> share_colour(0.03), share_colour(0.95), share_colour(float("nan"))
     ('#d7191c', '#1a9641', '#bdbdbd')
     """
-    if not np.isfinite(share):
-        return _NO_DATA
-    return _STOPS[min(int(share * len(_STOPS)), len(_STOPS) - 1)]
+    return coverage_class(float(share)).colour
 
 
 def _geometry(geom: Any) -> dict[str, Any]:
@@ -265,7 +245,7 @@ def _category_colours(run: CoverageRun, catalog: Catalog) -> dict[str, str]:
     present = set(run.facilities["category"])
     if run.isochrones is not None:
         present |= set(run.isochrones["category"])
-    return {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(c for c in catalog.ids if c in present)}
+    return {c: colour for c, colour in category_colours(catalog).items() if c in present}
 
 
 def _add_isochrones(fmap: Any, folium: Any, run: CoverageRun, catalog: Catalog, colours: dict[str, str]) -> None:
@@ -378,8 +358,11 @@ def _add_proposals(fmap: Any, folium: Any, proposals: gpd.GeoDataFrame, catalog:
         cat = row.get("category")
         label = f"{catalog[cat].name_zh} {catalog[cat].name_en}" if isinstance(cat, str) and cat in catalog.ids else cat
         parts = [f"<b>拟建 Proposed</b> {esc(label) if label is not None else ''}"]
-        if isinstance(row.get("name"), str):
-            parts.append(esc(row["name"]))
+        for key, text in (("proposal_id", ""), ("name", ""), ("community_id", "社区 community "), ("street", "街道 ")):
+            if isinstance(row.get(key), str):
+                parts.append(f"{text}{esc(row[key])}")
+        if isinstance(row.get("serves"), float | int) and np.isfinite(row["serves"]):
+            parts.append(f"服务 serves {row['serves']:,.0f}")
         props.append({"tip": "<br>".join(parts)})
     group = folium.FeatureGroup(name=f"拟建 Proposals ({len(frame)})")
     folium.GeoJson(
@@ -411,12 +394,8 @@ def _add_legend(
 ) -> None:
     swatch = '<span style="display:inline-block;width:12px;height:12px;background:{};margin-right:4px"></span>'
     dot = '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;background:{};margin-right:4px">'
-    scale = "".join(
-        f"<div>{swatch.format(c)}{t}</div>"
-        for c, t in zip(
-            [*_STOPS, _NO_DATA], ["< 20 %", "20–40 %", "40–60 %", "60–80 %", "≥ 80 %", "无数据 no data"], strict=True
-        )
-    )
+    classes = [*COVERAGE_CLASSES, coverage_class(float("nan"))]
+    scale = "".join(f"<div>{swatch.format(c.colour)}{c.label}</div>" for c in classes)
     counts = run.facilities["category"].value_counts()
     facilities = "".join(
         f"<div>{dot.format(c)}</span>{esc(catalog[cat].name_zh)} {esc(catalog[cat].name_en)} "
