@@ -7,6 +7,7 @@ register) and returns frames, writing nothing (:mod:`dz_gis.outputs` writes them
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from .plan.register import RegisterReport, read_register, reconcile_register
 from .plan.rules import RuleSet
 from .scopes import build_units
 
-__all__ = ["CoverageRun", "PlanCheck", "run_coverage", "check_plan"]
+__all__ = ["CoverageRun", "PlanCheck", "run_coverage", "check_plan", "with_facilities"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,61 @@ def run_coverage(
         times=times,
         walk_m_per_min=speed,
     )
+
+
+def with_facilities(run: CoverageRun, graph: nx.MultiDiGraph, facilities: gpd.GeoDataFrame) -> CoverageRun:
+    """The run again with another facility layer: times, coverage, summary and circles of the categories that changed.
+
+    Categories whose facilities are the same keep their numbers; the others are computed as
+    :func:`run_coverage` computes them, so a run with proposed sites added shows them in every
+    table, column and circle (what :mod:`dz_gis.allocate` uses for "after").
+    """
+    if run.times is None:
+        raise DzGisError("the coverage run has no walking times (run it with run_coverage).")
+    require_columns(facilities, ["facility_id", "category"], "facilities")
+    changed = sorted(_changed_categories(run.facilities, facilities))
+    if not changed:
+        return run
+    same = facilities[facilities["category"].isin(changed)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # unreachable sites are reported in the table
+        found = nearest_times(graph, same, cutoff_min=max(run.minutes) * 4, demand=run.compounds).demand
+    assert found is not None
+    times = run.times.copy()
+    for cat in changed:
+        times[cat] = found[cat].to_numpy() if cat in found else np.nan
+    comp = run.compounds.assign(**{f"walk_min_{c}": times[c].round(2) for c in changed})
+    cov = coverage_by_unit(run.compounds, times, minutes=run.minutes)
+    comm = run.communities.drop(
+        columns=[c for c in run.communities.columns if c.startswith(("cov_", "covpop_", "p50_", "p90_"))]
+    )
+    comm = comm.merge(cov.drop(columns=["households"]), left_on="community_id", right_index=True, how="left")
+    iso = run.isochrones
+    if iso is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            fresh = isochrones(graph, same, minutes=run.minutes, dissolve=True)
+        fresh.insert(1, "name_zh", [default_catalog()[c].name_zh for c in fresh["category"]])
+        kept = iso[~iso["category"].isin(changed)]
+        iso = gpd.GeoDataFrame(pd.concat([kept, fresh.to_crs(iso.crs)], ignore_index=True), crs=iso.crs)
+    fac = facilities if "snap_m" in facilities else _with_snap(facilities, snap(prepare(graph), facilities).points)
+    return dataclasses.replace(
+        run,
+        communities=comm,
+        compounds=comp,
+        facilities=fac,
+        summary=_summary(run.compounds, facilities, times, run.minutes, default_catalog()),
+        isochrones=iso,
+        times=times,
+    )
+
+
+def _changed_categories(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
+    """Categories whose facility ids differ between two facility layers."""
+    cats = set(before["category"]) | set(after["category"])
+    ids_before = before.groupby("category")["facility_id"].agg(lambda s: frozenset(map(str, s)))
+    ids_after = after.groupby("category")["facility_id"].agg(lambda s: frozenset(map(str, s)))
+    return {c for c in cats if ids_before.get(c, frozenset()) != ids_after.get(c, frozenset())}
 
 
 def _with_snap(layer: gpd.GeoDataFrame, snapped: pd.DataFrame) -> gpd.GeoDataFrame:

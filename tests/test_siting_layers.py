@@ -54,6 +54,12 @@ def test_toilets_covered_by_the_model_are_within_the_minutes_in_the_table(sample
     assert set(prop.gaps["status_after"]) == {"met"}
     per_comm = prop.coverage.set_index("community_id")
     assert (per_comm["share_after"] >= per_comm["share_before"]).all()
+    # "after" is a whole run: the community columns, the summary and the circles show the new sites
+    cov_after = prop.after.communities.set_index("community_id")["cov_public_toilet_5min"]
+    assert np.allclose(cov_after.reindex(per_comm.index), per_comm["share_after"], atol=1e-3)
+    assert prop.after.summary.loc["public_toilet", "hh_share_5min"] > run.summary.loc["public_toilet", "hh_share_5min"]
+    assert prop.after.summary.loc["park", "hh_share_5min"] == run.summary.loc["park", "hh_share_5min"]
+    assert {"unit_name", "title_zh"} <= set(prop.gaps.columns)
 
 
 def test_elderly_care_one_per_street_at_older_walking_speed(sample, planned, candidates):

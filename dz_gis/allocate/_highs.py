@@ -177,13 +177,17 @@ def _new_highs(highspy):
 
 @contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    sys.stdout.flush()
+    """File descriptor 1 pointed at the null device for the block (also under Jupyter, which forwards fd 1)."""
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # a notebook or a captured stream: nothing to silence
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - a closed stream
+        pass
+    fd = 1
+    try:
+        saved = os.dup(fd)
+    except OSError:  # pragma: no cover - no fd 1 at all
         yield
         return
-    saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), fd)

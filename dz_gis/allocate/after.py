@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from .._errors import ValidationError
-from ..access.times import nearest_times
-from ..pipeline import CoverageRun, PlanCheck, check_plan
+from ..pipeline import CoverageRun, PlanCheck, check_plan, with_facilities
 from ..plan.rules import RuleSet
 
 __all__ = ["changed_rows", "quiet_check", "run_after"]
 
 
 def run_after(run: CoverageRun, graph: nx.MultiDiGraph, sites: gpd.GeoDataFrame) -> CoverageRun:
-    """The run with the proposed sites among its facilities and their categories' times recomputed."""
+    """The run with the proposed sites among its facilities, every table of their categories recomputed."""
     cols = [c for c in ("facility_id", "category", "name", "geometry") if c in sites]
     added = sites[cols].to_crs(run.facilities.crs)
     facilities = pd.concat([run.facilities, added], ignore_index=True)
     facilities = gpd.GeoDataFrame(facilities, geometry="geometry", crs=run.facilities.crs)
-    if run.times is None:
-        raise ValidationError("the coverage run has no walking times (run_coverage keeps them).")
-    times = run.times.copy()
-    touched = sorted(set(sites["category"]))
-    same = facilities[facilities["category"].isin(touched)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # unreachable sites are reported by the model's table
-        found = nearest_times(graph, same, cutoff_min=max(run.minutes) * 4, demand=run.compounds).demand
-    assert found is not None
-    for category in touched:
-        times[category] = found[category].to_numpy()
-    return dataclasses.replace(run, facilities=facilities, times=times)
+    return with_facilities(
+        run, graph, facilities.drop(columns=["snap_m", "streets", "reachable", "near_island"], errors="ignore")
+    )
 
 
 def quiet_check(run: CoverageRun, rules: RuleSet) -> PlanCheck:
@@ -51,7 +39,8 @@ def changed_rows(before: PlanCheck, after: PlanCheck, rule_ids: list[str], *, ev
     b = pd.DataFrame(before.gaps.drop(columns="geometry"))
     a = pd.DataFrame(after.gaps.drop(columns="geometry"))
     b, a = b[b["rule_id"].isin(ids)], a[a["rule_id"].isin(ids)]
-    merged = b[keys + ["status", "actual"]].merge(
+    named = [c for c in ("unit_name", "title_zh", "required", "clause") if c in b]
+    merged = b[keys + named + ["status", "actual"]].merge(
         a[keys + ["status", "actual"]], on=keys, suffixes=("_before", "_after")
     )
     if every:

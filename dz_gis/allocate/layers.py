@@ -57,7 +57,9 @@ def site_layers(
     require_nonempty(demand, "demand")
     require_nonempty(candidates, "candidates")
     if not demand.index.is_unique:
-        raise ValidationError("demand has repeated index labels; give each row its own (demand.reset_index(drop=True)).")
+        raise ValidationError(
+            "demand has repeated index labels; give each row its own (demand.reset_index(drop=True))."
+        )
     graph_speed = float(graph.graph.get("walk_m_per_min") or np.nan)
     scale = 1.0
     if walk_m_per_min is not None:
