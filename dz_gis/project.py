@@ -415,7 +415,7 @@ def project_template(filename: str = "project.yaml", district: str | None = None
         ),
         network=(
             "# Downloaded for the study area (plus 1 km) and cached; needs the internet (需要联网).\n"
-            "# Offline: put an .osm.pbf here instead, network: {file: sichuan-latest.osm.pbf}.\n"
+            "# Offline: put an .osm.pbf here instead, network: {file: china-latest.osm.pbf}.\n"
             "network:\n  online: true"
         ),
         register=(
