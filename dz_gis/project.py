@@ -160,7 +160,7 @@ def _project(path: Path, data: dict[str, Any]) -> Project:
         facilities=[_input(path, f"facilities[{i}]", f, FACILITY_KEYS) for i, f in enumerate(facilities)],
         network=_network(path, data["network"]),
         study_area=_study_area(path, data.get("study_area")),
-        rules=_rules(base, data.get("rules")),
+        rules=_rules(path, data.get("rules")),
         register=_file(path, "register", data["register"]) if data.get("register") else None,
         minutes=_minutes(path, data.get("minutes", [5, 10, 15])),
         siting=_siting(path, data.get("siting") or {}),
@@ -278,11 +278,13 @@ def _study_area(path: Path, value: Any) -> Path | str | None:
     return _file(path, "study_area", value)
 
 
-def _rules(base: Path, value: Any) -> str | Path | None:
+def _rules(path: Path, value: Any) -> str | Path | None:
+    """A shipped rules file's name (dazhou_2021_2025) stays a name; a file name is a path."""
     if value is None:
         return None
-    candidate = base / str(value)
-    return candidate if Path(str(value)).suffix or candidate.exists() else str(value)
+    if Path(str(value)).suffix or (path.parent / str(value)).exists():
+        return _file(path, "rules", value)
+    return str(value)
 
 
 def _minutes(path: Path, value: Any) -> list[int]:

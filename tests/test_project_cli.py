@@ -67,7 +67,7 @@ def write_own_files(sample, folder: Path) -> dict:
     comp.to_file(folder / "compounds.shp", encoding="gbk")
     (folder / "compounds.cpg").unlink(missing_ok=True)  # as ArcGIS exports often come: GBK, undeclared
     raw = (folder / "compounds.dbf").read_bytes()
-    assert "小区名称".encode("gbk") in raw and "小区名称".encode("utf-8") not in raw
+    assert "小区名称".encode("gbk") in raw and "小区名称".encode() not in raw
 
     fac = moved(sample.facilities)
     lon, lat = wgs84_to_gcj02(fac.geometry.x, fac.geometry.y)
@@ -221,6 +221,49 @@ def test_bad_project_files_exit_2_naming_key_and_fix(own, capsys, change, messag
     assert re.search(message, err, re.S), err
 
 
+@pytest.mark.parametrize(
+    ("coords", "options"),
+    [
+        ("gcj02", {"coords": "gcj02"}),
+        ("百度", {"coords": "bd09"}),
+        ("wgs84", {"coords": "wgs84"}),
+        ("cgcs2000", {"crs": "EPSG:4490"}),
+        ("EPSG:4547", {"crs": "EPSG:4547"}),
+        ("4547", {"crs": "EPSG:4547"}),
+    ],
+)
+def test_coordinate_systems_become_reader_arguments(own, coords, options):
+    folder, _ = own
+    path = _project(folder, OWN_PROJECT.replace("coords: gcj02}", f"coords: '{coords}'}}"))
+    project = load_project(path)
+    spec = project.facilities[0]
+    assert spec.path == folder / "facilities.csv"
+    assert {k: spec.options[k] for k in ("coords", "crs") if k in spec.options} == options
+    assert project.facilities[1].options == {"coords": "gcj02", "header_row": 2, "category": "社区卫生服务站"}
+    assert project.out == folder / "results" and project.minutes == [5, 10, 15]
+    assert project.siting == {"elderly_care": {}, "toilets": {"p": 2}}
+
+
+def test_a_rules_file_is_relative_to_the_project(own, capsys):
+    folder, _ = own
+    path = _project(folder, OWN_PROJECT.replace("rules: dazhou_2021_2025", "rules: my_rules.yaml"))
+    assert main(["gaps", str(path)]) == 2
+    assert f"rules: file {folder / 'my_rules.yaml'} not found" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_exits_1_with_the_traceback(own, capsys, monkeypatch):
+    import dz_gis.runner
+
+    def broken(project, command):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(dz_gis.runner, "run_command", broken)
+    folder, _ = own
+    assert main(["run", str(folder / "own.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError: 'a bug'" in err and "unexpected error" in err
+
+
 def test_the_real_command_exits_2_on_a_missing_project_file(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "dz_gis.cli", "run", str(tmp_path / "none.yaml")], capture_output=True, text=True
@@ -235,7 +278,20 @@ def test_help_names_the_planners_terms(capsys):
         main(["--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for word in ("社区", "小区", "街道", "生活圈", "run", "init", "network", "coverage", "gaps", "site", "folio", "export"):
+    for word in (
+        "社区",
+        "小区",
+        "街道",
+        "生活圈",
+        "run",
+        "init",
+        "network",
+        "coverage",
+        "gaps",
+        "site",
+        "folio",
+        "export",
+    ):
         assert word in text
 
 
