@@ -217,6 +217,11 @@ def run_command(project: Project, command: str) -> int:
             ]
         )
     elif command == "site":
+        if not project.siting:
+            raise ValidationError(
+                f"{project.path}: siting: no presets, so nothing to propose. Add e.g. "
+                "siting: {elderly_care: {}, toilets: {p: 3}} (选址建议)."
+            )
         proposals = runner.proposals
         print_proposals(proposals, runner.seconds["site"])
         sites = proposed_sites(proposals)
@@ -241,7 +246,7 @@ def _catalog() -> Catalog:
 
 
 def _wrote(paths: list[Path]) -> None:
-    print(f"\nWrote 已写出 {', '.join(str(p) for p in paths) or 'nothing (no siting presets in the project)'}.")
+    print(f"\nWrote 已写出 {', '.join(str(p) for p in paths) or 'nothing'}.")
 
 
 def proposed_sites(proposals: list[Proposals]) -> gpd.GeoDataFrame | None:

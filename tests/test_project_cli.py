@@ -252,6 +252,15 @@ def test_a_rules_file_is_relative_to_the_project(own, capsys):
     assert f"rules: file {folder / 'my_rules.yaml'} not found" in capsys.readouterr().err
 
 
+def test_site_without_presets_says_what_to_add(own, capsys):
+    folder, _ = own
+    text = OWN_PROJECT.replace("  elderly_care: {}\n  toilets: {p: 2}\n", "")
+    assert "siting:\noutputs" in text
+    path = _project(folder, text)
+    assert main(["site", str(path)]) == 2
+    assert "siting: no presets" in capsys.readouterr().err
+
+
 def test_an_unexpected_error_exits_1_with_the_traceback(own, capsys, monkeypatch):
     import dz_gis.runner
 
