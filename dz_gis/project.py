@@ -23,6 +23,7 @@ Relative paths are relative to the project file.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,7 +146,9 @@ def _project(path: Path, data: dict[str, Any]) -> Project:
     unknown = [str(k) for k in data if k not in TOP_KEYS]
     if unknown:
         known = "\n".join(f"  {k}: {v}" for k, v in TOP_KEYS.items())
-        raise ValidationError(f"{path}: unknown key(s) {unknown} (未知的键). The known keys:\n{known}")
+        close = [m for k in unknown for m in difflib.get_close_matches(k, TOP_KEYS, n=1)]
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ValidationError(f"{path}: unknown key(s) {unknown} (未知的键).{hint} The known keys:\n{known}")
     for key in ("communities", "compounds", "facilities", "network"):
         if data.get(key) in (None, "", [], {}):
             raise ValidationError(f"{path}: {key}: missing; {TOP_KEYS[key]}. See `dz-gis init` for an example.")

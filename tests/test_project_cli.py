@@ -202,7 +202,7 @@ def _project(folder: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("rules: dazhou_2021_2025", "rule: dazhou_2021_2025"), r"unknown key\(s\) \['rule'\].*rules:"),
+        (("rules: dazhou_2021_2025", "rule: dazhou_2021_2025"), r"\['rule'\].*Did you mean rules\?.*compounds:"),
         (("compounds.shp", "compound.shp"), r"compounds\.file: file .*compound\.shp not found"),
         (("coords: gcj02}", "coords: mars}"), r"facilities\[0\]\.coords: 'mars'.*gcj02.*EPSG"),
         (("toilets: {p: 2}", "toilets: {n: 2}"), r"siting\.toilets: unknown key\(s\) \['n'\].*\['p'\]"),
