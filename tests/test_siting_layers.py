@@ -122,3 +122,14 @@ def test_close_gaps_reports_units_no_candidate_can_fix(sample, planned, candidat
     assert "only 0 candidates" in closed.unfixable["reason"].iloc[0]
     with pytest.raises(ValidationError, match="kind"):
         close_gaps(check, ["service_area_per_100hh"], candidates, run=run, rules=rules, graph=sample.graph)
+
+
+def test_candidates_do_not_depend_on_the_graphs_node_order(sample, candidates):
+    import networkx as nx
+
+    g = sample.graph
+    shuffled = nx.MultiDiGraph(**g.graph)
+    shuffled.add_nodes_from(reversed(list(g.nodes(data=True))))
+    shuffled.add_edges_from(reversed(list(g.edges(keys=True, data=True))))
+    again = network_candidates(shuffled, sample.communities, spacing_m=150)
+    assert again["geometry"].equals(candidates["geometry"])

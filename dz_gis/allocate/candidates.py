@@ -62,6 +62,8 @@ def network_candidates(
     junction = main & ((degree >= 6) | (dead_ends & (degree >= 1)))  # directed degree: 3 two-way streets
     xy = net.xy[junction]
     nodes = net.node_ids[junction]
+    order = np.lexsort((xy[:, 1], xy[:, 0]))  # by place, not by the graph's node order (a cached graph differs)
+    xy, nodes = xy[order], nodes[order]
     if allowed is not None:
         area = allowed.to_crs(net.crs).union_all()
         inside = shapely.contains_xy(area, xy[:, 0], xy[:, 1])
