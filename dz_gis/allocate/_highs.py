@@ -87,8 +87,23 @@ class Milp:
         """Solve to proven optimality (relative gap 0), or until ``time_limit`` seconds.
 
         Returns None when the model is infeasible; a time limit with no solution found raises.
+        HiGHS 1.16 can report the optimum found in its presolved space yet hand back the warm
+        start's values: a solution whose cost is not the reported objective is solved again
+        without the start (never returned).
         """
         highspy = _highspy()
+        result = self._run(highspy, time_limit, start)
+        if result is not None and start is not None and not self._consistent(result):
+            result = self._run(highspy, time_limit, None)
+        if result is not None and not self._consistent(result):  # pragma: no cover - a solver fault
+            raise DzGisError("the solver returned a solution whose cost is not its objective; please report this.")
+        return result
+
+    def _consistent(self, result: MilpResult) -> bool:
+        cost = float(np.concatenate(self.cost) @ result.x) if self.cost else 0.0
+        return abs(cost - result.objective) <= 1e-6 * max(1.0, abs(result.objective))
+
+    def _run(self, highspy, time_limit: float | None, start: np.ndarray | None) -> MilpResult | None:
         h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", 0.0)
