@@ -155,3 +155,22 @@ def test_time_limit_reports_its_gap():
     m = PMedian.from_cost_matrix(cost, p=8, weights=rng.integers(1, 9, 300)).solve(time_limit=2)
     assert m.status == "time_limit" and m.mip_gap > 0 and m.bound < m.objective
     assert len(m.new_sites) == 8 and m.solve_s < 10
+
+
+def test_swap_start_is_a_local_optimum_no_worse_than_greedy():
+    from dz_gis.allocate.greedy import greedy_max_cover, swap_max_cover
+
+    rng = np.random.default_rng(5)
+    cover = sp.csr_matrix(rng.random((60, 15)) < 0.15)
+    w = rng.integers(1, 9, 60).astype(float)
+
+    def value(cols):
+        return float(w[np.asarray(cover[:, cols].sum(axis=1)).ravel() > 0].sum())
+
+    greedy = greedy_max_cover(cover, w, 4)
+    best = swap_max_cover(cover, w, greedy)
+    assert len(best) == len(greedy) and value(best) >= value(greedy)
+    for j in best:  # no single swap does better (brute force)
+        for k in set(range(15)) - set(best):
+            trial = np.sort(np.r_[best[best != j], k])
+            assert value(trial) <= value(best) + 1e-9

@@ -48,6 +48,7 @@ class Milp:
     triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     n_cols: int = 0
     n_rows: int = 0
+    options: dict[str, object] = field(default_factory=dict)  #: HiGHS options for this model
 
     def add_columns(
         self, cost: np.ndarray, lower: float | np.ndarray, upper: float | np.ndarray, *, integer: bool
@@ -109,6 +110,8 @@ class Milp:
         h.setOptionValue("mip_rel_gap", 0.0)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
+        for name, value in self.options.items():
+            h.setOptionValue(name, value)
         h.passModel(self._lp(highspy))
         if start is not None:
             solution = highspy.HighsSolution()

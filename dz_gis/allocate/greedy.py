@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["greedy_cover", "greedy_max_cover", "greedy_median"]
+__all__ = ["greedy_cover", "greedy_max_cover", "greedy_median", "swap_max_cover"]
 
 
 def greedy_max_cover(cover: sp.csr_matrix, weights: np.ndarray, p: int, must: np.ndarray | None = None) -> np.ndarray:
@@ -68,3 +68,28 @@ def greedy_median(cost: np.ndarray, weights: np.ndarray, p: int, must: np.ndarra
     if not np.isfinite(best).all():
         return None
     return np.array(sorted(chosen), dtype=np.int64)
+
+
+def swap_max_cover(cover: sp.csr_matrix, weights: np.ndarray, chosen: np.ndarray, rounds: int = 50) -> np.ndarray:
+    """``chosen`` improved by the best single swap (one site out, one in) while any swap adds weight.
+
+    All swaps are priced at once: with c_i the open sites reaching row i, dropping j loses the
+    rows only j reaches, and adding k gains the rows nobody reaches plus those only j reached.
+    """
+    a = sp.csc_matrix(cover, dtype=float)
+    chosen = np.asarray(chosen, dtype=np.int64)
+    for _ in range(rounds):
+        if len(chosen) == 0 or len(chosen) == a.shape[1]:
+            break
+        count = np.asarray(a[:, chosen].sum(axis=1)).ravel()
+        alone = weights * (count == 1)
+        lose = a[:, chosen].T @ alone  # per chosen j
+        gain_free = a.T @ (weights * (count == 0))  # per candidate k
+        shared = (a.T @ sp.diags(alone) @ a[:, chosen]).toarray()  # k × j: rows only j reached that k reaches
+        delta = gain_free[:, None] + shared - lose[None, :]
+        delta[chosen, :] = -np.inf
+        k, j = np.unravel_index(int(np.argmax(delta)), delta.shape)
+        if delta[k, j] <= 1e-9:
+            break
+        chosen = np.sort(np.r_[np.delete(chosen, j), k])
+    return chosen
