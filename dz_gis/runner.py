@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import pandas as pd
 
 from ._errors import ValidationError
 
@@ -193,6 +192,7 @@ def run_demo(out: str | Path, *, minutes: list[int], rules: str | None, toilets:
 def run_command(project: Project, command: str) -> int:
     """Carry out one ``dz-gis`` command (``run`` or one of :data:`COMMANDS`) on a checked project."""
     from .outputs import check_writable, write_csv, write_folio
+    from .outputs.bundle import proposed_sites
 
     if command not in COMMANDS and command != "run":
         raise ValidationError(f"unknown command {command!r}; use run or one of {', '.join(COMMANDS)}.")
@@ -247,16 +247,6 @@ def _catalog() -> Catalog:
 
 def _wrote(paths: list[Path]) -> None:
     print(f"\nWrote 已写出 {', '.join(str(p) for p in paths) or 'nothing'}.")
-
-
-def proposed_sites(proposals: list[Proposals]) -> gpd.GeoDataFrame | None:
-    """Every preset's new sites in one layer (as :func:`dz_gis.write_outputs` writes them)."""
-    frames = [p.sites for p in proposals if len(p.sites)]
-    if not frames:
-        return None
-    sites = pd.concat(frames, ignore_index=True)
-    sites["label"] = sites["proposal_id"]
-    return gpd.GeoDataFrame(sites, geometry="geometry", crs=frames[0].crs)
 
 
 def job_from_project(project: Project) -> Job:

@@ -169,14 +169,7 @@ def build_capacitated_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int |
         0.0,
         n_cols,
     )
-    milp.add_rows(
-        np.concatenate([pair, pair]),
-        np.concatenate([x0 + pair, y0 + a.col]),
-        np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
-        -np.inf,
-        0.0,
-        n_pairs,
-    )
+    open_only(milp, x0, y0 + a.col)
     if p is not None:
         new = np.flatnonzero(~inputs.existing[cols])
         milp.add_rows(np.zeros(len(new)), y0 + new, 1.0, -np.inf, float(p), 1)
@@ -230,14 +223,7 @@ def build_median(inputs: SitingInputs, reach: sp.csr_matrix, p: int) -> Built:
     x0 = milp.add_columns(w * a.data, 0.0, 1.0, integer=False)
     pair = np.arange(n_pairs)
     milp.add_rows(a.row, x0 + pair, 1.0, 1.0, 1.0, n_rows)
-    milp.add_rows(
-        np.concatenate([pair, pair]),
-        np.concatenate([x0 + pair, y0 + a.col]),
-        np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
-        -np.inf,
-        0.0,
-        n_pairs,
-    )
+    open_only(milp, x0, y0 + a.col)
     milp.add_rows(np.zeros(len(new)), y0 + new, 1.0, float(p), float(p), 1)
     if inputs.capacity is not None:
         cap = inputs.capacity[cols]
@@ -277,6 +263,13 @@ def _median_start(sub: sp.csr_matrix, inputs: SitingInputs, cols: np.ndarray, p:
     nearest = masked.argmin(axis=1)
     x = (a.col == nearest[a.row]).astype(float)
     return np.concatenate([y, x])
+
+
+def open_only(milp: Milp, x0: int, site_columns: np.ndarray) -> None:
+    """Rows ``x ≤ y``: the allocation variables ``x0…`` serve only through their (open) site columns."""
+    n = len(site_columns)
+    pair = np.arange(n)
+    milp.add_rows(np.r_[pair, pair], np.r_[x0 + pair, site_columns], np.r_[np.ones(n), -np.ones(n)], -np.inf, 0.0, n)
 
 
 def side_rows(milp: Milp, inputs: SitingInputs, cols: np.ndarray, y0: int, *, new_only: bool = False) -> None:

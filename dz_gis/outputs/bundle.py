@@ -23,7 +23,7 @@ from .qgis_styles import coverage_styles
 from .tables import write_csv
 from .webmap import coverage_map, save_map
 
-__all__ = ["check_writable", "write_outputs"]
+__all__ = ["check_writable", "proposed_sites", "write_outputs"]
 
 
 def check_writable(folder: str | Path) -> Path:
@@ -80,7 +80,7 @@ def write_outputs(
         and ``proposals_gaps`` (the gap rows they change), and a ``proposals`` layer, drawn on the
         map and in the folio.
     """
-    sites = _proposed_sites(proposals)
+    sites = proposed_sites(proposals)
     out = Path(folder)
     layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
     if run.isochrones is not None:
@@ -109,7 +109,7 @@ def write_outputs(
     return written
 
 
-def _proposed_sites(proposals: Sequence[Proposals]) -> gpd.GeoDataFrame | None:
+def proposed_sites(proposals: Sequence[Proposals]) -> gpd.GeoDataFrame | None:
     """Every preset's new sites in one layer (WGS84), labelled for maps."""
     frames = [p.sites for p in proposals if len(p.sites)]
     if not frames:
