@@ -132,6 +132,7 @@ def test_proposals_are_a_layer_of_their_own(small_run):
         IMG not in data["features"][1]["properties"]["tip"]
         and html.escape(IMG) in data["features"][1]["properties"]["tip"]
     )
+    assert "拟建 Proposed sites</b> (2)" in fmap.get_root().render()  # and a key in the legend
 
 
 @pytest.fixture(scope="module")

@@ -143,7 +143,8 @@ def coverage_map(
     _add_isochrones(fmap, folium, run, catalog, colours)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     ModeSwitch(communities, mode_layers, tiles, legend_id).add_to(fmap)
-    _add_legend(fmap, folium, legend_id, band, modes, colours, run, catalog, attribution, unmapped)
+    proposed = None if proposals is None else len(proposals)
+    _add_legend(fmap, folium, legend_id, band, modes, colours, run, catalog, attribution, (unmapped, proposed))
     # room for the layers list on the right and the legend on the left
     fmap.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(300, 10), padding_bottom_right=(320, 10))
     return fmap
@@ -390,8 +391,10 @@ def _add_legend(
     run: CoverageRun,
     catalog: Catalog,
     attribution: str,
-    unmapped: int | None,
+    counted: tuple[int | None, int | None],
 ) -> None:
+    """The legend; ``counted`` = (gap rows without a shape or None without a check, proposals or None)."""
+    unmapped, proposed = counted
     swatch = '<span style="display:inline-block;width:12px;height:12px;background:{};margin-right:4px"></span>'
     dot = '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;background:{};margin-right:4px">'
     classes = [*COVERAGE_CLASSES, coverage_class(float("nan"))]
@@ -408,6 +411,9 @@ def _add_legend(
             f"<span style='color:{c}'>■</span> {_SEVERITY_WORDS[s]}" for s, c in _SEVERITY.items()
         )
         gaps += f"<br>{unmapped} gap rows without a unit shape (see gaps.csv)</div>" if unmapped else "</div>"
+    if proposed is not None:
+        ring = '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;border:3px solid #000">'
+        gaps += f"<div style='margin-top:4px'>{ring}</span> <b>拟建 Proposed sites</b> ({proposed})</div>"
     credit = f"<div style='margin-top:4px;color:#555'>{esc(attribution)}</div>" if attribution else ""
     fmap.get_root().html.add_child(
         folium.Element(
