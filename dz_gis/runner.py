@@ -375,7 +375,8 @@ def print_proposals(proposals: list[Proposals], seconds: float) -> None:
     print(f"\nProposed sites 选址建议 (exact MCLP, HiGHS; {seconds:.1f} s):")
     for prop in proposals:
         m = prop.model
-        share = m.objective / m.inputs.weights.sum() if m.inputs.weights.sum() else float("nan")
+        cov = prop.coverage  # the compounds' demand only (a toilet model also weighs public spaces)
+        share = cov["after"].sum() / cov["weight"].sum() if cov["weight"].sum() else float("nan")
         gap = "proven optimal" if m.status == "optimal" else f"time limit, gap {m.mip_gap:.2%}"
         name = prop.sites["name_zh"].iloc[0] if len(prop.sites) else prop.model.name
         n_open = 0 if m.selected is None else len(m.selected)
@@ -385,9 +386,11 @@ def print_proposals(proposals: list[Proposals], seconds: float) -> None:
         )
         for _, site in prop.sites.iterrows():
             street = f", {site['street']}" if "street" in site and site["street"] == site["street"] else ""
+            spaces = site.get("public_spaces", 0)
+            also = f" and {spaces:.0f} public spaces" if spaces == spaces and spaces else ""
             print(
                 f"    {site['proposal_id']}: in {site['community_id']}{street}, serves {site['serves']:,.0f} "
-                f"{prop.demand_weight} (may stand up to {site.get('moved_m', 0):.0f} m from the point)"
+                f"{prop.demand_weight}{also} (may stand up to {site.get('moved_m', 0):.0f} m from the point)"
             )
         closed = prop.gaps
         if len(closed):

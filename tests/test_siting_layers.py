@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
+from dz_gis import ValidationError
 from dz_gis.allocate import MCLP, network_candidates
 from dz_gis.allocate.presets import OLDER_WALK_M_PER_MIN, propose_elderly_care, propose_toilets
 from dz_gis.pipeline import check_plan, run_coverage
@@ -39,8 +40,9 @@ def test_candidates_lie_in_allowed_land_on_junctions(sample, candidates):
 
 def test_toilets_covered_by_the_model_are_within_the_minutes_in_the_table(sample, planned, candidates):
     run, rules, check = planned
-    prop = propose_toilets(run, rules, candidates, graph=sample.graph, p=3, check=check)
+    prop = propose_toilets(run, rules, candidates, graph=sample.graph, p=3, check=check, public_space_weight=0)
     assert len(prop.sites) == 3 and prop.model.status == "optimal" and prop.minutes == 5
+    assert prop.model.inputs.shape[0] == len(run.compounds)  # homes only
     # one computation: what the model counts as covered is what the gap table's times say after
     covered = prop.model.covered_share() > 0.5
     after = prop.after.times["public_toilet"].to_numpy() <= 5 + 1e-9
@@ -133,3 +135,23 @@ def test_candidates_do_not_depend_on_the_graphs_node_order(sample, candidates):
     shuffled.add_edges_from(reversed(list(g.edges(keys=True, data=True))))
     again = network_candidates(shuffled, sample.communities, spacing_m=150)
     assert again["geometry"].equals(candidates["geometry"])
+
+
+def test_toilets_also_serve_public_spaces(sample, planned, candidates):
+    run, rules, check = planned
+    spaces = run.facilities[run.facilities["category"].isin(["park", "activity_ground", "food_market"])]
+    prop = propose_toilets(run, rules, candidates, graph=sample.graph, p=3, check=check, public_space_weight=500)
+    n = len(run.compounds)
+    assert prop.model.inputs.shape[0] == n + len(spaces)
+    assert (prop.model.inputs.weights[n:] == 500).all()
+    layers = prop.model.layers.demand
+    assert list(layers["demand"].iloc[n:].unique()) == ["public_space"]
+    # the per-community table is households only, as the gap table
+    covered = prop.model.covered_share()[:n] > 0.5
+    hh = run.compounds["households"].to_numpy()
+    assert prop.coverage["after"].sum() == pytest.approx(hh[covered].sum())
+    # each site: the households it is the nearest open toilet for, and the public spaces, counted apart
+    assert "public_spaces" in prop.sites and (prop.sites["public_spaces"] >= 0).all()
+    assert prop.sites["serves"].sum() <= hh.sum() and prop.sites["public_spaces"].sum() <= len(spaces)
+    with pytest.raises(ValidationError, match="public_space_weight"):
+        propose_toilets(run, rules, candidates, graph=sample.graph, p=3, public_space_weight=-1)

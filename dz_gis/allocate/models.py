@@ -177,24 +177,27 @@ class SitingModel:
         model.layers = layers
         return model
 
-    def site_table(self) -> gpd.GeoDataFrame:
+    def site_table(self, rows: np.ndarray | None = None) -> gpd.GeoDataFrame:
         """The open sites on the map (needs :meth:`from_layers`): ``new``, and the demand weight each serves.
 
         ``serves`` is the weight of the demand rows whose nearest open site within
-        ``service_min`` is this one (capacitated models: the weight allocated to it).
+        ``service_min`` is this one (capacitated models: the weight allocated to it); ``rows``
+        limits it to those demand rows.
         """
         if self.layers is None or self.selected is None:
             raise ValidationError("site_table needs a model made with from_layers and solved.")
         sites = self.layers.sites.iloc[self.selected].copy()
         sites.insert(0, "column", self.selected)
         sites["new"] = ~sites["existing"].to_numpy(dtype=bool)
-        sites["serves"] = self._served_by_site()[self.selected]
+        sites["serves"] = self._served_by_site(rows)[self.selected]
         sites["model"] = self.name
         sites["status"] = self.status
         return sites
 
-    def _served_by_site(self) -> np.ndarray:
+    def _served_by_site(self, rows: np.ndarray | None = None) -> np.ndarray:
         w = self.inputs.weights
+        if rows is not None:  # count these demand rows only
+            w = np.where(np.isin(np.arange(len(w)), rows), w, 0.0)
         if self.allocation is not None:
             return np.asarray(self.allocation.multiply(w[:, None]).sum(axis=0)).ravel()
         limit = np.inf if self.service_min is None else self.service_min + 1e-9

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .._errors import ValidationError
 from ..catalog import Catalog, default_catalog
 from ..pipeline import CoverageRun, PlanCheck
 from ..plan.rules import RuleSet
@@ -24,12 +25,22 @@ from .after import changed_rows, quiet_check, run_after
 from .candidates import network_candidates
 from .models import MCLP
 
-__all__ = ["OLDER_WALK_M_PER_MIN", "Proposals", "propose_elderly_care", "propose_toilets", "propose_sites"]
+__all__ = [
+    "OLDER_WALK_M_PER_MIN",
+    "PUBLIC_SPACES",
+    "Proposals",
+    "propose_elderly_care",
+    "propose_toilets",
+    "propose_sites",
+]
 
 #: Walking speed of older residents, metres per minute: 0.97 m/s, the 15th-percentile speed of
 #: pedestrians aged 65 and over measured at crossings by Knoblauch, Pietrucha & Nitzburg (1996),
 #: "Field studies of pedestrian walking speed and start-up time", Transportation Research Record 1538.
 OLDER_WALK_M_PER_MIN = 58.0
+
+#: Facility categories where people spend time away from home: toilet demand beside the homes.
+PUBLIC_SPACES = ("park", "activity_ground", "food_market")
 
 #: Columns of the compound layer that count older residents, looked for in this order.
 OLDER_COLUMNS = ("older_residents", "elderly", "pop_60plus", "population_60plus", "老年人口")
@@ -91,10 +102,27 @@ def propose_toilets(
     *,
     graph: nx.MultiDiGraph,
     p: int = 5,
+    public_spaces: tuple[str, ...] = PUBLIC_SPACES,
+    public_space_weight: float | None = None,
     **options: Any,
 ) -> Proposals:
-    """Public toilets (公共厕所): ``p`` new ones covering the most households within the plan's minutes (5)."""
-    return propose_sites(run, rules, "public_toilet", candidates, graph=graph, p=p, **options)
+    """Public toilets (公共厕所): ``p`` new ones covering the most demand within the plan's minutes (5).
+
+    The demand is the compounds' households and the public spaces people spend time in away
+    from home — the facilities of ``public_spaces`` (parks, activity grounds, food markets),
+    each weighing ``public_space_weight`` households (default: as much as the median
+    compound, a neutral choice, not a measured figure; 0 leaves them out). The per-community
+    tables count households only.
+    """
+    spaces = run.facilities[run.facilities["category"].isin(public_spaces)]
+    if public_space_weight is None:
+        public_space_weight = float(np.nanmedian(pd.to_numeric(run.compounds["households"], errors="coerce")))
+    if public_space_weight < 0:
+        raise ValidationError(f"public_space_weight must be ≥ 0, got {public_space_weight}.")
+    extra = spaces if public_space_weight > 0 and len(spaces) else None
+    return propose_sites(
+        run, rules, "public_toilet", candidates, graph=graph, p=p, extra_demand=(extra, public_space_weight), **options
+    )
 
 
 def propose_sites(
@@ -113,8 +141,12 @@ def propose_sites(
     time_limit: float | None = None,
     catalog: Catalog | None = None,
     check: PlanCheck | None = None,
+    extra_demand: tuple[gpd.GeoDataFrame | None, float] = (None, 0.0),
 ) -> Proposals:
-    """New sites of one facility category by MCLP, with the street quota its rules set (see the module text)."""
+    """New sites of one facility category by MCLP, with the street quota its rules set (see the module text).
+
+    ``extra_demand`` = (points, weight of each): demand beside the compounds (e.g. public spaces).
+    """
     catalog = catalog or default_catalog()
     minutes = float(minutes or _rule_minutes(rules, category) or catalog[category].circle_min)
     quota = _street_quota(rules, category) if "street" in run.communities else 0
@@ -129,20 +161,21 @@ def propose_sites(
     if groups and sites_streets is not None:
         candidates = candidates.assign(street=sites_streets[0])
         existing = existing.assign(street=sites_streets[1])
+    demand, demand_weights = _demand(run.compounds, weights, *extra_demand)
     model = MCLP.from_layers(
         graph,
-        run.compounds,
+        demand,
         candidates,
         service_min=minutes,
         p=p,
         existing=existing,
-        weights=weights,
+        weights=demand_weights,
         walk_m_per_min=walk_m_per_min,
         groups=groups,
         min_per_group=quota if groups else None,
         capacity=capacity,
     ).solve(time_limit=time_limit)
-    sites = _new_sites(model, category, catalog, run.communities)
+    sites = _new_sites(model, category, catalog, run.communities, len(run.compounds))
     after = run_after(run, graph, sites)
     before_check = check if check is not None else quiet_check(run, rules)
     rule_ids = [r.id for r in rules.rules if r.params.get("category") == category]
@@ -156,6 +189,21 @@ def propose_sites(
         walk_m_per_min=float(walk_m_per_min or graph.graph.get("walk_m_per_min") or np.nan),
         minutes=minutes,
     )
+
+
+def _demand(
+    compounds: gpd.GeoDataFrame, weights: str, extra: gpd.GeoDataFrame | None, extra_weight: float
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The compounds (first, in their order) and any extra demand points, with the weight of each row."""
+    w = pd.to_numeric(compounds[weights], errors="coerce").to_numpy(dtype=float) if weights in compounds else None
+    if w is None:
+        raise ValidationError(f"the compounds have no column {weights!r} to weigh the demand by.")
+    if extra is None or len(extra) == 0:
+        return compounds, w
+    points = extra[["geometry"]].to_crs(compounds.crs).assign(demand="public_space")
+    homes = compounds[["geometry"]].assign(demand="compound")
+    both = pd.concat([homes, points], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=compounds.crs), np.r_[w, np.full(len(points), extra_weight)]
 
 
 def _rule_minutes(rules: RuleSet, category: str) -> float | None:
@@ -188,8 +236,16 @@ def _streets_lacking(units: Any, existing: gpd.GeoDataFrame, quota: int) -> int:
     return int(sum(max(0, quota - int(have.get(s, 0))) for s in streets["unit_id"]))
 
 
-def _new_sites(model: MCLP, category: str, catalog: Catalog, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    table = model.site_table()
+def _new_sites(
+    model: MCLP, category: str, catalog: Catalog, communities: gpd.GeoDataFrame, n_homes: int
+) -> gpd.GeoDataFrame:
+    homes = np.arange(n_homes)  # the compounds are the first demand rows; ``serves`` counts them only
+    table = model.site_table(rows=homes)
+    if model.inputs.shape[0] > n_homes:
+        spaces = model.layers.demand.index[n_homes:] if model.layers is not None else []
+        weight = float(model.inputs.weights[n_homes]) if len(spaces) else 0.0
+        per_site = model._served_by_site(np.arange(n_homes, model.inputs.shape[0]))
+        table["public_spaces"] = np.round(per_site[table["column"].to_numpy()] / weight) if weight else 0
     new = table[table["new"]].reset_index(drop=True)
     new = new.drop(columns=[c for c in ("facility_id", "category", "existing", "new") if c in new])
     new.insert(0, "proposal_id", [f"P-{category}-{i + 1}" for i in range(len(new))])
@@ -209,8 +265,9 @@ def _coverage_table(model: MCLP, compounds: pd.DataFrame, communities: pd.DataFr
     cover = model._cover().tocsc()
     existing = np.flatnonzero(model.inputs.existing)
     before = np.asarray(cover[:, existing].sum(axis=1)).ravel() > 0 if len(existing) else np.zeros(cover.shape[0], bool)
-    after = model.covered_share() > 0.5
-    w = model.inputs.weights
+    n = len(compounds)  # the compounds are the first demand rows (public spaces may follow)
+    before, after = before[:n], model.covered_share()[:n] > 0.5
+    w = model.inputs.weights[:n]
     frame = pd.DataFrame(
         {"community_id": compounds["community_id"].to_numpy(), "weight": w, "before": w * before, "after": w * after}
     )
