@@ -30,6 +30,7 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
         "proposals_gaps.csv",
         "register_by_district.csv",
         "register_unknown.csv",
+        "tables.xlsx",
     ]
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")}
     assert layers == {

@@ -22,6 +22,7 @@ from .geopackage import gap_layers, write_geopackage
 from .qgis_styles import coverage_styles
 from .tables import write_csv
 from .webmap import coverage_map, save_map
+from .workbook import write_workbook
 
 __all__ = ["check_writable", "proposed_sites", "write_outputs"]
 
@@ -66,6 +67,7 @@ def write_outputs(
     web_map: bool = True,
     folio: bool = True,
     proposals: Sequence[Proposals] = (),
+    workbook: bool = True,
 ) -> dict[str, Path]:
     """Write a coverage run and its plan check into ``folder``; each file atomically.
 
@@ -78,7 +80,8 @@ def write_outputs(
         leaves it out); with ``proposals`` (from :mod:`dz_gis.allocate.presets`) also
         ``proposals`` (the new sites), ``proposals_coverage`` (per community, before and after)
         and ``proposals_gaps`` (the gap rows they change), and a ``proposals`` layer, drawn on the
-        map and in the folio.
+        map and in the folio; and ``workbook`` (``tables.xlsx``: the tables for Excel, Chinese
+        headers, shares as percentages, :mod:`~dz_gis.outputs.workbook`).
     """
     sites = proposed_sites(proposals)
     out = Path(folder)
@@ -101,6 +104,8 @@ def write_outputs(
     if check.register is not None:
         written["register_by_district"] = write_csv(out / "register_by_district.csv", check.register.by_district)
         written["register_unknown"] = write_csv(out / "register_unknown.csv", check.register.unknown)
+    if workbook:
+        written["workbook"] = write_workbook(out / "tables.xlsx", _sheets(run, check, proposals, sites))
     if web_map:
         fmap = coverage_map(run, attribution=attribution, check=check, proposals=sites)
         written["web_map"] = save_map(fmap, out / "coverage_map.html")
@@ -122,3 +127,39 @@ def proposed_sites(proposals: Sequence[Proposals]) -> gpd.GeoDataFrame | None:
 def _per_proposal(proposals: Sequence[Proposals], part: str) -> pd.DataFrame:
     frames = [getattr(p, part).assign(category=p.sites["category"].iloc[0] if len(p.sites) else "") for p in proposals]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _sheets(
+    run: CoverageRun, check: PlanCheck, proposals: Sequence[Proposals], sites: gpd.GeoDataFrame | None
+) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets: the same tables as the CSV files, and the coverage per community."""
+    keep = [c for c in ("community_id", "name", "street", "households") if c in run.communities]
+    cov = [c for c in run.communities.columns if c.startswith("cov_")]
+    sheets = {
+        "覆盖汇总 coverage": run.summary,
+        "社区覆盖 communities": pd.DataFrame(run.communities[keep + cov]),
+        "缺口 gaps": pd.DataFrame(check.gaps.drop(columns="geometry")),
+        "指标 indicators": check.indicators,
+    }
+    if sites is not None:
+        shown = [
+            c
+            for c in (
+                "proposal_id",
+                "category",
+                "name_zh",
+                "community_id",
+                "street",
+                "serves",
+                "public_spaces",
+                "moved_m",
+                "model",
+                "status",
+                "mip_gap",
+                "minutes",
+            )
+            if c in sites
+        ]
+        sheets["选址 proposals"] = pd.DataFrame(sites[shown])
+        sheets["选址前后 before-after"] = _per_proposal(proposals, "coverage")
+    return sheets
