@@ -25,7 +25,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .._errors import InfeasibleError, ValidationError
 from ..access.matrix import od_matrix, od_times
@@ -36,6 +35,7 @@ from ..scopes import build_units, compound_units, units_containing
 from ._highs import Milp
 from .after import changed_rows, quiet_check, run_after
 from .candidates import network_candidates
+from .inputs import within_minutes
 
 __all__ = ["GapClosure", "close_gaps"]
 
@@ -136,14 +136,14 @@ def _close_category(
     if reach_rules:
         cover, pre = _coverage(graph, run, candidates, existing, max(float(r.params["minutes"]) for r in reach_rules))
     member = compound_units(units, run.compounds)
-    bonus_total = sum(1 for _ in reach_rules)
+    bonus_total = len(reach_rules)
     for rule in cat_rules:
         rows = check.gaps[check.gaps["rule_id"] == rule.id]
         if rule.kind == "reach":
             minutes, share = float(rule.params["minutes"]), float(rule.params["min_share"])
             weight = rule.params.get("weight", "households")
             w = pd.to_numeric(run.compounds[weight], errors="coerce").fillna(0).to_numpy(dtype=float)
-            within = _within(cover, minutes)
+            within = within_minutes(cover, minutes)
             done = (pre <= minutes + 1e-9).astype(float)
             # z_i ≤ Σ y over the candidates within the minutes; z_i = 1 already where an existing site reaches
             z0 = milp.add_columns(-0.5 * w / max(w.sum(), 1e-9) / bonus_total, 0.0, 1.0 - done, integer=False)
@@ -206,13 +206,6 @@ def _coverage(
         best = od_ex.groupby("origin")["minutes"].min()
         pre = best.reindex(run.compounds.index).fillna(np.inf).to_numpy()
     return cover, pre
-
-
-def _within(cost: Any, minutes: float) -> sp.csr_matrix:
-    """1 for the pairs of ``cost`` (stored entries, explicit zeros included) within ``minutes``."""
-    coo = cost.tocoo()
-    keep = coo.data <= minutes + 1e-9
-    return sp.csr_matrix((np.ones(int(keep.sum())), (coo.row[keep], coo.col[keep])), shape=cost.shape)
 
 
 def _label(sites: pd.DataFrame, units: Any) -> gpd.GeoDataFrame:

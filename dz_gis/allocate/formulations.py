@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .._errors import InfeasibleError
 from ._highs import Milp
-from .greedy import greedy_cover, greedy_max_cover, greedy_median, swap_max_cover
+from .greedy import greedy_cover, greedy_max_cover, swap_max_cover
 from .inputs import SitingInputs, group_members
 from .reduce import ReducedCoverage, reduce_coverage
 
@@ -120,12 +120,7 @@ def build_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int | None) -> tu
     side_rows(milp, inputs, red.columns, y0)
     built = Built(milp, red.columns, start if not inputs.min_per_group and inputs.budget is None else None)
     built.constant = red.served_by_existing if p is not None else float(inputs.existing.sum())
-    built.sizes = {
-        "demand_rows": cover.shape[0],
-        "candidates": cover.shape[1],
-        "model_rows": n_rows,
-        "model_candidates": n_cols,
-    }
+    built.sizes = _sizes(cover.shape, (n_rows, n_cols))
     return built, red
 
 
@@ -160,15 +155,7 @@ def build_capacitated_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int |
     # each row served at most (MCLP) or exactly (LSCP) once
     milp.add_rows(a.row, x0 + pair, 1.0, 1.0 if p is None else -np.inf, 1.0, n_rows)
     # a site serves at most its capacity, and only when open
-    cap = inputs.capacity[cols]
-    milp.add_rows(
-        np.concatenate([a.col, np.arange(n_cols)]),
-        np.concatenate([x0 + pair, y0 + np.arange(n_cols)]),
-        np.concatenate([w, -np.minimum(cap, red.weights.sum())]),
-        -np.inf,
-        0.0,
-        n_cols,
-    )
+    capacity_rows(milp, x0, y0, a.col, w, inputs.capacity[cols])
     open_only(milp, x0, y0 + a.col)
     if p is not None:
         new = np.flatnonzero(~inputs.existing[cols])
@@ -177,12 +164,7 @@ def build_capacitated_cover(inputs: SitingInputs, cover: sp.csr_matrix, p: int |
     built = Built(milp, cols, None)
     built.constant = float(inputs.existing.sum()) if p is None else 0.0
     built.pairs, built.pair_offset, built.row_of = (a.row, cols[a.col]), x0, red.row_of
-    built.sizes = {
-        "demand_rows": cover.shape[0],
-        "candidates": cover.shape[1],
-        "model_rows": n_rows,
-        "model_candidates": n_cols,
-    }
+    built.sizes = _sizes(cover.shape, (n_rows, n_cols))
     return built
 
 
@@ -226,43 +208,33 @@ def build_median(inputs: SitingInputs, reach: sp.csr_matrix, p: int) -> Built:
     open_only(milp, x0, y0 + a.col)
     milp.add_rows(np.zeros(len(new)), y0 + new, 1.0, float(p), float(p), 1)
     if inputs.capacity is not None:
-        cap = inputs.capacity[cols]
-        milp.add_rows(
-            np.concatenate([a.col, np.arange(n_cols)]),
-            np.concatenate([x0 + pair, y0 + np.arange(n_cols)]),
-            np.concatenate([w, -np.minimum(cap, w.sum())]),
-            -np.inf,
-            0.0,
-            n_cols,
-        )
+        capacity_rows(milp, x0, y0, a.col, w, inputs.capacity[cols])
     side_rows(milp, inputs, cols, y0, new_only=True)
-    start = None
-    if inputs.capacity is None and not inputs.min_per_group and inputs.budget is None and n_rows * n_cols <= 20_000_000:
-        start = _median_start(sub, inputs, cols, p)
-    built = Built(milp, cols, start)
+    built = Built(milp, cols, None)
     built.pairs, built.pair_offset, built.row_of = (a.row, cols[a.col]), x0, np.arange(n_rows)
-    built.sizes = {
-        "demand_rows": reach.shape[0],
-        "candidates": reach.shape[1],
-        "model_rows": n_rows,
-        "model_candidates": n_cols,
-    }
+    built.sizes = _sizes(reach.shape, (n_rows, n_cols))
     return built
 
 
-def _median_start(sub: sp.csr_matrix, inputs: SitingInputs, cols: np.ndarray, p: int) -> np.ndarray | None:
-    dense = np.full(sub.shape, np.inf)
-    a = sub.tocoo()
-    dense[a.row, a.col] = a.data
-    must = np.flatnonzero(inputs.existing[cols])
-    pick = greedy_median(dense, inputs.weights, p, must)
-    if pick is None or len(pick) != len(must) + p:
-        return None
-    y = _indicator(pick, len(cols))
-    masked = np.where(y[None, :] > 0, dense, np.inf)
-    nearest = masked.argmin(axis=1)
-    x = (a.col == nearest[a.row]).astype(float)
-    return np.concatenate([y, x])
+def capacity_rows(milp: Milp, x0: int, y0: int, site: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> None:
+    """Rows ``Σ w·x ≤ capacity·y``: site ``j`` (columns ``y0…``) serves at most its capacity, and only when open.
+
+    ``site`` and ``weight`` give each allocation variable ``x0…`` its site and its row's weight.
+    """
+    n = len(capacity)
+    cap = np.minimum(capacity, weight.sum())  # an unlimited site needs no more than all the demand
+    milp.add_rows(
+        np.r_[site, np.arange(n)],
+        np.r_[x0 + np.arange(len(site)), y0 + np.arange(n)],
+        np.r_[weight, -cap],
+        -np.inf,
+        0.0,
+        n,
+    )
+
+
+def _sizes(given: tuple[int, int], model: tuple[int, int]) -> dict[str, int]:
+    return {"demand_rows": given[0], "candidates": given[1], "model_rows": model[0], "model_candidates": model[1]}
 
 
 def open_only(milp: Milp, x0: int, site_columns: np.ndarray) -> None:

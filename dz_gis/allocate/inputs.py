@@ -18,7 +18,15 @@ import scipy.sparse as sp
 
 from .._errors import ValidationError
 
-__all__ = ["SitingInputs", "columns_mask", "group_members", "reach_matrix", "siting_inputs"]
+__all__ = [
+    "SitingInputs",
+    "columns_mask",
+    "group_members",
+    "pairs_within",
+    "reach_matrix",
+    "siting_inputs",
+    "within_minutes",
+]
 
 
 @dataclass
@@ -127,6 +135,21 @@ def reach_matrix(cost: Any) -> sp.csr_matrix:
         raise ValidationError(f"{where} must be finite minutes ≥ 0 (a sparse matrix stores only the reachable pairs).")
     matrix.sort_indices()
     return matrix
+
+
+def within_minutes(reach: sp.csr_matrix, limit: float) -> sp.csr_matrix:
+    """True for the stored pairs of ``reach`` within ``limit`` minutes (explicit zeros count; no stored False)."""
+    keep = reach.tocoo()
+    inside = keep.data <= limit + 1e-9
+    ones = np.ones(int(inside.sum()), dtype=bool)
+    return sp.csr_matrix((ones, (keep.row[inside], keep.col[inside])), shape=reach.shape)
+
+
+def pairs_within(reach: sp.csr_matrix, limit: float) -> sp.csr_matrix:
+    """The stored pairs of ``reach`` within ``limit`` minutes, with their minutes (explicit zeros kept)."""
+    coo = reach.tocoo()
+    inside = coo.data <= limit + 1e-9
+    return sp.csr_matrix((coo.data[inside], (coo.row[inside], coo.col[inside])), shape=reach.shape)
 
 
 def columns_mask(value: Any, n: int, name: str) -> np.ndarray:

@@ -34,7 +34,7 @@ from .formulations import (
     median_reach,
     side_rows,
 )
-from .inputs import SitingInputs, siting_inputs
+from .inputs import SitingInputs, pairs_within, siting_inputs, within_minutes
 from .layers import SiteLayers, site_layers
 from .median import solve_nearest_median
 
@@ -238,10 +238,11 @@ class SitingModel:
     def _tidy(self) -> None:
         """Drop new sites that serve nothing (the solver may open them when it costs nothing)."""
 
-    def _cover(self) -> sp.csr_matrix:
+    def coverage_matrix(self) -> sp.csr_matrix:
+        """Demand × candidates, True where the candidate is within ``service_min`` of the row."""
         if self.service_min is None or not self.service_min >= 0:
             raise ValidationError(f"{self.name} needs service_min= (minutes), got {self.service_min!r}.")
-        return _within(self.inputs.reach, self.service_min)
+        return within_minutes(self.inputs.reach, self.service_min)
 
     def _infeasible_message(self) -> str:
         active = [
@@ -268,7 +269,7 @@ class SitingModel:
             raise ValidationError("solve the model first (.solve()).")
         if self.allocation is not None:
             return np.minimum(np.asarray(self.allocation.sum(axis=1)).ravel(), 1.0)
-        cover = self._cover()
+        cover = self.coverage_matrix()
         return (np.asarray(cover[:, self.selected].sum(axis=1)).ravel() > 0).astype(float)
 
     def __repr__(self) -> str:
@@ -283,8 +284,8 @@ class LSCP(SitingModel):
 
     def _build(self) -> Built:
         if self.inputs.capacity is not None:
-            return build_capacitated_cover(self.inputs, self._cover(), None)
-        return build_cover(self.inputs, self._cover(), None)[0]
+            return build_capacitated_cover(self.inputs, self.coverage_matrix(), None)
+        return build_cover(self.inputs, self.coverage_matrix(), None)[0]
 
 
 class MCLP(SitingModel):
@@ -300,13 +301,13 @@ class MCLP(SitingModel):
         if self.p is None:
             raise ValidationError("MCLP needs p= (how many new sites).")
         if self.inputs.capacity is not None:
-            return build_capacitated_cover(self.inputs, self._cover(), self.p)
-        return build_cover(self.inputs, self._cover(), self.p)[0]
+            return build_capacitated_cover(self.inputs, self.coverage_matrix(), self.p)
+        return build_cover(self.inputs, self.coverage_matrix(), self.p)[0]
 
     def _tidy(self) -> None:
         if self.inputs.capacity is not None or self.inputs.min_per_group or self.selected is None:
             return
-        cover = self._cover().tocsc()
+        cover = self.coverage_matrix().tocsc()
         keep = list(self.selected)
         for j in sorted(self.new_sites, key=lambda c: cover[:, c].nnz):
             rest = [c for c in keep if c != j]
@@ -329,8 +330,9 @@ class PMedian(SitingModel):
             raise ValidationError("PMedian needs p= (how many new sites).")
         return build_median(self.inputs, self._limited_reach(), self.p)
 
-    def _cover(self) -> sp.csr_matrix:
-        return _within(self.inputs.reach, np.inf if self.service_min is None else self.service_min)
+    def coverage_matrix(self) -> sp.csr_matrix:
+        """Demand × candidates, True where the candidate is within ``service_min`` of the row."""
+        return within_minutes(self.inputs.reach, np.inf if self.service_min is None else self.service_min)
 
     def solve(self, time_limit: float | None = None) -> Self:
         """Solve to proven optimality (or until ``time_limit`` seconds per round: best found, with its gap).
@@ -369,7 +371,7 @@ class PMedian(SitingModel):
 
     def _limited_reach(self) -> sp.csr_matrix:
         reach = self.inputs.reach
-        return reach if self.service_min is None else _keep_where(reach, reach.data <= self.service_min + 1e-9)
+        return reach if self.service_min is None else pairs_within(reach, self.service_min)
 
 
 def _nearest_allocation(
@@ -383,21 +385,6 @@ def _nearest_allocation(
     row, col = row[order], col[order]
     first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.zeros(0, dtype=bool)
     return sp.csr_matrix((np.ones(int(first.sum())), (row[first], cols[col[first]])), shape=shape)
-
-
-def _within(reach: sp.csr_matrix, limit: float) -> sp.csr_matrix:
-    """True for the pairs within ``limit`` minutes (no stored False entries)."""
-    within = reach.data <= limit + 1e-9
-    coo = reach.tocoo()
-    return sp.csr_matrix(
-        (np.ones(int(within.sum()), dtype=bool), (coo.row[within], coo.col[within])), shape=reach.shape
-    )
-
-
-def _keep_where(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
-    """The entries of ``matrix`` where ``mask`` (over its stored entries) is True, explicit zeros kept."""
-    coo = matrix.tocoo()
-    return sp.csr_matrix((coo.data[mask], (coo.row[mask], coo.col[mask])), shape=matrix.shape)
 
 
 def _allocation(built: Built, x: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

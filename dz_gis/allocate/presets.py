@@ -241,11 +241,9 @@ def _new_sites(
 ) -> gpd.GeoDataFrame:
     homes = np.arange(n_homes)  # the compounds are the first demand rows; ``serves`` counts them only
     table = model.site_table(rows=homes)
-    if model.inputs.shape[0] > n_homes:
-        spaces = model.layers.demand.index[n_homes:] if model.layers is not None else []
-        weight = float(model.inputs.weights[n_homes]) if len(spaces) else 0.0
-        per_site = model._served_by_site(np.arange(n_homes, model.inputs.shape[0]))
-        table["public_spaces"] = np.round(per_site[table["column"].to_numpy()] / weight) if weight else 0
+    if model.inputs.shape[0] > n_homes:  # public spaces follow the homes, each of the same weight
+        spaces = model.site_table(rows=np.arange(n_homes, model.inputs.shape[0]))["serves"]
+        table["public_spaces"] = np.round(spaces.to_numpy() / float(model.inputs.weights[n_homes]))
     new = table[table["new"]].reset_index(drop=True)
     new = new.drop(columns=[c for c in ("facility_id", "category", "existing", "new") if c in new])
     new.insert(0, "proposal_id", [f"P-{category}-{i + 1}" for i in range(len(new))])
@@ -262,7 +260,7 @@ def _new_sites(
 def _coverage_table(model: MCLP, compounds: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame:
     """Per community: the demand weight within the model's minutes of an existing site, and of any open site."""
     assert model.layers is not None and model.selected is not None
-    cover = model._cover().tocsc()
+    cover = model.coverage_matrix().tocsc()
     existing = np.flatnonzero(model.inputs.existing)
     before = np.asarray(cover[:, existing].sum(axis=1)).ravel() > 0 if len(existing) else np.zeros(cover.shape[0], bool)
     n = len(compounds)  # the compounds are the first demand rows (public spaces may follow)
