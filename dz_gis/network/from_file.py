@@ -12,6 +12,7 @@ import shapely
 from .._errors import DataFileError
 from ._cache import file_stamp, graph_cache_key, load_graph, save_graph
 from .build import add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+from .squares import read_squares, square_edges
 from .ways import WAY_TAGS, tags_from_json
 
 __all__ = ["walk_graph_from_file"]
@@ -72,7 +73,7 @@ def walk_graph_from_file(
     key = None
     if cache:
         key = graph_cache_key(
-            "walk-graph-v1",
+            "walk-graph-v2",
             file_stamp(path),
             area=area,
             crs=crs,
@@ -84,6 +85,7 @@ def walk_graph_from_file(
         if graph is not None:
             return graph
     nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path, area)
+    edges = square_edges(nodes, edges, read_squares(path, area))  # squares walked across
     graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
     if dem is not None:
         add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)

@@ -1,0 +1,202 @@
+"""Pedestrian squares (广场): walked across, not only around their edge.
+
+OSM draws a square as an area (``highway=pedestrian`` or ``footway`` with ``area=yes``, or
+a multipolygon relation) whose ring shares nodes with the streets and paths that lead
+into it. Routers that read ways only either walk its edge (OSMnx keeps the ring) or lose it
+(pyrosm drops every ``area=yes``), so a walk across a 100 m square takes up to twice as long
+as it does on foot, or the square is a hole in the network.
+
+:func:`square_edges` turns each square into ways a pedestrian walks:
+
+- its **entrances**: the ring vertices shared with a walkable way (OSM's rule for a routable
+  square: the paths that lead into it share a node with its outline);
+- its **edge**, split at the entrances (the pieces of ring between them);
+- **straight crossings** between every pair of entrances whose straight line stays inside
+  the square (its holes, e.g. a fountain or a building, block the line). Where the line
+  leaves the square, the walk goes along the edge or via other entrances, a little longer
+  than on foot at a concave corner.
+
+A square with more than :data:`MAX_ENTRANCES_ALL_PAIRS` entrances is crossed from each
+entrance to its :data:`NEAREST_ENTRANCES` nearest others only (all pairs would draw
+n(n-1)/2 lines crossing each other n⁴/24 times); walks across it then zigzag through other
+entrances. Written by hand: no routing library in Python builds walking links over areas.
+"""
+
+from __future__ import annotations
+
+import logging
+from itertools import combinations
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .ways import walkable
+
+__all__ = ["MAX_ENTRANCES_ALL_PAIRS", "NEAREST_ENTRANCES", "read_squares", "square_edges"]
+
+logger = logging.getLogger(__name__)
+
+#: Squares with at most this many entrances get a straight crossing between every pair.
+MAX_ENTRANCES_ALL_PAIRS = 16
+#: Beyond that, each entrance is joined to this many nearest entrances.
+NEAREST_ENTRANCES = 8
+
+#: ``highway`` values whose areas are walked as squares.
+SQUARE_HIGHWAYS = ("pedestrian", "footway")
+
+#: Tags a square passes on to its walking lines (they decide walkable / enterable).
+_TAGS = ("highway", "name", "foot", "access", "bridge", "tunnel", "layer")
+
+#: Ring vertices and network nodes within this many degrees (about 1 cm) are one point.
+_SAME_DEG = 1e-7
+
+
+def read_squares(path: Path, area: shapely.Geometry | None) -> gpd.GeoDataFrame:
+    """The pedestrian squares of an OSM file (WGS84 polygons with their tags and ``square_id``).
+
+    A ``.pbf`` is read with pyrosm, OSM XML with OSMnx; only polygons count (a closed
+    ``highway=pedestrian`` way without ``area=yes`` is a loop street, as OSM says).
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # both readers warn about their own internals
+        warnings.simplefilter("ignore")
+        found = _read_pbf(path, area) if path.name.lower().endswith(".pbf") else _read_xml(path, area)
+    if found is None or len(found) == 0:
+        return gpd.GeoDataFrame({"square_id": []}, geometry=[], crs=4326)
+    found = found[found.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()]
+    found = found[found["highway"].isin(SQUARE_HIGHWAYS).to_numpy()]
+    if area is not None:
+        found = found[shapely.intersects(found.geometry.array, area)]
+    columns = [c for c in _TAGS if c in found.columns]
+    out = gpd.GeoDataFrame(found[columns].reset_index(drop=True), geometry=found.geometry.array, crs=4326)
+    out.insert(0, "square_id", found["square_id"].to_numpy())
+    return out
+
+
+def _read_pbf(path: Path, area: shapely.Geometry | None) -> gpd.GeoDataFrame | None:
+    import pyrosm
+
+    osm = pyrosm.OSM(str(path), bounding_box=area)
+    found = osm.get_data_by_custom_criteria(
+        custom_filter={"highway": list(SQUARE_HIGHWAYS)},
+        osm_keys_to_keep="highway",
+        filter_type="keep",
+        keep_nodes=False,
+        keep_ways=True,
+        keep_relations=True,
+    )
+    if found is None or len(found) == 0:
+        return None
+    return found.assign(square_id=found["osm_type"].astype(str) + "/" + found["id"].astype(str))
+
+
+def _read_xml(path: Path, area: shapely.Geometry | None) -> gpd.GeoDataFrame | None:
+    import osmnx as ox
+
+    try:
+        found = ox.features_from_xml(path, tags={"highway": list(SQUARE_HIGHWAYS)})
+    except ox._errors.InsufficientResponseError:  # no such feature in the file
+        return None
+    ids = [f"{kind}/{osm_id}" for kind, osm_id in found.index]
+    return found.reset_index(drop=True).assign(square_id=ids)
+
+
+def square_edges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, squares: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``edges`` with each square's outline and crossings added (WGS84, one row per segment).
+
+    ``nodes`` (OSM id index, point geometry) and ``edges`` (``u``, ``v``, tags, geometry) are
+    the input of :func:`dz_gis.network.walk_graph_from_edges`; rows of ``edges`` that are a
+    square's own outline (``osmid`` equal to the square's way id) are replaced by the square's
+    edge and crossings. Squares a pedestrian may not enter, and squares no walkable way
+    leads into, add nothing.
+    """
+    if len(squares) == 0:
+        return edges
+    squares = squares[walkable(squares.assign(area=None))]
+    if "osmid" in edges.columns:  # OSM XML: the outline is already a way; it is replaced
+        outline = {int(s.split("/")[1]) for s in squares["square_id"] if s.startswith("way/")}
+        edges = edges[~edges["osmid"].isin(outline).to_numpy()]
+    entry_index = _entrance_index(nodes, edges)
+    added = [_one_square(square, entry_index) for square in squares.itertuples(index=False)]
+    rows = [r for r in added if r is not None]
+    logger.info("walked across %d pedestrian squares (%d lines added)", len(rows), sum(len(r) for r in rows))
+    if not rows:
+        return edges
+    extra = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=edges.crs)
+    return gpd.GeoDataFrame(pd.concat([edges, extra], ignore_index=True), geometry="geometry", crs=edges.crs)
+
+
+def _entrance_index(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> dict[tuple[int, int], object]:
+    """Walkable network nodes by rounded coordinates: the points a square's ring may share."""
+    used = pd.unique(np.r_[edges.loc[walkable(edges), "u"].to_numpy(), edges.loc[walkable(edges), "v"].to_numpy()])
+    pts = nodes.loc[nodes.index.isin(used)]
+    keys = np.round(shapely.get_coordinates(pts.geometry.array) / _SAME_DEG).astype(np.int64)
+    return {(int(x), int(y)): node for (x, y), node in zip(keys, pts.index, strict=True)}
+
+
+def _one_square(square: tuple, entry_index: dict) -> pd.DataFrame | None:
+    """The outline pieces and crossings of one square, or None when nothing leads into it."""
+    polygon = square.geometry
+    tags = {t: getattr(square, t) for t in _TAGS if hasattr(square, t)}
+    rows: list[dict] = []
+    for ring in _rings(polygon):
+        rows.extend(_outline(ring, entry_index))
+    entries = {r["u"]: r["u_xy"] for r in rows} | {r["v"]: r["v_xy"] for r in rows}
+    if not entries:
+        return None
+    straight = {frozenset((r["u"], r["v"])) for r in rows if len(r["geometry"].coords) == 2}
+    rows.extend(r for r in _crossings(polygon, entries) if frozenset((r["u"], r["v"])) not in straight)
+    frame = pd.DataFrame(rows).drop(columns=["u_xy", "v_xy"])
+    return frame.assign(**tags, square_id=square.square_id)
+
+
+def _rings(polygon: shapely.Geometry) -> list[np.ndarray]:
+    parts = polygon.geoms if isinstance(polygon, shapely.MultiPolygon) else [polygon]
+    rings = [p.exterior for p in parts] + [r for p in parts for r in p.interiors]
+    return [shapely.get_coordinates(r) for r in rings]
+
+
+def _outline(ring: np.ndarray, entry_index: dict) -> list[dict]:
+    """The ring cut at its entrances: one row from each entrance to the next one along it."""
+    coords = ring[:-1]  # a closed ring repeats its first vertex
+    keys = np.round(coords / _SAME_DEG).astype(np.int64)
+    hits = [i for i, (x, y) in enumerate(keys) if (int(x), int(y)) in entry_index]
+    if not hits:
+        return []
+    rows = []
+    for a, b in zip(hits, hits[1:] + [hits[0] + len(coords)], strict=True):
+        idx = np.arange(a, b + 1) % len(coords)
+        end = b % len(coords)
+        u, v = (entry_index[(int(keys[i][0]), int(keys[i][1]))] for i in (a, end))
+        piece = shapely.LineString(coords[idx])
+        rows.append({"u": u, "v": v, "geometry": piece, "u_xy": coords[a], "v_xy": coords[end]})
+    return rows
+
+
+def _crossings(polygon: shapely.Geometry, entries: dict) -> list[dict]:
+    """Straight lines between entrances that stay inside the square."""
+    ids = list(entries)
+    xy = np.array([entries[i] for i in ids], dtype=float)
+    if len(ids) <= MAX_ENTRANCES_ALL_PAIRS:
+        pairs = list(combinations(range(len(ids)), 2))
+    else:
+        d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        near = np.argsort(d, axis=1)[:, 1 : NEAREST_ENTRANCES + 1]
+        pairs = sorted({(min(i, j), max(i, j)) for i in range(len(ids)) for j in near[i]})
+    if not pairs:
+        return []
+    a, b = np.array(pairs).T
+    lines = shapely.linestrings(np.stack([xy[a], xy[b]], axis=1))
+    inside = shapely.covered_by(lines, shapely.buffer(polygon, _SAME_DEG))
+    # a line that runs along the outline would lie on top of it: the outline is walked already
+    edge_zone = shapely.buffer(shapely.boundary(polygon), _SAME_DEG)
+    inside &= shapely.length(shapely.intersection(lines, edge_zone)) < 0.5 * shapely.length(lines)
+    return [
+        {"u": ids[i], "v": ids[j], "geometry": line, "u_xy": xy[i], "v_xy": xy[j]}
+        for i, j, line, ok in zip(a, b, lines, inside, strict=True)
+        if ok
+    ]
