@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -138,7 +139,7 @@ def _entrance_index(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> dict[tu
     return {(int(x), int(y)): node for (x, y), node in zip(keys, pts.index, strict=True)}
 
 
-def _one_square(square: tuple, entry_index: dict) -> pd.DataFrame | None:
+def _one_square(square: Any, entry_index: dict) -> pd.DataFrame | None:
     """The outline pieces and crossings of one square, or None when nothing leads into it."""
     polygon = square.geometry
     tags = {t: getattr(square, t) for t in _TAGS if hasattr(square, t)}
