@@ -12,6 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from . import settings
 from ._errors import DataFileError, DzGisError
 
 __all__ = ["main"]
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dz-gis`` command."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    shown = settings.progress
+    settings.progress = shown or "auto"  # bars on a terminal, not in logs
     try:
         return int(args.func(args))
     except DzGisError as exc:
@@ -107,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         print("dz-gis: unexpected error (程序错误); please report it with the traceback above.", file=sys.stderr)
         return 1
+    finally:
+        settings.progress = shown
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 
 from ._errors import ValidationError
+from ._progress import ticking, track
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -81,7 +82,11 @@ class Runner:
         if self.job.progress:
             print(f"[{name}] {what} …", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        yield
+        if self.job.progress:
+            with ticking(f"[{name}]"):
+                yield
+        else:
+            yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
         if self.job.progress and self.seconds[name] >= SLOW_S:
             print(f"[{name}] done in {self.seconds[name]:.1f} s", file=sys.stderr, flush=True)
@@ -137,7 +142,7 @@ class Runner:
         run, check, graph = self.coverage(isochrones=False), self.check, self.graph
         out = []
         with self.step("site", f"siting presets {', '.join(self.job.siting) or '(none)'}"):
-            for name, options in self.job.siting.items():
+            for name, options in track(self.job.siting.items(), "siting 选址", total=len(self.job.siting)):
                 preset = propose_elderly_care if name == "elderly_care" else propose_toilets
                 out.append(preset(run, self.rules, graph=graph, check=check, **options))
         return out

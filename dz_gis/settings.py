@@ -19,5 +19,9 @@ walk_m_per_min: float = 67.0
 #: misplaced (swapped lon/lat, undeclared offsets), unless a study area is given.
 max_spread_km: float = 100.0
 
+#: Progress bars on stderr for slow steps: False (off, the default in code), True, or "auto"
+#: (only when stderr is a terminal; the ``dz-gis`` command line sets this).
+progress: bool | str = False
+
 logger = logging.getLogger("dz_gis")
 logger.addHandler(logging.NullHandler())

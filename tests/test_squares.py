@@ -139,3 +139,35 @@ def test_the_sample_squares_are_crossed():
         if d.get("highway") == "pedestrian" and area.covers(d["geometry"]) and not outline.covers(d["geometry"])
     ]
     assert len(inside) >= 10  # straight crossings of Senate Square
+
+
+def test_walks_across_the_sample_squares_are_near_straight():
+    """Between two entrances that see each other, the walk is at most STRETCH x the straight line."""
+    from itertools import combinations
+
+    from dz_gis.network.from_file import _pbf_network
+    from dz_gis.network.squares import STRETCH, square_edges
+
+    path = sample_osm_path()
+    squares = read_squares(path, None)
+    nodes, edges = _pbf_network(path, None)
+    added = square_edges(nodes, edges, squares).iloc[len(edges) :].to_crs(3067)  # ETRS-TM35FIN, metres
+    shapes = squares.set_index("square_id").to_crs(3067).geometry
+    ratios = []
+    for sid, rows in added.groupby("square_id"):
+        walk = nx.Graph()
+        ends = {}
+        for r in rows.itertuples():
+            w = r.geometry.length
+            if not walk.has_edge(r.u, r.v) or walk.edges[r.u, r.v]["weight"] > w:
+                walk.add_edge(r.u, r.v, weight=w)
+            ends[r.u], ends[r.v] = r.geometry.coords[0], r.geometry.coords[-1]
+        dist = dict(nx.all_pairs_dijkstra_path_length(walk))
+        area = shapes[sid].buffer(0.01)
+        for a, b in combinations(ends, 2):
+            line = shapely.LineString([ends[a], ends[b]])
+            if line.length > 1.0 and area.covers(line):
+                ratios.append(dist[a][b] / line.length)
+    assert len(ratios) > 500
+    assert max(ratios) <= STRETCH + 1e-3  # lengths are taken in local metres, here in a national CRS
+    assert np.mean(ratios) < 1.05

@@ -43,6 +43,7 @@ import shapely
 
 from .._errors import ValidationError
 from .._gc import gc_paused
+from .._progress import bar
 from .._validate import require_columns, require_nonempty
 from ..network.prepared import PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
@@ -184,26 +185,29 @@ def _per_facility(
     order = np.lexsort((gy, gx))
     geoms: dict[int, list] = {}
     pending: deque[tuple[list[int], list]] = deque()
-    for start in range(0, len(order), batch):
-        chunk = [int(p) for p in order[start : start + batch] if int(p) in by_point]
-        for p in order[start : start + batch]:
-            if int(p) not in by_point:  # too far from the network: no circle
-                geoms[int(p)] = [shapely.Polygon() for _ in bands]
-        if not chunk:
-            continue
-        local, dist, position = local_times(net, [by_point[p] for p in chunk], limit)
+    with bar(len(order), "isochrones 等时圈", unit=" facilities") as progress:
+        for start in range(0, len(order), batch):
+            chunk = [int(p) for p in order[start : start + batch] if int(p) in by_point]
+            for p in order[start : start + batch]:
+                if int(p) not in by_point:  # too far from the network: no circle
+                    geoms[int(p)] = [shapely.Polygon() for _ in bands]
+            if not chunk:
+                continue
+            local, dist, position = local_times(net, [by_point[p] for p in chunk], limit)
 
-        def one(k: int, p: int, local=local, dist=dist, position=position) -> list:
-            return band_polygons(net, faces, NodeTimes(local, dist[k], position), bands_s, _own(by_point[p]))
+            def one(k: int, p: int, local=local, dist=dist, position=position) -> list:
+                return band_polygons(net, faces, NodeTimes(local, dist[k], position), bands_s, _own(by_point[p]))
 
-        pending.append((chunk, [pool.submit(one, k, p) for k, p in enumerate(chunk)]))
-        # the next batch's search runs while the threads work on this one
-        if len(pending) > 1:
+            pending.append((chunk, [pool.submit(one, k, p) for k, p in enumerate(chunk)]))
+            # the next batch's search runs while the threads work on this one
+            if len(pending) > 1:
+                done, futures = pending.popleft()
+                geoms.update({p: f.result() for p, f in zip(done, futures, strict=True)})
+                progress.update(len(done))
+        while pending:
             done, futures = pending.popleft()
             geoms.update({p: f.result() for p, f in zip(done, futures, strict=True)})
-    while pending:
-        done, futures = pending.popleft()
-        geoms.update({p: f.result() for p, f in zip(done, futures, strict=True)})
+            progress.update(len(done))
     rows = [
         {id_column: ids[p], by: groups[p], "minutes": m, "geometry": g}
         for p in range(len(ids))

@@ -73,7 +73,7 @@ def walk_graph_from_file(
     key = None
     if cache:
         key = graph_cache_key(
-            "walk-graph-v2",
+            "walk-graph-v3",
             file_stamp(path),
             area=area,
             crs=crs,

@@ -11,15 +11,14 @@ as it does on foot, or the square is a hole in the network.
 - its **entrances**: the ring vertices shared with a walkable way (OSM's rule for a routable
   square: the paths that lead into it share a node with its outline);
 - its **edge**, split at the entrances (the pieces of ring between them);
-- **straight crossings** between every pair of entrances whose straight line stays inside
-  the square (its holes, e.g. a fountain or a building, block the line). Where the line
-  leaves the square, the walk goes along the edge or via other entrances, a little longer
-  than on foot at a concave corner.
+- **straight crossings** between entrances: of the lines that stay inside the square (its holes,
+  e.g. a fountain or a building, block them), the shortest first, each kept only if the walk
+  between its ends is otherwise more than :data:`STRETCH` times as long (a greedy spanner).
+  So every walk between two entrances that see each other is within 10 % of the straight
+  line, with a few lines per entrance: all pairs crossed each other thousands of times, which
+  cut the square's land into slivers and made the sample's walking circles 40x slower.
 
-A square with more than :data:`MAX_ENTRANCES_ALL_PAIRS` entrances is crossed from each
-entrance to its :data:`NEAREST_ENTRANCES` nearest others only (all pairs would draw
-n(n-1)/2 lines crossing each other n⁴/24 times); walks across it then zigzag through other
-entrances. Written by hand: no routing library in Python builds walking links over areas.
+Written by hand: no routing library in Python builds walking links over areas.
 """
 
 from __future__ import annotations
@@ -36,14 +35,13 @@ import shapely
 
 from .ways import walkable
 
-__all__ = ["MAX_ENTRANCES_ALL_PAIRS", "NEAREST_ENTRANCES", "read_squares", "square_edges"]
+__all__ = ["STRETCH", "read_squares", "square_edges"]
 
 logger = logging.getLogger(__name__)
 
-#: Squares with at most this many entrances get a straight crossing between every pair.
-MAX_ENTRANCES_ALL_PAIRS = 16
-#: Beyond that, each entrance is joined to this many nearest entrances.
-NEAREST_ENTRANCES = 8
+#: A walk across a square between two entrances that see each other is at most this many
+#: times the straight line.
+STRETCH = 1.1
 
 #: ``highway`` values whose areas are walked as squares.
 SQUARE_HIGHWAYS = ("pedestrian", "footway")
@@ -149,8 +147,7 @@ def _one_square(square: Any, entry_index: dict) -> pd.DataFrame | None:
     entries = {r["u"]: r["u_xy"] for r in rows} | {r["v"]: r["v_xy"] for r in rows}
     if not entries:
         return None
-    straight = {frozenset((r["u"], r["v"])) for r in rows if len(r["geometry"].coords) == 2}
-    rows.extend(r for r in _crossings(polygon, entries) if frozenset((r["u"], r["v"])) not in straight)
+    rows.extend(_crossings(polygon, entries, rows))
     frame = pd.DataFrame(rows).drop(columns=["u_xy", "v_xy"])
     return frame.assign(**tags, square_id=square.square_id)
 
@@ -178,26 +175,57 @@ def _outline(ring: np.ndarray, entry_index: dict) -> list[dict]:
     return rows
 
 
-def _crossings(polygon: shapely.Geometry, entries: dict) -> list[dict]:
-    """Straight lines between entrances that stay inside the square."""
+def _crossings(polygon: shapely.Geometry, entries: dict, outline: list[dict]) -> list[dict]:
+    """Straight lines between entrances, inside the square, as few as keep walks near straight."""
     ids = list(entries)
-    xy = np.array([entries[i] for i in ids], dtype=float)
-    if len(ids) <= MAX_ENTRANCES_ALL_PAIRS:
-        pairs = list(combinations(range(len(ids)), 2))
-    else:
-        d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-        near = np.argsort(d, axis=1)[:, 1 : NEAREST_ENTRANCES + 1]
-        pairs = sorted({(min(i, j), max(i, j)) for i in range(len(ids)) for j in near[i]})
-    if not pairs:
+    if len(ids) < 2:
         return []
-    a, b = np.array(pairs).T
+    xy = np.array([entries[i] for i in ids], dtype=float)
+    a, b = np.array(list(combinations(range(len(ids)), 2))).T
     lines = shapely.linestrings(np.stack([xy[a], xy[b]], axis=1))
     inside = shapely.covered_by(lines, shapely.buffer(polygon, _SAME_DEG))
     # a line that runs along the outline would lie on top of it: the outline is walked already
     edge_zone = shapely.buffer(shapely.boundary(polygon), _SAME_DEG)
     inside &= shapely.length(shapely.intersection(lines, edge_zone)) < 0.5 * shapely.length(lines)
+    a, b, lines = a[inside], b[inside], lines[inside]
+    at = {node: k for k, node in enumerate(ids)}
+    ends = np.array([(at[r["u"]], at[r["v"]]) for r in outline], dtype=np.int64).reshape(-1, 2)
+    # lengths in local metres: a degree of longitude is cos(latitude) of one of latitude
+    scale = np.array([np.cos(np.radians(xy[:, 1].mean())), 1.0])
+    metres = [
+        shapely.length(shapely.transform(g, lambda c: c * scale)) for g in (lines, [r["geometry"] for r in outline])
+    ]
+    kept = _greedy_spanner(len(ids), ends, metres[1], a, b, metres[0])
     return [
         {"u": ids[i], "v": ids[j], "geometry": line, "u_xy": xy[i], "v_xy": xy[j]}
-        for i, j, line, ok in zip(a, b, lines, inside, strict=True)
-        if ok
+        for i, j, line in zip(a[kept], b[kept], lines[kept], strict=True)
     ]
+
+
+def _greedy_spanner(
+    n: int, ends: np.ndarray, lengths: np.ndarray, a: np.ndarray, b: np.ndarray, length: np.ndarray
+) -> np.ndarray:
+    """Which lines to keep: shortest first, each only if the walk so far is over STRETCH x it.
+
+    The greedy spanner (Althöfer et al. 1993): every walk between two entrances that see each
+    other is at most :data:`STRETCH` times the straight line, with few lines (all pairs would
+    cross each other n⁴/24 times, and every crossing cuts the square's land into more pieces
+    for the walking circles). Distances between the n entrances are kept in an n x n matrix
+    updated per added line.
+    """
+    dist = np.full((n, n), np.inf)
+    np.fill_diagonal(dist, 0.0)
+    for (i, j), piece in zip(ends, lengths, strict=True):
+        dist[i, j] = dist[j, i] = min(dist[i, j], piece)
+    from scipy.sparse.csgraph import floyd_warshall
+
+    dist = floyd_warshall(dist, directed=False)
+    kept = []
+    for k in np.argsort(length, kind="stable"):
+        i, j, w = a[k], b[k], length[k]
+        if dist[i, j] <= STRETCH * w:
+            continue
+        kept.append(k)
+        via = np.minimum(dist[:, [i]] + w + dist[[j], :], dist[:, [j]] + w + dist[[i], :])
+        dist = np.minimum(dist, via)
+    return np.array(sorted(kept), dtype=np.int64)

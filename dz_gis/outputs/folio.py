@@ -25,6 +25,7 @@ import shapely
 
 from .._atomic import atomic_path
 from .._errors import ValidationError
+from .._progress import track
 from ..catalog import Catalog, default_catalog
 from . import _folio_maps as maps
 from ._folio_font import FONT_LICENCE, register_cjk_font
@@ -106,7 +107,7 @@ def write_folio(
         pdf.savefig(folio.cover(study_area, date or dt.date.today()))
         pdf.savefig(folio.indicator_page())
         pdf.savefig(folio.overview_page())
-        for cid in ids:
+        for cid in track(ids, "folio pages 图册"):
             pdf.savefig(folio.community_page(cid))
     return path
 
