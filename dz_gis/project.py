@@ -64,14 +64,14 @@ TOP_KEYS = {
     "register": "a register CSV to check the communities against (default: the one the rules name)",
     "minutes": "walking bands, e.g. [5, 10, 15]",
     "siting": "{elderly_care: {p:}, toilets: {p:}}",
-    "outputs": "{folder: out, web_map: true, folio: true}",
+    "outputs": "{folder: out, web_map: true, folio: true, tiles: OpenStreetMap, tiles_attribution: ...}",
     "attribution": "the data credit printed on the map and folio",
 }
 INPUT_KEYS = {"file", "layer", "columns", "coords", "encoding", "header_row"}
 FACILITY_KEYS = INPUT_KEYS | {"category", "unknown_categories"}
 NETWORK_KEYS = {"file", "online", "place", "boundary", "dem", "slope_model", "walk_m_per_min", "buffer_m", "cache"}
 SITING_KEYS = {"elderly_care": {"p", "capacity", "walk_m_per_min"}, "toilets": {"p"}}
-OUTPUT_KEYS = {"folder", "web_map", "folio"}
+OUTPUT_KEYS = {"folder", "web_map", "folio", "tiles", "tiles_attribution"}
 #: coordinate systems a project may name, besides an EPSG code (EPSG:4547, 4547)
 COORDS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 _EPSG = re.compile(r"^(epsg:)?\d{4,6}$", re.IGNORECASE)
@@ -114,6 +114,8 @@ class Project:
     web_map: bool = True
     folio: bool = True
     attribution: str = "© OpenStreetMap contributors (ODbL 1.0)"
+    tiles: str = "OpenStreetMap"  #: the web map's online base (a folium name or a URL template)
+    tiles_attribution: str | None = None
 
 
 def load_project(path: str | Path) -> Project:
@@ -171,7 +173,19 @@ def _project(path: Path, data: dict[str, Any]) -> Project:
         web_map=_flag(path, "outputs.web_map", outputs.get("web_map", True)),
         folio=_flag(path, "outputs.folio", outputs.get("folio", True)),
         attribution=str(data.get("attribution") or Project.attribution),
+        **_tiles(path, outputs),
     )
+
+
+def _tiles(path: Path, outputs: dict[str, Any]) -> dict[str, Any]:
+    tiles = str(outputs.get("tiles") or "OpenStreetMap")
+    credit = outputs.get("tiles_attribution")
+    if "{" in tiles and not credit:
+        raise ValidationError(
+            f"{path}: outputs.tiles is a tile URL; add outputs.tiles_attribution: the credit its provider "
+            "asks for (底图版权说明), e.g. '© 天地图'."
+        )
+    return {"tiles": tiles, "tiles_attribution": None if credit is None else str(credit)}
 
 
 def _mapping(path: Path, key: str, value: Any, known: set[str]) -> dict[str, Any]:
@@ -377,6 +391,11 @@ outputs:
   folder: out
   web_map: true
   folio: true
+  # online base tiles of the web map, shown when reachable (else the offline base): a name, or a
+  # WGS84 / Web Mercator tile URL with its credit. Not Amap (高德) or Baidu tiles: they are offset.
+  # tiles: "https://t0.tianditu.gov.cn/vec_w/wmts?...&tk=YOUR_KEY"
+  # tiles_attribution: "© 天地图"
+  tiles: OpenStreetMap
 
 attribution: "© OpenStreetMap contributors (ODbL 1.0)"   # data credit on maps (数据来源)
 """

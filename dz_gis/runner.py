@@ -66,7 +66,9 @@ class Job:
     provisional: bool = False  #: the units are derived, not official (the sample's wording)
     progress: bool = True  #: log steps on stderr
     network_name: str = "network"
-    title: str = ""  #: printed above the report
+    title: str = ""  #: printed above the report, heads the web map and the folio
+    tiles: str = "OpenStreetMap"  #: the web map's online base
+    tiles_attribution: str | None = None
 
 
 class Runner:
@@ -161,6 +163,9 @@ class Runner:
                 web_map=self.job.web_map if web_map is None else web_map,
                 folio=self.job.folio if folio is None else folio,
                 proposals=proposals,
+                title=self.job.title,
+                tiles=self.job.tiles,
+                tiles_attribution=self.job.tiles_attribution,
             )
 
 
@@ -234,7 +239,9 @@ def run_command(project: Project, command: str) -> int:
     elif command == "folio":
         run, check, sites = runner.coverage(), runner.check, proposed_sites(runner.proposals)
         with runner.step("folio", "the folio PDF (图册)"):
-            path = write_folio(run, check, out / "folio.pdf", attribution=project.attribution, proposals=sites)
+            path = write_folio(
+                run, check, out / "folio.pdf", attribution=project.attribution, proposals=sites, title=project.name
+            )
         _wrote([path])
     elif command == "export":
         _wrote(list(runner.write(folio=False).values()))
@@ -271,6 +278,8 @@ def job_from_project(project: Project) -> Job:
         attribution=project.attribution,
         network_name=network_name(project),
         title=project.name,
+        tiles=project.tiles,
+        tiles_attribution=project.tiles_attribution,
     )
 
 

@@ -209,6 +209,7 @@ def _project(folder: Path, text: str) -> Path:
         (("minutes: [5, 10, 15]", "minutes: [5, ten]"), r"minutes: expected whole minutes"),
         (("network: {file: network.osm.pbf}", "network: {}"), r"network: missing"),
         (("network: {file: network.osm.pbf}", "network: {place: 通川区}"), r"online: is not true.*internet"),
+        (("{folder: results}", "{folder: results, tiles: 'https://t.example.org/{z}/{x}/{y}.png'}"), "tiles_attr"),
     ],
 )
 def test_bad_project_files_exit_2_naming_key_and_fix(own, capsys, change, message):

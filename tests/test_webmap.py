@@ -2,10 +2,13 @@
 
 import dataclasses
 import html
+import http.server
+import io
 import json
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -151,7 +154,7 @@ def hostile(sample, tmp_path_factory):
     catalog = Catalog(
         tuple(dataclasses.replace(c, name_en=f"{c.name_en} {IMG}") if c.id == "park" else c for c in default_catalog())
     )
-    fmap = coverage_map(run, check=check, catalog=catalog, attribution=SCRIPT)
+    fmap = coverage_map(run, check=check, catalog=catalog, attribution=SCRIPT, title=f"{IMG} 通川区")
     path = save_map(fmap, tmp_path_factory.mktemp("hostile") / "map.html")
     return path, path.read_text(encoding="utf-8")
 
@@ -189,6 +192,7 @@ window.addEventListener("load", function () { setTimeout(function () {
     out.mode = document.querySelector('[id$="-legend-mode"]').textContent;
     var note = document.querySelector('[id$="-legend-offline"]');
     out.offline = note && getComputedStyle(note).display !== "none";
+    out.tiles = q("img.leaflet-tile-loaded").length;
     var hover = function (sel) {
         var el = document.querySelector(sel);
         var r = el.getBoundingClientRect();
@@ -264,7 +268,7 @@ def test_demo_map_draws_offline_in_a_browser(demo_out, tmp_path):
     assert probe["mode"] == probe["modes"][9]
     assert probe["after"] == [share_colour(v) for v in comm[f"cov_{chosen}_15min"]]
     # no tile server answers here: the offline base is what one sees, and the legend says so
-    assert probe["offline"] is True
+    assert probe["offline"] is True and probe["tiles"] == 0
     assert probe["facilityTip"] and probe["communityTip"] and "households" in probe["communityTip"]
 
 
@@ -272,9 +276,55 @@ def test_demo_map_draws_offline_in_a_browser(demo_out, tmp_path):
 def test_hostile_names_show_as_text_in_a_browser(hostile, tmp_path):
     path, _ = hostile
     probe, dom = _browse(path, tmp_path, mode=1)
-    assert probe["title"] not in {"x", "img", "tpl"} and probe["injected"] == 0
+    assert probe["title"] == f"{IMG} 通川区" and probe["injected"] == 0  # the project's name, as text
     assert probe["facilityTip"].strip().startswith(SCRIPT)  # the name, as text
     assert TEMPLATE in probe["communityTip"] and IMG in probe["communityTip"]
     assert any(IMG in m for m in probe["modes"])  # a category name in the layers list
     assert SCRIPT in probe["legend"]  # the attribution
     assert "<img src=x" not in dom.split('<pre id="dz-probe">')[0]
+
+
+class _Tiles(http.server.BaseHTTPRequestHandler):
+    """A tile server on this machine: one plain PNG for every z/x/y."""
+
+    png = b""
+    asked: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        type(self).asked.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(self.png)))
+        self.end_headers()
+        self.wfile.write(self.png)
+
+    def log_message(self, *args):
+        pass
+
+
+@needs_chromium
+@pytest.mark.enable_socket
+def test_online_tiles_show_when_their_server_answers(small_run, tmp_path):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 230, 200)).save(buf, format="PNG")
+    _Tiles.png, _Tiles.asked = buf.getvalue(), []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+        fmap = coverage_map(small_run, tiles=url, tiles_attribution="local tiles", title="通川区 15分钟生活圈")
+        local = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-bypass-list=127.0.0.1"]
+        probe, _ = _browse(save_map(fmap, tmp_path / "online.html"), tmp_path, 1, *local)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Tiles.asked and all(p.endswith(".png") for p in _Tiles.asked)
+    assert probe["tiles"] > 0 and probe["offline"] is False  # the base tiles, and no offline note
+    assert probe["title"] == "通川区 15分钟生活圈"
+
+
+def test_a_tile_url_needs_its_credit(small_run):
+    with pytest.raises(dz_gis.ValidationError, match="tiles_attribution"):
+        coverage_map(small_run, tiles="https://tiles.example.org/{z}/{x}/{y}.png")

@@ -68,6 +68,9 @@ def write_outputs(
     folio: bool = True,
     proposals: Sequence[Proposals] = (),
     workbook: bool = True,
+    title: str = "",
+    tiles: str = "OpenStreetMap",
+    tiles_attribution: str | None = None,
 ) -> dict[str, Path]:
     """Write a coverage run and its plan check into ``folder``; each file atomically.
 
@@ -81,7 +84,9 @@ def write_outputs(
         ``proposals`` (the new sites), ``proposals_coverage`` (per community, before and after)
         and ``proposals_gaps`` (the gap rows they change), and a ``proposals`` layer, drawn on the
         map and in the folio; and ``workbook`` (``tables.xlsx``: the tables for Excel, Chinese
-        headers, shares as percentages, :mod:`~dz_gis.outputs.workbook`).
+        headers, shares as percentages, :mod:`~dz_gis.outputs.workbook`). ``title`` (e.g. the
+        project's name) heads the web map and the folio's cover; ``tiles`` and
+        ``tiles_attribution`` choose the web map's online base (:func:`coverage_map`).
     """
     sites = proposed_sites(proposals)
     out = Path(folder)
@@ -107,10 +112,20 @@ def write_outputs(
     if workbook:
         written["workbook"] = write_workbook(out / "tables.xlsx", _sheets(run, check, proposals, sites))
     if web_map:
-        fmap = coverage_map(run, attribution=attribution, check=check, proposals=sites)
+        fmap = coverage_map(
+            run,
+            attribution=attribution,
+            check=check,
+            proposals=sites,
+            title=title,
+            tiles=tiles,
+            tiles_attribution=tiles_attribution,
+        )
         written["web_map"] = save_map(fmap, out / "coverage_map.html")
     if folio:
-        written["folio"] = write_folio(run, check, out / "folio.pdf", attribution=attribution, proposals=sites)
+        written["folio"] = write_folio(
+            run, check, out / "folio.pdf", attribution=attribution, proposals=sites, title=title
+        )
     return written
 
 

@@ -58,6 +58,7 @@ def write_folio(
     study_area: str | None = None,
     date: dt.date | None = None,
     catalog: Catalog | None = None,
+    title: str = "",
 ) -> Path:
     """Write the folio PDF of a coverage run and its plan check, atomically.
 
@@ -77,6 +78,8 @@ def write_folio(
         Named on the cover (default: the streets and communities counted).
     date
         Printed on the cover (default: today).
+    title
+        The project's name, printed on the cover above the folio's own title.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def write_folio(
     fonts: Any = {"font.family": [family, "DejaVu Sans"], "pdf.fonttype": 42, "axes.unicode_minus": False}
     with rc_context(fonts), atomic_path(path) as tmp, PdfPages(tmp, metadata=meta) as pdf:
         folio = _Folio(run, check, layers, catalog, attribution, n_pages=3 + len(ids))
-        pdf.savefig(folio.cover(study_area, date or dt.date.today()))
+        pdf.savefig(folio.cover(study_area, date or dt.date.today(), title))
         pdf.savefig(folio.indicator_page())
         pdf.savefig(folio.overview_page())
         for cid in track(ids, "folio pages 图册"):
@@ -185,7 +188,7 @@ class _Folio:
         fig.text(0.98, 0.012, f"{self.page} / {self.n_pages}", fontsize=7, ha="right")
         return fig
 
-    def cover(self, study_area: str | None, date: dt.date) -> Figure:
+    def cover(self, study_area: str | None, date: dt.date, title: str = "") -> Figure:
         """Title, study area, date, the data and its sources, what the pages hold."""
         from importlib.metadata import version
 
@@ -196,6 +199,8 @@ class _Folio:
         n_streets = int(comm["street"].nunique()) if "street" in comm else 0
         streets = f"{n_streets} 个街道 streets, " if n_streets else ""
         area = study_area or f"{streets}{len(comm)} 个社区 communities"
+        if title:
+            fig.text(0.06, 0.875, title, fontsize=20, color="#1a4e8a")
         fig.text(0.06, 0.80, "15分钟社区生活圈 服务覆盖图集", fontsize=30)
         fig.text(0.06, 0.735, "15-minute life-circle service coverage folio", fontsize=18, color="#333")
         fig.text(0.06, 0.665, f"研究范围 Study area: {area}", fontsize=12)

@@ -84,6 +84,9 @@ def coverage_map(
     attribution: str = "",
     check: PlanCheck | None = None,
     proposals: gpd.GeoDataFrame | None = None,
+    title: str = "",
+    tiles: str = "OpenStreetMap",
+    tiles_attribution: str | None = None,
 ) -> folium.Map:
     """A web map of a coverage run that opens with no internet.
 
@@ -102,6 +105,16 @@ def coverage_map(
     proposals
         Proposed facility sites (any geometry; ``category`` and ``name`` columns used when present),
         drawn as a layer of their own.
+    title
+        The page's title and the legend's heading (plain text), e.g. the project's name.
+    tiles
+        Online base tiles, shown when the server answers (else the offline base): a name folium
+        knows ("OpenStreetMap", "CartoDB positron") or a URL template such as
+        ``"https://tiles.example.org/{z}/{x}/{y}.png"`` with ``tiles_attribution``. Tiles must be
+        in WGS84 / Web Mercator: Amap (高德) and Baidu tiles are offset (GCJ-02 / BD-09) and
+        would draw every layer 300–500 m off; Tianditu (天地图) ``_w`` tiles fit.
+    tiles_attribution
+        The tiles' credit (HTML); required for a URL template.
 
     Examples
     --------
@@ -136,15 +149,15 @@ def coverage_map(
     if proposals is not None:
         _add_proposals(fmap, folium, proposals, catalog)
     _add_offline_base(fmap, folium, comm)
-    tiles = folium.TileLayer(
-        "OpenStreetMap", name="在线底图 Online base tiles", overlay=True, control=True, attr=_TILE_ATTRIBUTION
-    ).add_to(fmap)
+    tiles_layer = _tile_layer(folium, tiles, tiles_attribution).add_to(fmap)
     _add_compounds(fmap, folium, run, catalog)
     _add_isochrones(fmap, folium, run, catalog, colours)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    ModeSwitch(communities, mode_layers, tiles, legend_id).add_to(fmap)
+    ModeSwitch(communities, mode_layers, tiles_layer, legend_id).add_to(fmap)
     proposed = None if proposals is None else len(proposals)
-    _add_legend(fmap, folium, legend_id, band, modes, colours, run, catalog, attribution, (unmapped, proposed))
+    _add_legend(fmap, folium, legend_id, band, modes, colours, run, catalog, attribution, (unmapped, proposed), title)
+    if title:
+        fmap.get_root().title = esc(title)  # the template does not escape it
     # room for the layers list on the right and the legend on the left
     fmap.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(300, 10), padding_bottom_right=(320, 10))
     return fmap
@@ -392,6 +405,7 @@ def _add_legend(
     catalog: Catalog,
     attribution: str,
     counted: tuple[int | None, int | None],
+    title: str = "",
 ) -> None:
     """The legend; ``counted`` = (gap rows without a shape or None without a check, proposals or None)."""
     unmapped, proposed = counted
@@ -422,13 +436,26 @@ def _add_legend(
             'max-width:300px">'
             f'<div id="{legend_id}-offline" style="display:none;color:#b2182b;margin-bottom:4px">'
             "离线：底图瓦片无法加载，显示离线底图 Offline: no base tiles, showing the offline base</div>"
-            f"<b>社区着色 Community colour</b>: share of households within {band} min 分钟内户数比例<br>"
+            + (f"<div style='font-size:14px;margin-bottom:4px'><b>{esc(title)}</b></div>" if title else "")
+            + f"<b>社区着色 Community colour</b>: share of households within {band} min 分钟内户数比例<br>"
             f'<i id="{legend_id}-mode">{esc(modes[WORST][0])}</i>{scale}'
             f"<div style='margin-top:4px'><b>设施 Facilities</b> (count 数量)</div>{facilities}"
             f"<div style='margin-top:4px'>步行圈 walking circles: darker = nearer band 颜色越深越近</div>"
             f"{gaps}{credit}</div>"
         )
     )
+
+
+def _tile_layer(folium: Any, tiles: str, attribution: str | None) -> Any:
+    """The online base layer (a toggle; the page drops it when its server does not answer)."""
+    if "{" in tiles and not attribution:
+        raise ValidationError(
+            f"tiles={tiles!r}: a tile URL needs tiles_attribution= (the credit its provider asks for, "
+            "e.g. '&copy; OpenStreetMap contributors')."
+        )
+    if tiles == "OpenStreetMap" and attribution is None:
+        attribution = _TILE_ATTRIBUTION
+    return folium.TileLayer(tiles, name="在线底图 Online base tiles", overlay=True, control=True, attr=attribution)
 
 
 def save_map(fmap: folium.Map, path: str | Path) -> Path:
