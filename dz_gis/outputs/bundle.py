@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from .._atomic import atomic_folder
 from .._errors import DataFileError
 from ..allocate.presets import Proposals
 from ..pipeline import CoverageRun, PlanCheck
@@ -48,6 +49,9 @@ def check_writable(folder: str | Path) -> Path:
                 pass
         except OSError as exc:
             problem = str(exc.strerror or exc)
+        if not problem and not os.access(out.absolute().parent, os.W_OK | os.X_OK):
+            parent = out.absolute().parent
+            problem = f"no permission to write in {parent}, where a run is put together before it replaces {out.name}"
     elif not os.access(existing, os.W_OK | os.X_OK):
         problem = f"no permission to create folders in {existing}"
     if problem:
@@ -72,7 +76,12 @@ def write_outputs(
     tiles: str = "OpenStreetMap",
     tiles_attribution: str | None = None,
 ) -> dict[str, Path]:
-    """Write a coverage run and its plan check into ``folder``; each file atomically.
+    """Write a coverage run and its plan check into ``folder``, the whole set at once.
+
+    The files are written into a folder beside ``folder`` that then takes its place in one
+    step (:func:`dz_gis._atomic.atomic_folder`): ``folder`` holds one complete run, old or
+    new, even when a run is killed, and two runs at once wait for each other. A ``folder``
+    holding files of the user's is not replaced: the new files are moved in (warned).
 
     Returns
     -------
@@ -89,7 +98,26 @@ def write_outputs(
         ``tiles_attribution`` choose the web map's online base (:func:`coverage_map`).
     """
     sites = proposed_sites(proposals)
-    out = Path(folder)
+    with atomic_folder(folder) as out:
+        which = (web_map, folio, workbook)
+        written = _write_set(run, check, out, sites, proposals, attribution, which, title, (tiles, tiles_attribution))
+    final = Path(folder)
+    return {name: final / path.name for name, path in written.items()}
+
+
+def _write_set(
+    run: CoverageRun,
+    check: PlanCheck,
+    out: Path,
+    sites: gpd.GeoDataFrame | None,
+    proposals: Sequence[Proposals],
+    attribution: str,
+    which: tuple[bool, bool, bool],
+    title: str,
+    tiles: tuple[str, str | None],
+) -> dict[str, Path]:
+    """Every file of a run into ``out`` (the folder :func:`write_outputs` swaps in)."""
+    web_map, folio, workbook = which
     layers = {"communities": run.communities, "compounds": run.compounds, "facilities": run.facilities}
     if run.isochrones is not None:
         layers["isochrones"] = run.isochrones.to_crs(4326)
@@ -118,8 +146,8 @@ def write_outputs(
             check=check,
             proposals=sites,
             title=title,
-            tiles=tiles,
-            tiles_attribution=tiles_attribution,
+            tiles=tiles[0],
+            tiles_attribution=tiles[1],
         )
         written["web_map"] = save_map(fmap, out / "coverage_map.html")
     if folio:
