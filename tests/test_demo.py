@@ -18,7 +18,9 @@ def test_demo_writes_geopackage_map_and_summary(tmp_path, capsys):
     counts = re.search(r"(\d+) provisional community units in (\d+) provisional streets", printed)
     assert counts and int(counts[1]) >= 8 and int(counts[2]) >= 2
     names = sorted(p.name for p in tmp_path.iterdir())
+    assert (tmp_path / ".dz_gis_outputs").read_text().split() == names[1:]  # the list of the run's files
     assert names == [
+        ".dz_gis_outputs",
         "coverage.gpkg",
         "coverage_map.html",
         "coverage_summary.csv",
