@@ -213,9 +213,11 @@ def _time_detail(t: np.ndarray, horizon_min: float | None) -> str:
     'median over 15 min, 90th percentile over 15 min'
     >>> _time_detail(np.array([2.0, 4.0, np.nan]), 15)
     'median 4.0 min, 90th percentile over 15 min'
+    >>> _time_detail(np.array([np.nan]), 15)
+    'no compound reaches one within 15 min'
     """
     if not np.isfinite(t).any():
-        return "no compound reaches one"
+        return f"no compound reaches one within {horizon_min:g} min" if horizon_min else "no compound reaches one"
     # unreached: a huge finite time rather than inf, whose interpolation weight 0 would give NaN
     known = np.where(np.isfinite(t), t, _UNREACHED)
     beyond = f"over {horizon_min:g} min" if horizon_min else "beyond the times computed"

@@ -59,7 +59,7 @@ def build_network(sources: list[str], clip: shapely.Geometry, net_opts: dict[str
         try:
             graphs.append(walk_graph_from_file(src, polygon=clip, buffer_m=0.0, cache=cache, **net_opts))
         except DataFileError as exc:
-            if len(sources) == 1 or "no ways found" not in str(exc):
+            if len(sources) == 1 or not any(s in str(exc) for s in ("no ways found", "no walkable ways")):
                 raise
             empty.append(Path(src).name)
     if not graphs:
