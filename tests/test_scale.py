@@ -252,3 +252,47 @@ def test_without_dask_the_message_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(DzGisError, match=r"pip install 'dz_gis\[scale\]'"):
         connect(None, 2)
+
+
+def test_peak_memory_is_the_tasks_own():
+    from dz_gis.scale.task import peak_rss_mb, reset_peak_rss
+
+    if not reset_peak_rss():
+        pytest.skip("the OS cannot reset the peak memory count (/proc/self/clear_refs)")
+    before = peak_rss_mb()
+    block = np.ones(40_000_000)  # 320 MB
+    assert peak_rss_mb() > before + 250
+    del block
+    reset_peak_rss()
+    assert peak_rss_mb() < before + 100
+
+
+def test_a_worker_killed_mid_run_the_others_finish_it(sample, client, sample_runs):
+    """A worker process killed while it computes a part: Dask sends the part again, nothing is missing."""
+    import os
+    import signal
+    import threading
+    import time
+
+    single, check, _, _ = sample_runs
+    out = {}
+
+    def run():
+        layers = (sample.communities, sample.compounds, sample.facilities)
+        kw = {"partition_by": "street", "client": client, "with_isochrones": False, "cache": False}
+        out["result"] = run_partitioned(sample.osm_path, *layers, **kw)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.5)  # well inside the part's network build
+    busy = next(addr for addr, tasks in client.processing().items() if tasks)
+    os.kill(client.run(os.getpid)[busy], signal.SIGKILL)
+    thread.join(timeout=300)
+    result = out["result"]
+    assert busy not in client.scheduler_info()["workers"]  # it was killed (its nanny started a new one)
+    assert busy not in set(result.report["worker"])  # its part was computed again elsewhere
+    assert result.complete and (result.report["status"] == "done").all()
+    assert_same_tables(single, check, result, halo=60)

@@ -55,7 +55,8 @@ class PartitionedRun:
     run: CoverageRun  #: the partitions that finished, merged (every row of theirs, in the layers' order)
     check: PlanCheck | None  #: on the merged run; None when a partition failed (street and city rules need all)
     #: one row per partition: ``status`` (done, cached, failed), ``error``, its layers' sizes, the network's
-    #: ``nodes`` and ``edges``, ``seconds``, the worker and its ``peak_rss_mb`` (peak resident memory)
+    #: ``nodes`` and ``edges``, ``seconds``, the worker and ``peak_rss_mb``: the worker process's peak
+    #: resident memory while it computed the partition
     report: pd.DataFrame
     halo_min: float  #: walking times up to this are exact; longer ones are reported as beyond (empty)
     halo_m: float  #: the network of each partition reaches this far beyond it
@@ -159,6 +160,9 @@ def run_partitioned(
     logger.info("%d partitions by %s, halo %.0f min = %.0f m", len(parts), partition_by, halo, halo_m)
     job = _Job(sources, parts, communities, compounds, facilities, net_opts, run_opts, horizon, halo_m, cache)
     results, report = job.compute(client)
+    if not results:
+        lines = "; ".join(f"{p}: {e}" for p, e in zip(report["partition"], report["error"], strict=True))
+        raise DzGisError(f"every partition failed (所有分区均失败): {lines}")
     catalog: Catalog = run_opts["catalog"] or default_catalog()
     run = merge_results(
         *(parts, results, home, communities, compounds, facilities),
@@ -268,47 +272,45 @@ class _Job:
         return results, self._report(results, errors, status)
 
     def _submit(self, client: Any, todo: list, results: dict, errors: dict, status: dict) -> None:
+        import dask
         from distributed import as_completed
 
         client, cluster = connect(client, len(todo))
         try:
             futures = {}
-            for part, layers, key in todo:
-                clip = gpd.GeoSeries([part.clip], crs=self.net_opts["crs"]).to_crs(4326).iloc[0]
-                # large frames go to the workers as data, not inside the task graph (one future: a dict
-                # would be scattered under its keys, the same for every partition)
-                [data] = client.scatter([layers], hash=False)
-                fut = client.submit(
-                    run_partition,
-                    part.name,
-                    [str(s) for s in self.sources],
-                    clip,
-                    data,
-                    net_opts=self.net_opts,
-                    run_opts=self.run_opts,
-                    halo_min=self.halo,
-                    halo_m=self.halo_m,
-                    cache=self.cache,
-                    key=f"dz-gis-partition-{key}",
-                    pure=False,
-                )
-                futures[fut] = (part.name, key)
+            # the layers travel inside each task, so the scheduler can send them again when a worker
+            # dies (data scattered to a worker dies with it); a part's layers are a few MB at most
+            with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1GiB"}):
+                for part, layers, key in todo:
+                    clip = gpd.GeoSeries([part.clip], crs=self.net_opts["crs"]).to_crs(4326).iloc[0]
+                    fut = client.submit(
+                        run_partition,
+                        *(part.name, [str(s) for s in self.sources], clip, layers),
+                        net_opts=self.net_opts,
+                        run_opts=self.run_opts,
+                        halo_min=self.halo,
+                        halo_m=self.halo_m,
+                        cache=self.cache,
+                        key=f"dz-gis-partition-{key}",
+                        pure=False,
+                    )
+                    futures[fut] = (part.name, key)
             for n, fut in enumerate(as_completed(futures), start=1):
                 name, key = futures[fut]
-                if fut.status == "finished":
+                try:
                     res = fut.result()
-                    results[name], status[name] = res, "done"
-                    if self.cache:
-                        save_result(key, res)
-                    s = res["stats"]
-                    logger.info(
-                        "[%d/%d] partition %r done in %.1f s: %d nodes, peak %.0f MB on %s",
-                        *(n, len(futures), name, s["seconds"], s["nodes"], s["peak_rss_mb"], s["worker"]),
-                    )
-                else:
-                    exc = fut.exception()
+                except Exception as exc:  # the task's own error, a lost worker (KilledWorker), a cancellation
                     errors[name], status[name] = f"{type(exc).__name__}: {exc}", "failed"
                     logger.warning("[%d/%d] partition %r failed: %s", n, len(futures), name, errors[name])
+                    continue
+                results[name], status[name] = res, "done"
+                if self.cache:
+                    save_result(key, res)
+                s = res["stats"]
+                logger.info(
+                    "[%d/%d] partition %r done in %.1f s: %d nodes, peak %.0f MB on %s",
+                    *(n, len(futures), name, s["seconds"], s["nodes"], s["peak_rss_mb"], s["worker"]),
+                )
         finally:
             if cluster is not None:
                 client.close()

@@ -26,17 +26,37 @@ from ..network.prepared import prepare
 from ..network.snap import snap
 from ..pipeline import SNAP_COLUMNS, run_coverage
 
-__all__ = ["peak_rss_mb", "run_partition"]
+__all__ = ["build_network", "peak_rss_mb", "reset_peak_rss", "run_partition"]
+
+
+def reset_peak_rss() -> bool:
+    """Start counting this process's peak memory afresh (Linux ≥ 4.0: ``/proc/self/clear_refs``)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (NaN where the OS does not say)."""
+    """Peak resident memory of this process, in MB, since :func:`reset_peak_rss` (else since it started).
+
+    Linux's ``VmHWM`` belongs to the process's own memory; ``getrusage``'s ``ru_maxrss``, the
+    fallback elsewhere, is carried over from the parent across ``exec``, so a worker started by a
+    big process would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows
         return float("nan")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 
 
 def _worker_name() -> str:
@@ -89,6 +109,7 @@ def run_partition(
     caller repeats them once, named by partition.
     """
     start = time.perf_counter()
+    reset_peak_rss()  # the peak of this task, not of the worker's earlier ones
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graph = build_network(sources, clip, net_opts, cache)
