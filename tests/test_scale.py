@@ -34,7 +34,7 @@ CRS = "EPSG:4545"  # CGCS2000 3-degree Gauss-Krueger CM 108E (Dazhou)
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -162,23 +162,21 @@ def _town(d_shift_m=0.0):
     return comm.to_crs(4326), gpd.GeoDataFrame(comp, crs=CRS).to_crs(4326), facilities.to_crs(4326)
 
 
-def _write_grid_osm(path):
+def _write_grid_osm(path, cols=range(41)):
+    """The town's street grid as OSM XML (``cols``: the columns of a tile; tiles share their edge column)."""
     to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
     nx_, ny = 41, 13
     lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<osm version='0.6' generator='dz_gis tests'>"]
     for j in range(ny):
-        for i in range(nx_):
+        for i in cols:
             lon, lat = to_lonlat.transform(i * GRID_M, j * GRID_M)
             lines.append(f"  <node id='{1 + j * nx_ + i}' lat='{lat:.8f}' lon='{lon:.8f}'/>")
-    way = 10_000
     for j in range(ny):  # east-west streets
-        refs = "".join(f"<nd ref='{1 + j * nx_ + i}'/>" for i in range(nx_))
-        lines.append(f"  <way id='{way}'>{refs}<tag k='highway' v='residential'/></way>")
-        way += 1
-    for i in range(nx_):  # north-south streets
+        refs = "".join(f"<nd ref='{1 + j * nx_ + i}'/>" for i in cols)
+        lines.append(f"  <way id='{10_000 + j}'>{refs}<tag k='highway' v='residential'/></way>")
+    for i in cols:  # north-south streets
         refs = "".join(f"<nd ref='{1 + j * nx_ + i}'/>" for j in range(ny))
-        lines.append(f"  <way id='{way}'>{refs}<tag k='highway' v='residential'/></way>")
-        way += 1
+        lines.append(f"  <way id='{20_000 + i}'>{refs}<tag k='highway' v='residential'/></way>")
     lines.append("</osm>")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -195,11 +193,11 @@ def town(tmp_path_factory, client, cache):
     with pytest.warns(UserWarning, match="1 partition.s. failed: D .*DataFileError"):
         failed = run_partitioned(osm, *broken, **kw)
     fixed = run_partitioned(osm, comm, comp, fac, **kw)
-    return single, check, failed, fixed
+    return single, check, failed, fixed, (comm, comp, fac)
 
 
 def test_town_partitions_build_clipped_networks_and_equal_the_single_run(town):
-    single, check, _, part = town
+    single, check, _, part, _ = town
     assert part.complete and part.halo_min == 15
     assert part.halo_m == pytest.approx(15 * 67 + 250)
     # each district's network is its land plus the halo, not the whole town
@@ -211,7 +209,7 @@ def test_town_partitions_build_clipped_networks_and_equal_the_single_run(town):
 
 
 def test_a_facility_200_m_over_the_district_line_still_counts(town):
-    single, _, _, part = town
+    single, _, _, part, _ = town
     comp = part.run.compounds.set_index("compound_id")
     near = comp.loc["A1-41", "walk_min_park"]  # 250 m west of the park, across the A|B line
     assert near < 6 and near == pytest.approx(single.compounds.set_index("compound_id").loc["A1-41", "walk_min_park"])
@@ -220,7 +218,7 @@ def test_a_facility_200_m_over_the_district_line_still_counts(town):
 
 
 def test_failed_partition_is_reported_by_name_and_the_rerun_computes_only_it(town):
-    _, _, failed, fixed = town
+    _, _, failed, fixed, _ = town
     report = failed.report.set_index("partition")
     assert report.loc["D", "status"] == "failed" and "no walkable ways" in report.loc["D", "error"]
     assert (report.loc[["A", "B", "C"], "status"] == "done").all()
@@ -229,6 +227,19 @@ def test_failed_partition_is_reported_by_name_and_the_rerun_computes_only_it(tow
     assert not failed.run.compounds["community_id"].str.startswith("D").any()
     status = fixed.report.set_index("partition")["status"]
     assert status.to_dict() == {"A": "cached", "B": "cached", "C": "cached", "D": "done"}
+
+
+def test_a_folder_of_tiles_gives_the_same_numbers(town, client, tmp_path):
+    """Two OSM tiles meeting at x = 2 km: the parts across the seam join their pieces by OSM node id."""
+    single, check, _, _, layers = town
+    _write_grid_osm(tmp_path / "west.osm", cols=range(21))
+    _write_grid_osm(tmp_path / "east.osm", cols=range(20, 41))
+    (tmp_path / "notes.txt").write_text("not a tile")
+    part = run_partitioned(
+        tmp_path, *layers, partition_by="district", client=client, halo_min=15, with_isochrones=False
+    )
+    assert part.complete
+    assert_same_tables(single, check, part, halo=15)
 
 
 # ------------------------------------------------------------------------- bad input
@@ -284,11 +295,11 @@ def test_a_worker_killed_mid_run_the_others_finish_it(sample, client, sample_run
 
     thread = threading.Thread(target=run)
     thread.start()
-    deadline = time.monotonic() + 60
-    while not any(client.processing().values()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.5)  # well inside the part's network build
-    busy = next(addr for addr, tasks in client.processing().items() if tasks)
+    busy, deadline = None, time.monotonic() + 60
+    while busy is None and time.monotonic() < deadline:  # the parts' tasks start on both workers
+        time.sleep(0.5)
+        busy = next((addr for addr, tasks in client.processing().items() if tasks), None)
+    assert busy is not None, "no worker took a part within a minute"
     os.kill(client.run(os.getpid)[busy], signal.SIGKILL)
     thread.join(timeout=300)
     result = out["result"]

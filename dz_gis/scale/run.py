@@ -221,7 +221,7 @@ def connect(client: Any, n_tasks: int) -> tuple[Any, Any]:
     # one single-threaded process per core: the walking networks are built in Python, which
     # threads do not run in parallel; local addresses only
     cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
     return distributed.Client(cluster), cluster
 
