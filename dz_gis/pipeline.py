@@ -261,8 +261,9 @@ def _unreachable(fac: pd.DataFrame, comp: pd.DataFrame) -> pd.DataFrame:
                 "id": frame[id_col].to_numpy(),
                 "category": frame["category"].to_numpy() if layer == "facility" else None,
                 "snap_m": frame["snap_m"].to_numpy(),
-                "too_far": ~frame["reachable"].to_numpy(dtype=bool),
-                "near_island": frame["near_island"].to_numpy(dtype=bool),
+                # NA (a partitioned run's facility beyond every halo, not joined) is neither
+                "too_far": ~frame["reachable"].to_numpy(dtype=bool, na_value=True),
+                "near_island": frame["near_island"].to_numpy(dtype=bool, na_value=False),
             }
         )
         for layer, frame, id_col in (("facility", fac, "facility_id"), ("compound", comp, "compound_id"))

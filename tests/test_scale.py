@@ -193,11 +193,15 @@ def town(tmp_path_factory, client, cache):
     with pytest.warns(UserWarning, match="1 partition.s. failed: D .*DataFileError"):
         failed = run_partitioned(osm, *broken, **kw)
     fixed = run_partitioned(osm, comm, comp, fac, **kw)
-    return single, check, failed, fixed, (comm, comp, fac)
+    return single, check, failed, fixed, (comm, comp, fac), osm
+
+
+def town_osm(town):
+    return town[-1]
 
 
 def test_town_partitions_build_clipped_networks_and_equal_the_single_run(town):
-    single, check, _, part, _ = town
+    single, check, _, part, *_ = town
     assert part.complete and part.halo_min == 15
     assert part.halo_m == pytest.approx(15 * 67 + 250)
     # each district's network is its land plus the halo, not the whole town
@@ -209,7 +213,7 @@ def test_town_partitions_build_clipped_networks_and_equal_the_single_run(town):
 
 
 def test_a_facility_200_m_over_the_district_line_still_counts(town):
-    single, _, _, part, _ = town
+    single, _, _, part, *_ = town
     comp = part.run.compounds.set_index("compound_id")
     near = comp.loc["A1-41", "walk_min_park"]  # 250 m west of the park, across the A|B line
     assert near < 6 and near == pytest.approx(single.compounds.set_index("compound_id").loc["A1-41", "walk_min_park"])
@@ -218,7 +222,7 @@ def test_a_facility_200_m_over_the_district_line_still_counts(town):
 
 
 def test_failed_partition_is_reported_by_name_and_the_rerun_computes_only_it(town):
-    _, _, failed, fixed, _ = town
+    _, _, failed, fixed, *_ = town
     report = failed.report.set_index("partition")
     assert report.loc["D", "status"] == "failed" and "no walkable ways" in report.loc["D", "error"]
     assert (report.loc[["A", "B", "C"], "status"] == "done").all()
@@ -231,7 +235,7 @@ def test_failed_partition_is_reported_by_name_and_the_rerun_computes_only_it(tow
 
 def test_a_folder_of_tiles_gives_the_same_numbers(town, client, tmp_path):
     """Two OSM tiles meeting at x = 2 km: the parts across the seam join their pieces by OSM node id."""
-    single, check, _, _, layers = town
+    single, check, _, _, layers, _ = town
     _write_grid_osm(tmp_path / "west.osm", cols=range(21))
     _write_grid_osm(tmp_path / "east.osm", cols=range(20, 41))
     (tmp_path / "notes.txt").write_text("not a tile")
@@ -240,6 +244,28 @@ def test_a_folder_of_tiles_gives_the_same_numbers(town, client, tmp_path):
     )
     assert part.complete
     assert_same_tables(single, check, part, halo=15)
+
+
+def test_a_facility_beyond_every_halo_is_listed_unjoined_and_written(town, client, tmp_path):
+    from dz_gis.outputs import write_outputs
+
+    single, _, _, _, (comm, comp, fac), _ = town
+    far = gpd.GeoDataFrame(
+        {"facility_id": ["FAR"], "category": ["park"]}, geometry=[shapely.Point(30_000, 500)], crs=CRS
+    )
+    fac = pd.concat([fac, far.to_crs(4326)], ignore_index=True)
+    part = run_partitioned(
+        town_osm(town), comm, comp, fac, partition_by="district", client=client, halo_min=15, with_isochrones=False
+    )
+    row = part.run.facilities.set_index("facility_id").loc["FAR"]
+    assert np.isnan(row["snap_m"]) and pd.isna(row["reachable"]) and pd.isna(row["near_island"])
+    assert "FAR" not in set(part.run.unreachable["id"])  # not joined is not "too far": it was never tried
+    assert part.run.facilities["reachable"].iloc[:-1].all()
+    shares = single.summary.drop(columns="facilities")
+    pd.testing.assert_frame_equal(part.run.summary.drop(columns="facilities"), shares)  # it serves no one
+    write_outputs(part.run, part.check, tmp_path / "out", web_map=False, folio=False)
+    written = gpd.read_file(tmp_path / "out" / "coverage.gpkg", layer="facilities")
+    assert "FAR" in set(written["facility_id"])
 
 
 # ------------------------------------------------------------------------- bad input
