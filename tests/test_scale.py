@@ -268,6 +268,60 @@ def test_a_facility_beyond_every_halo_is_listed_unjoined_and_written(town, clien
     assert "FAR" in set(written["facility_id"])
 
 
+def _write_river_town(path):
+    """41 x 41 streets 100 m apart; a river between x = 2000 and 2100 m, one bridge at y = 4000 m."""
+    to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
+    n = 41
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<osm version='0.6' generator='dz_gis tests'>"]
+    for j in range(n):
+        for i in range(n):
+            lon, lat = to_lonlat.transform(i * GRID_M, j * GRID_M)
+            lines.append(f"  <node id='{1 + j * n + i}' lat='{lat:.8f}' lon='{lon:.8f}'/>")
+    way = 10_000
+    for j in range(n):  # east-west streets, cut by the river but on the bridge row
+        for cols in [range(n)] if j == n - 1 else [range(21), range(21, n)]:
+            refs = "".join(f"<nd ref='{1 + j * n + i}'/>" for i in cols)
+            lines.append(f"  <way id='{way}'>{refs}<tag k='highway' v='residential'/></way>")
+            way += 1
+    for i in range(n):
+        refs = "".join(f"<nd ref='{1 + j * n + i}'/>" for j in range(n))
+        lines.append(f"  <way id='{way}'>{refs}<tag k='highway' v='residential'/></way>")
+        way += 1
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_street_the_halo_cuts_off_is_reported_not_used_silently(client, cache, tmp_path):
+    """Across a river whose only bridge lies beyond the halo, the clipped network is in two pieces."""
+    osm = _write_river_town(tmp_path / "river.osm")
+    boxes = {"W1": (0, 0, 2000, 600), "E1": (2100, 0, 4000, 600)}
+    comm = gpd.GeoDataFrame(
+        {"community_id": list(boxes), "name": list(boxes), "district": ["W", "E"]},
+        geometry=[shapely.box(*b) for b in boxes.values()],
+        crs=CRS,
+    )
+    comp = gpd.GeoDataFrame(
+        {"compound_id": ["w", "e"], "community_id": ["W1", "E1"], "households": [100, 100]},
+        geometry=[shapely.Point(1950, 350), shapely.Point(2450, 350)],
+        crs=CRS,
+    )
+    fac = gpd.GeoDataFrame(
+        {"facility_id": ["across"], "category": ["park"]}, geometry=[shapely.Point(2120, 320)], crs=CRS
+    )
+    layers = [f.to_crs(4326) for f in (comm, comp, fac)]
+    kw = {"partition_by": "district", "client": client, "with_isochrones": False}
+    with pytest.warns(UserWarning, match=r"partition 'W'.*cuts off.*across.*larger halo_min"):
+        part = run_partitioned(osm, *layers, halo_min=15, **kw)
+    assert part.report.set_index("partition").loc["W", "cut_off"] >= 1
+    # the default halo (60 min, 4.3 km) reaches the bridge: the single run's numbers, no warning
+    single = run_coverage(walk_graph_from_file(osm), *layers, with_isochrones=False)
+    whole = run_partitioned(osm, *layers, **kw)
+    assert (whole.report["cut_off"] == 0).all()
+    pd.testing.assert_frame_equal(whole.run.times, single.times)
+    assert np.isnan(single.times.loc[0, "park"])  # over the bridge 4 km away: beyond the horizon
+
+
 # ------------------------------------------------------------------------- bad input
 
 

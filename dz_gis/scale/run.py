@@ -56,7 +56,7 @@ class PartitionedRun:
     check: PlanCheck | None  #: on the merged run; None when a partition failed (street and city rules need all)
     #: one row per partition: ``status`` (done, cached, failed), ``error``, its layers' sizes, the network's
     #: ``nodes`` and ``edges``, ``seconds``, the worker and ``peak_rss_mb``: the worker process's peak
-    #: resident memory while it computed the partition
+    #: resident memory while it computed the partition; ``cut_off``: its points by streets the halo cut off
     report: pd.DataFrame
     halo_min: float  #: walking times up to this are exact; longer ones are reported as beyond (empty)
     halo_m: float  #: the network of each partition reaches this far beyond it
@@ -286,6 +286,7 @@ class _Job:
                     fut = client.submit(
                         run_partition,
                         *(part.name, [str(s) for s in self.sources], clip, layers),
+                        clip_m=part.clip,
                         net_opts=self.net_opts,
                         run_opts=self.run_opts,
                         halo_min=self.halo,
@@ -328,7 +329,7 @@ class _Job:
                     "communities": len(part.communities),
                     "compounds": len(part.compounds),
                     "facilities": len(part.facilities),
-                    **{k: stats.get(k, np.nan) for k in ("nodes", "edges", "seconds", "peak_rss_mb")},
+                    **{k: stats.get(k, np.nan) for k in ("nodes", "edges", "seconds", "peak_rss_mb", "cut_off")},
                     "worker": stats.get("worker", ""),
                 }
             )

@@ -23,10 +23,10 @@ import shapely
 from .._errors import DataFileError, ValidationError
 from ..network import walk_graph_from_file
 from ..network.prepared import prepare
-from ..network.snap import snap
+from ..network.snap import DEFAULT_REACH_M, snap
 from ..pipeline import SNAP_COLUMNS, run_coverage
 
-__all__ = ["build_network", "peak_rss_mb", "reset_peak_rss", "run_partition"]
+__all__ = ["build_network", "cut_off", "peak_rss_mb", "reset_peak_rss", "run_partition"]
 
 
 def reset_peak_rss() -> bool:
@@ -96,6 +96,7 @@ def run_partition(
     clip: shapely.Geometry,
     layers: dict[str, gpd.GeoDataFrame],
     *,
+    clip_m: shapely.Geometry | None = None,
     net_opts: dict[str, Any],
     run_opts: dict[str, Any],
     halo_min: float,
@@ -104,9 +105,9 @@ def run_partition(
 ) -> dict[str, Any]:
     """Coverage of one partition on its own network (the Dask task; see :func:`dz_gis.scale.run_partitioned`).
 
-    ``clip`` is the partition's area with its halo (WGS84); ``layers`` its communities, own
-    compounds and the facilities within the clip. Warnings are recorded and returned, so the
-    caller repeats them once, named by partition.
+    ``clip`` is the partition's area with its halo (WGS84; ``clip_m`` the same in the network's
+    CRS); ``layers`` its communities, own compounds and the facilities within the clip. Warnings
+    are recorded and returned, so the caller repeats them once, named by partition.
     """
     start = time.perf_counter()
     reset_peak_rss()  # the peak of this task, not of the worker's earlier ones
@@ -124,6 +125,15 @@ def run_partition(
             )
         comp, fac = layers["compounds"], layers["facilities"]
         times, comp_snap, fac_snap, iso = _coverage(graph, layers, run_opts)
+        cut = [] if clip_m is None else cut_off(graph, clip_m, layers, comp_snap, fac_snap, max_snap_m)
+        if cut:
+            warnings.warn(
+                f"{len(cut)} compound(s)/facility(ies) lie by streets the halo cuts off from the rest of the "
+                f"network ({', '.join(cut[:5])}): the clipped network joins them to its nearest main street as "
+                "well, which the whole network may not; their times may be too short. Give a larger halo_min.",
+                UserWarning,
+                stacklevel=2,
+            )
     censored = times.where(times <= halo_min)  # beyond the halo: not known here, reported as beyond
     return {
         "name": name,
@@ -141,9 +151,42 @@ def run_partition(
             "seconds": round(time.perf_counter() - start, 2),
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "worker": _worker_name(),
+            "cut_off": len(cut),
         },
         "warnings": list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)),
     }
+
+
+def cut_off(
+    graph: nx.MultiDiGraph,
+    clip_m: shapely.Geometry,
+    layers: dict[str, gpd.GeoDataFrame],
+    comp_snap: pd.DataFrame,
+    fac_snap: pd.DataFrame,
+    max_snap_m: float,
+) -> list[str]:
+    """Ids of the points whose nearest street is on a fragment the clip cut off (it reaches the clip's edge).
+
+    On the whole network such a street may join the main network beyond the halo; on the
+    clipped one it is a fragment, and the access model joins a point by it to the nearest main
+    street as well (``near_island``), a shortcut the whole network would not offer.
+    """
+    net = prepare(graph)
+    inner = clip_m.buffer(-DEFAULT_REACH_M)
+    edge_zone = ~shapely.contains_xy(inner, net.xy[:, 0], net.xy[:, 1])
+    cut = set(np.unique(net.component[edge_zone]).tolist()) - {net.main_component}
+    if not cut:
+        return []
+    ids = []
+    for key, id_col, joined in (("compounds", "compound_id", comp_snap), ("facilities", "facility_id", fac_snap)):
+        island = np.flatnonzero(joined["near_island"].to_numpy(dtype=bool)) if len(joined) else np.array([], int)
+        if len(island) == 0:
+            continue
+        frame = layers[key].iloc[island]
+        nearest = snap(net, frame, max_snap_m=max_snap_m).points["edge"].to_numpy(dtype=int)
+        on_cut = np.isin(net.component[net.edge_u[nearest]], list(cut))
+        ids += frame[id_col].astype(str).to_numpy()[on_cut].tolist()
+    return ids
 
 
 def _coverage(
