@@ -3,9 +3,10 @@
 One package per stage, data flowing one way: :mod:`~dz_gis.io` (read layers, coordinate
 offsets) → :mod:`~dz_gis.network` (walking graph) → :mod:`~dz_gis.access` (walking times,
 coverage, isochrones) → :mod:`~dz_gis.plan` (rules, gaps, indicators, register) →
-:mod:`~dz_gis.pipeline` (the run, wired together) → :mod:`~dz_gis.outputs` (tables,
-GeoPackage, web map). :mod:`~dz_gis.scopes` holds the units rules are scoped to and
-:mod:`~dz_gis.datasets` the bundled samples.
+:mod:`~dz_gis.pipeline` (the run, wired together) → :mod:`~dz_gis.scale` (the run partitioned
+by district on Dask) → :mod:`~dz_gis.outputs` (tables, GeoPackage, web map).
+:mod:`~dz_gis.scopes` holds the units rules are scoped to and :mod:`~dz_gis.datasets` the
+bundled samples.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .pipeline import run_coverage as run_coverage
 from .plan import load_rules as load_rules
 from .plan import read_register as read_register
 from .plan import reconcile_register as reconcile_register
+from .scale import run_partitioned as run_partitioned
 
 __version__ = "0.1.0"
 
@@ -74,6 +76,7 @@ __all__ = [
     "read_register",
     "reconcile_register",
     "run_coverage",
+    "run_partitioned",
     "to_wgs84",
     "walk_graph_from_file",
     "walk_graph_from_place",

@@ -33,9 +33,15 @@ from .plan.register import RegisterReport, read_register, reconcile_register
 from .plan.rules import RuleSet
 from .scopes import build_units
 
-__all__ = ["CoverageRun", "PlanCheck", "run_coverage", "check_plan", "with_facilities"]
+__all__ = ["CoverageRun", "PlanCheck", "assemble_run", "run_coverage", "check_plan", "with_facilities"]
 
 logger = logging.getLogger(__name__)
+
+#: Walking times are computed to this many times the longest band (an empty time: none within it).
+HORIZON_BANDS = 4
+
+#: Columns saying how a compound or facility joined the walking network (:func:`run_coverage`).
+SNAP_COLUMNS = ("snap_m", "streets", "reachable", "near_island")
 
 
 @dataclass
@@ -51,6 +57,8 @@ class CoverageRun:
     isochrones: gpd.GeoDataFrame | None = None  #: walking circles dissolved per category and band
     times: pd.DataFrame | None = None  #: minutes from each compound to the nearest facility per category
     walk_m_per_min: float | None = None  #: flat walking speed of the graph the times come from
+    #: minutes the walking times were computed to: an empty time means no facility within it
+    horizon_min: float | None = None
 
 
 def run_coverage(
@@ -108,7 +116,7 @@ def run_coverage(
         found = nearest_times(
             graph,
             facilities,
-            cutoff_min=max(minutes) * 4,
+            cutoff_min=max(minutes) * HORIZON_BANDS,
             demand=compounds,
             max_snap_m=max_snap_m,
             facility_snap=fsnap,
@@ -116,29 +124,63 @@ def run_coverage(
         ).demand
     assert found is not None  # demand was given
     times = found[[c for c in catalog.ids if c in found.columns]]
-
-    comp = _with_snap(compounds.assign(**{f"walk_min_{c}": times[c].round(2) for c in times.columns}), csnap.points)
-    cov = coverage_by_unit(compounds, times, minutes=minutes)
-    comm = communities.drop(columns=[c for c in communities.columns if c.startswith("cov_")])
-    comm = comm.merge(cov.drop(columns=["households"]), left_on="community_id", right_index=True, how="left")
-    fac = _with_snap(facilities, fsnap.points)
     iso = None
     if with_isochrones:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # unreachable ones are reported in the table
             iso = isochrones(graph, facilities, minutes=minutes, dissolve=True, facility_snap=fsnap)
         iso.insert(1, "name_zh", [catalog[c].name_zh for c in iso["category"]])
-    speed = float(graph.graph.get("walk_m_per_min", np.nan))
+    return assemble_run(
+        communities,
+        _with_snap(compounds, csnap.points),
+        _with_snap(facilities, fsnap.points),
+        times,
+        minutes=minutes,
+        catalog=catalog,
+        isochrones=iso,
+        walk_m_per_min=float(graph.graph.get("walk_m_per_min", np.nan)),
+        horizon_min=float(max(minutes) * HORIZON_BANDS),
+    )
+
+
+def assemble_run(
+    communities: gpd.GeoDataFrame,
+    compounds: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    times: pd.DataFrame,
+    *,
+    minutes: Sequence[int],
+    catalog: Catalog | None = None,
+    isochrones: gpd.GeoDataFrame | None = None,
+    walk_m_per_min: float | None = None,
+    horizon_min: float | None = None,
+) -> CoverageRun:
+    """A :class:`CoverageRun` from walking times already computed: coverage, summary, unreachable.
+
+    ``compounds`` and ``facilities`` carry how they joined the network (``snap_m``,
+    ``streets``, ``reachable``, ``near_island``); ``times`` holds minutes per compound (rows
+    as ``compounds``) and category. :func:`run_coverage` ends here, and so does a run merged
+    from parts (:func:`dz_gis.scale.run_partitioned`), so both define every column alike.
+    """
+    catalog = catalog or default_catalog()
+    minutes = tuple(int(m) for m in minutes)
+    comp = compounds.assign(**{f"walk_min_{c}": times[c].round(2) for c in times.columns})
+    joined = [c for c in SNAP_COLUMNS if c in comp]
+    comp = comp[[c for c in comp.columns if c not in joined] + joined]  # the times first, then how it joined
+    cov = coverage_by_unit(compounds, times, minutes=minutes)
+    comm = communities.drop(columns=[c for c in communities.columns if c.startswith("cov_")])
+    comm = comm.merge(cov.drop(columns=["households"]), left_on="community_id", right_index=True, how="left")
     return CoverageRun(
         communities=comm,
         compounds=comp,
-        facilities=fac,
-        unreachable=_unreachable(fac, comp, fsnap.points, csnap.points),
+        facilities=facilities,
+        unreachable=_unreachable(facilities, comp),
         summary=_summary(compounds, facilities, times, minutes, catalog),
         minutes=minutes,
-        isochrones=iso,
+        isochrones=isochrones,
         times=times,
-        walk_m_per_min=speed,
+        walk_m_per_min=walk_m_per_min,
+        horizon_min=horizon_min,
     )
 
 
@@ -158,7 +200,7 @@ def with_facilities(run: CoverageRun, graph: nx.MultiDiGraph, facilities: gpd.Ge
     same = facilities[facilities["category"].isin(changed)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # unreachable sites are reported in the table
-        found = nearest_times(graph, same, cutoff_min=max(run.minutes) * 4, demand=run.compounds).demand
+        found = nearest_times(graph, same, cutoff_min=max(run.minutes) * HORIZON_BANDS, demand=run.compounds).demand
     assert found is not None
     times = run.times.copy()
     for cat in changed:
@@ -210,7 +252,7 @@ def _with_snap(layer: gpd.GeoDataFrame, snapped: pd.DataFrame) -> gpd.GeoDataFra
     )
 
 
-def _unreachable(fac: pd.DataFrame, comp: pd.DataFrame, fsnap: pd.DataFrame, csnap: pd.DataFrame) -> pd.DataFrame:
+def _unreachable(fac: pd.DataFrame, comp: pd.DataFrame) -> pd.DataFrame:
     """Facilities and compounds too far from the network, or nearest to a disconnected fragment."""
     frames = [
         pd.DataFrame(
@@ -219,14 +261,12 @@ def _unreachable(fac: pd.DataFrame, comp: pd.DataFrame, fsnap: pd.DataFrame, csn
                 "id": frame[id_col].to_numpy(),
                 "category": frame["category"].to_numpy() if layer == "facility" else None,
                 "snap_m": frame["snap_m"].to_numpy(),
-                "too_far": snapped["too_far"].to_numpy(),
-                "near_island": snapped["near_island"].to_numpy(),
+                # NA (a partitioned run's facility beyond every halo, not joined) is neither
+                "too_far": ~frame["reachable"].to_numpy(dtype=bool, na_value=True),
+                "near_island": frame["near_island"].to_numpy(dtype=bool, na_value=False),
             }
         )
-        for layer, frame, id_col, snapped in (
-            ("facility", fac, "facility_id", fsnap),
-            ("compound", comp, "compound_id", csnap),
-        )
+        for layer, frame, id_col in (("facility", fac, "facility_id"), ("compound", comp, "compound_id"))
     ]
     table = pd.concat(frames, ignore_index=True)
     return table[table["too_far"] | table["near_island"]].reset_index(drop=True)
@@ -299,7 +339,14 @@ def check_plan(
         )
     units = build_units(run.communities, run.compounds)
     table = flag_gaps(
-        rules, run.communities, run.facilities, compounds=run.compounds, times=run.times, catalog=catalog, units=units
+        rules,
+        run.communities,
+        run.facilities,
+        compounds=run.compounds,
+        times=run.times,
+        catalog=catalog,
+        units=units,
+        horizon_min=run.horizon_min,
     )
     geoms = pd.concat(
         [frame[["unit_id", "geometry"]].assign(scope=scope).to_crs(4326) for scope, frame in units.items()],

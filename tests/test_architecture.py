@@ -3,7 +3,7 @@
 - the import graph of ``dz_gis`` has no cycle (imports inside functions count too);
 - no module imports another module's ``_private`` name;
 - no module over 600 lines, no function body over 80 lines unless a ``# long:`` comment says why;
-- data flows one way between the stage packages: io → network → access → plan → pipeline → allocate → outputs.
+- data flows one way between the stage packages: io → network → access → plan → pipeline → allocate → scale → outputs.
 """
 
 import ast
@@ -17,7 +17,7 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 
 #: Stages in the order data flows; a stage may import only from stages before it.
-STAGES = ["io", "network", "access", "plan", "pipeline", "allocate", "outputs"]
+STAGES = ["io", "network", "access", "plan", "pipeline", "allocate", "scale", "outputs"]
 
 
 def _module_name(path: Path) -> str:

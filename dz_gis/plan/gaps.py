@@ -66,6 +66,7 @@ def flag_gaps(
     graph: nx.MultiDiGraph | None = None,
     catalog: Catalog | None = None,
     units: Units | None = None,
+    horizon_min: float | None = None,
 ) -> pd.DataFrame:
     """Check every rule against every unit of its scope.
 
@@ -87,6 +88,10 @@ def flag_gaps(
         Walking graph, used only when ``times`` is omitted and a reach rule needs it.
     units
         Units already built from these layers by :func:`dz_gis.scopes.build_units` (else built here).
+    horizon_min
+        How far the walking times were computed: an empty time means none within it, and a
+        median or percentile beyond it is reported as "over <horizon> min", never as the
+        median of the compounds that were reached.
 
     Returns
     -------
@@ -107,6 +112,7 @@ def flag_gaps(
         compounds=compounds,
         times=times,
         compound_unit=compound_units(units, compounds),
+        horizon_min=horizon_min,
     )
     rows: list[dict] = []
     for rule in sorted(rules, key=lambda r: RULE_KINDS[r.kind].counts_other_rules):

@@ -79,6 +79,8 @@ class Evidence:
     compound_unit: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: gap rows of the rules judged so far, by rule id (share_target counts them)
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: minutes the walking times were computed to (an empty time: none within it), when known
+    horizon_min: float | None = None
 
     def __post_init__(self) -> None:
         self.present = set(self.facilities["category"].unique())
@@ -195,14 +197,38 @@ def _reach(p: Mapping[str, Any], unit: pd.Series, ev: Evidence, scope: str) -> V
     total, covered = float(sums["total"]), float(sums["within"])
     actual = covered / total
     short = max(math.ceil(share * total - covered - 1e-9), 0)
-    finite = t[np.isfinite(t)]
-    detail = (
-        f"median {np.median(finite):.1f} min, 90th percentile {np.percentile(finite, 90):.1f} min"
-        if len(finite)
-        else "no compound reaches one"
-    )
+    detail = _time_detail(t, ev.horizon_min)
     status = "met" if actual >= share - 1e-12 else "gap"
     return Verdict(status, required, f"{actual:.0%}", share, actual, short, weight, detail)
+
+
+def _time_detail(t: np.ndarray, horizon_min: float | None) -> str:
+    """Median and 90th percentile of the compounds' times; unreached ones count as beyond every time.
+
+    Examples
+    --------
+    >>> _time_detail(np.array([2.0, 4.0, 6.0]), 60)
+    'median 4.0 min, 90th percentile 5.6 min'
+    >>> _time_detail(np.array([2.0, np.nan, np.nan]), 15)
+    'median over 15 min, 90th percentile over 15 min'
+    >>> _time_detail(np.array([2.0, 4.0, np.nan]), 15)
+    'median 4.0 min, 90th percentile over 15 min'
+    >>> _time_detail(np.array([np.nan]), 15)
+    'no compound reaches one within 15 min'
+    """
+    if not np.isfinite(t).any():
+        return f"no compound reaches one within {horizon_min:g} min" if horizon_min else "no compound reaches one"
+    # unreached: a huge finite time rather than inf, whose interpolation weight 0 would give NaN
+    known = np.where(np.isfinite(t), t, _UNREACHED)
+    beyond = f"over {horizon_min:g} min" if horizon_min else "beyond the times computed"
+    parts = []
+    for label, q in (("median", 50), ("90th percentile", 90)):
+        v = float(np.percentile(known, q))
+        parts.append(f"{label} {v:.1f} min" if v < _UNREACHED / 1e10 else f"{label} {beyond}")
+    return ", ".join(parts)
+
+
+_UNREACHED = 1e300
 
 
 def _area_per_households(p: Mapping[str, Any], unit: pd.Series, ev: Evidence, scope: str) -> Verdict:
