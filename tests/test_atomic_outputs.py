@@ -22,7 +22,8 @@ def write_set(target: Path, names: dict[str, str]) -> None:
 
 
 def leftovers(target: Path) -> list[str]:
-    return sorted(p.name for p in target.parent.iterdir() if p.name.startswith(f".{target.name}.") and "lock" not in p.name)
+    beside = (p.name for p in target.parent.iterdir() if p.name.startswith(f".{target.name}."))
+    return sorted(name for name in beside if not name.endswith(".lock"))
 
 
 def test_a_new_run_replaces_the_whole_set(tmp_path):
