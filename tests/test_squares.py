@@ -96,8 +96,10 @@ def test_a_square_is_walked_straight_across(tmp_path, fmt):
     assert metres(g, 20, 21) == pytest.approx(street_m(g) + across, rel=1e-9)
     # the outline is still walked: from the entrance to a corner along the edge
     assert g.has_edge(10, 11) and g.has_edge(11, 10)
-    along = [d["length"] for _, v, d in g.edges(10, data=True) if v == 11 and len(d["geometry"].coords) > 2]
-    assert len(along) == 2  # north and south halves of the outline, corner to corner
+    # the outline, one straight segment per side: the corners no way shares are nodes of their own
+    corners = sorted(n for n in g.nodes if n < 0)
+    assert len(corners) == 4 and all(len(d["geometry"].coords) == 2 for *_, d in g.edges(data=True))
+    assert nx.shortest_path(g, 10, 11, weight="length") == [10, 11]
 
 
 @pytest.mark.parametrize("fmt", ["xml", "pbf"])
@@ -151,7 +153,7 @@ def test_walks_across_the_sample_squares_are_near_straight():
     path = sample_osm_path()
     squares = read_squares(path, None)
     nodes, edges = _pbf_network(path, None)
-    added = square_edges(nodes, edges, squares).iloc[len(edges) :].to_crs(3067)  # ETRS-TM35FIN, metres
+    added = square_edges(nodes, edges, squares)[1].iloc[len(edges) :].to_crs(3067)  # ETRS-TM35FIN, metres
     shapes = squares.set_index("square_id").to_crs(3067).geometry
     ratios = []
     for sid, rows in added.groupby("square_id"):
@@ -164,10 +166,42 @@ def test_walks_across_the_sample_squares_are_near_straight():
             ends[r.u], ends[r.v] = r.geometry.coords[0], r.geometry.coords[-1]
         dist = dict(nx.all_pairs_dijkstra_path_length(walk))
         area = shapes[sid].buffer(0.01)
-        for a, b in combinations(ends, 2):
+        entrances = [n for n in ends if n >= 0]  # corners of the outline have negative ids
+        for a, b in combinations(entrances, 2):
             line = shapely.LineString([ends[a], ends[b]])
             if line.length > 1.0 and area.covers(line):
                 ratios.append(dist[a][b] / line.length)
     assert len(ratios) > 500
     assert max(ratios) <= STRETCH + 1e-3  # lengths are taken in local metres, here in a national CRS
     assert np.mean(ratios) < 1.05
+
+
+def test_circles_and_times_agree_across_a_square(tmp_path):
+    """The access model's promise on a square: inside a circle means timed within it, and back."""
+    import geopandas as gpd
+
+    import dz_gis
+    from dz_gis.network.prepared import prepare
+    from dz_gis.network.snap import snap
+
+    g = walk_graph_from_file(write_osm(tmp_path / "square.osm", square="relation"), cache=False)
+    net = prepare(g)
+    east = np.array([g.nodes[21]["x"], g.nodes[21]["y"]])
+    fac = gpd.GeoDataFrame({"category": ["park"]}, geometry=[shapely.Point(*(east + [0, 5]))], crs=net.crs)
+    bands = (1, 2, 3, 4)
+    circles = dz_gis.isochrones(g, fac, minutes=bands, dissolve=True)
+    rng = np.random.default_rng(3)
+    xmin, ymin, xmax, ymax = circles.total_bounds
+    where = shapely.points(rng.uniform(xmin, xmax, 3000), rng.uniform(ymin, ymax, 3000))
+    homes = gpd.GeoDataFrame(geometry=where, crs=net.crs)
+    t = dz_gis.nearest_times(g, fac, demand=homes).demand["park"].to_numpy()
+    joined = snap(net, homes).points
+    offset_walk = np.sqrt(2) * dz_gis.access.DEFAULT_OFFSET_M / net.walk_m_per_min
+    arc = 2 * dz_gis.access.DEFAULT_OFFSET_M * (1 - np.cos(np.pi / 16))
+    for minutes, circle in zip(circles["minutes"], circles.geometry, strict=True):
+        inside = shapely.contains(circle, where)
+        assert inside.sum() > 50
+        assert (t[inside] <= minutes + offset_walk + 1e-9).all(), np.nanmax(t[inside]) - minutes
+        timed = (t <= minutes - 0.25) & (joined["snap_m"].to_numpy() <= 10) & ~joined["near_island"].to_numpy()
+        assert timed.sum() > 20
+        assert shapely.covers(circle.buffer(arc), where[timed]).all()

@@ -73,7 +73,7 @@ def walk_graph_from_file(
     key = None
     if cache:
         key = graph_cache_key(
-            "walk-graph-v3",
+            "walk-graph-v4",
             file_stamp(path),
             area=area,
             crs=crs,
@@ -85,7 +85,7 @@ def walk_graph_from_file(
         if graph is not None:
             return graph
     nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path, area)
-    edges = square_edges(nodes, edges, read_squares(path, area))  # squares walked across
+    nodes, edges = square_edges(nodes, edges, read_squares(path, area))  # squares walked across
     graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
     if dem is not None:
         add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)

@@ -104,17 +104,21 @@ def _read_xml(path: Path, area: shapely.Geometry | None) -> gpd.GeoDataFrame | N
     return found.reset_index(drop=True).assign(square_id=ids)
 
 
-def square_edges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, squares: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``edges`` with each square's outline and crossings added (WGS84, one row per segment).
+def square_edges(
+    nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, squares: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``nodes`` and ``edges`` with each square's outline and crossings added (WGS84).
 
     ``nodes`` (OSM id index, point geometry) and ``edges`` (``u``, ``v``, tags, geometry) are
     the input of :func:`dz_gis.network.walk_graph_from_edges`; rows of ``edges`` that are a
     square's own outline (``osmid`` equal to the square's way id) are replaced by the square's
-    edge and crossings. Squares a pedestrian may not enter, and squares no walkable way
+    edge and crossings. Every added edge is one straight segment, as OSM's are (a point joins
+    an edge at its one nearest position); the outline's corners that no way shares become
+    nodes with negative ids. Squares a pedestrian may not enter, and squares no walkable way
     leads into, add nothing.
     """
     if len(squares) == 0:
-        return edges
+        return nodes, edges
     squares = squares[walkable(squares.assign(area=None))]
     if "osmid" in edges.columns:  # OSM XML: the outline is already a way; it is replaced
         outline = {int(s.split("/")[1]) for s in squares["square_id"] if s.startswith("way/")}
@@ -122,11 +126,39 @@ def square_edges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, squares: gpd.
     entry_index = _entrance_index(nodes, edges)
     added = [_one_square(square, entry_index) for square in squares.itertuples(index=False)]
     rows = [r for r in added if r is not None]
-    logger.info("walked across %d pedestrian squares (%d lines added)", len(rows), sum(len(r) for r in rows))
     if not rows:
-        return edges
-    extra = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=edges.crs)
-    return gpd.GeoDataFrame(pd.concat([edges, extra], ignore_index=True), geometry="geometry", crs=edges.crs)
+        return nodes, edges
+    extra, corners = _segments(pd.concat(rows, ignore_index=True), entry_index)
+    logger.info("walked across %d pedestrian squares (%d segments added)", len(rows), len(extra))
+    extra = gpd.GeoDataFrame(extra, geometry="geometry", crs=edges.crs)
+    at = pd.Index(list(corners), name=nodes.index.name)
+    corner_nodes = gpd.GeoDataFrame(geometry=shapely.points(list(corners.values())), index=at, crs=nodes.crs)
+    nodes = gpd.GeoDataFrame(pd.concat([nodes, corner_nodes]), geometry="geometry", crs=nodes.crs)
+    return nodes, gpd.GeoDataFrame(pd.concat([edges, extra], ignore_index=True), geometry="geometry", crs=edges.crs)
+
+
+def _segments(rows: pd.DataFrame, entry_index: dict) -> tuple[pd.DataFrame, dict[int, tuple[float, float]]]:
+    """Rows cut into straight segments; new nodes (negative ids) at the vertices no way shares."""
+    corners: dict[tuple[int, int], int] = {}
+    points: dict[int, tuple[float, float]] = {}
+    out = []
+    for row in rows.to_dict("records"):
+        coords = shapely.get_coordinates(row["geometry"])
+        if len(coords) == 2:
+            out.append(row)
+            continue
+        ids = [row["u"]]
+        for x, y in coords[1:-1]:
+            key = (round(x / _SAME_DEG), round(y / _SAME_DEG))
+            node = entry_index.get(key)
+            if node is None:
+                node = corners.setdefault(key, -(len(corners) + 1))
+                points[node] = (x, y)
+            ids.append(node)
+        ids.append(row["v"])
+        for k in range(len(coords) - 1):
+            out.append(row | {"u": ids[k], "v": ids[k + 1], "geometry": shapely.LineString(coords[k : k + 2])})
+    return pd.DataFrame(out), points
 
 
 def _entrance_index(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> dict[tuple[int, int], object]:
