@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import warnings
@@ -56,12 +57,22 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     with _locked(target.parent / f".{target.name}.lock"):
         _clean_leftovers(target)
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        os.chmod(work, _folder_mode(target))  # mkdtemp makes it private (0700)
         try:
             yield work
             (work / MANIFEST).write_text("\n".join(sorted(p.name for p in work.iterdir())) + "\n", encoding="utf-8")
             _swap_in(work, target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _folder_mode(target: Path) -> int:
+    """The permissions the new folder gets: the old one's, else what the umask gives a new folder."""
+    if target.is_dir():
+        return stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _swap_in(work: Path, target: Path) -> None:

@@ -35,6 +35,17 @@ def test_a_new_run_replaces_the_whole_set(tmp_path):
     assert leftovers(out) == []
 
 
+def test_the_folder_keeps_its_permissions(tmp_path):
+    out = tmp_path / "out"
+    write_set(out, {"a.csv": "1"})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # as a plain mkdir would make it, not private
+    out.chmod(0o750)
+    write_set(out, {"a.csv": "2"})
+    assert out.stat().st_mode & 0o777 == 0o750
+
+
 def test_a_failed_run_leaves_the_old_set(tmp_path):
     out = tmp_path / "out"
     write_set(out, {"a.csv": "old"})
