@@ -384,6 +384,17 @@ def print_plan_check(check: PlanCheck, rules: RuleSet, seconds: float, *, provis
             print("  The units not in the register are listed in register_unknown.csv (未匹配的社区).")
 
 
+def _closes(gaps: Any, proposal_id: str) -> str:
+    """'; needed for: U03 (rule), …' — the changed gap rows this one site is needed for."""
+    if "closed_by" not in gaps or gaps.empty:
+        return ""
+    mine = gaps[gaps["closed_by"].astype(str).str.split(", ").map(lambda ids: proposal_id in ids)]
+    if mine.empty:
+        return ""
+    rows = [f"{r['unit_name'] if 'unit_name' in r else r['unit_id']} ({r['rule_id']})" for _, r in mine.iterrows()]
+    return "; needed for " + ", ".join(rows[:4]) + (f" and {len(rows) - 4} more" if len(rows) > 4 else "")
+
+
 def print_proposals(proposals: list[Proposals], seconds: float) -> None:
     """Each preset's new sites and the gap rows they change."""
     print(f"\nProposed sites 选址建议 (exact MCLP, HiGHS; {seconds:.1f} s):")
@@ -405,6 +416,7 @@ def print_proposals(proposals: list[Proposals], seconds: float) -> None:
             print(
                 f"    {site['proposal_id']}: in {site['community_id']}{street}, serves {site['serves']:,.0f} "
                 f"{prop.demand_weight}{also} (may stand up to {site.get('moved_m', 0):.0f} m from the point)"
+                + _closes(prop.gaps, str(site["proposal_id"]))
             )
         closed = prop.gaps
         if len(closed):

@@ -75,6 +75,11 @@ def test_elderly_care_one_per_street_at_older_walking_speed(sample, planned, can
     changed = prop.gaps.set_index(["rule_id", "unit_id"])
     street_rows = changed.loc["street_has_elderly_complex"]
     assert len(street_rows) == len(streets) and set(street_rows["status_after"]) == {"met"}
+    # each street's row needs the one complex proposed in that street (the plan judged without it: a gap)
+    site_of_street = prop.sites.set_index("street")["proposal_id"]
+    assert street_rows["closed_by"].to_dict() == site_of_street.to_dict()
+    reach = changed.loc["elderly_complex_reach_15min", "closed_by"]
+    assert set(reach) <= {*site_of_street, "together"} and (reach != "together").any()
 
 
 def test_elderly_care_quota_needs_enough_sites(sample, planned, candidates):

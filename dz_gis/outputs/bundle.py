@@ -205,4 +205,5 @@ def _sheets(
         ]
         sheets["选址 proposals"] = pd.DataFrame(sites[shown])
         sheets["选址前后 before-after"] = _per_proposal(proposals, "coverage")
+        sheets["选址消除缺口 gaps closed"] = _per_proposal(proposals, "gaps")
     return sheets

@@ -63,6 +63,11 @@ HEADERS = {
     "after": "建设后覆盖",
     "share_before": "现状覆盖比例",
     "share_after": "建设后覆盖比例",
+    "status_before": "建设前状态",
+    "status_after": "建设后状态",
+    "actual_before": "建设前现状",
+    "actual_after": "建设后现状",
+    "closed_by": "所需拟建设施",
 }
 
 _WORDS = {
@@ -88,7 +93,7 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, head
         for name, table in sheets.items():
             frame = table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table.copy()
             shares = [c for c in frame.columns if _SHARE.match(str(c)) or _COV.match(str(c))]
-            for col in ("status", "severity"):
+            for col in ("status", "severity", "status_before", "status_after"):
                 if col in frame:
                     frame[col] = frame[col].map(lambda v: _WORDS.get(v, v) if isinstance(v, str) else v)
             labels = [_header(str(c), headers) for c in frame.columns]
