@@ -154,7 +154,7 @@ def test_control_file_for_argument_mistakes_is_good() -> None:
 
 
 def test_enough_distinct_cases() -> None:
-    assert len(CASES) >= 68
+    assert len(CASES) >= 80
     keys = [(c["file"], c["kwargs"]) for c in CASES]
     assert len(keys) == len(set(keys)), "two cases test the same call"
     assert len({c["mistake"] for c in CASES}) == len(CASES)

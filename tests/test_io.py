@@ -15,6 +15,7 @@ from shapely import Point, Polygon, box
 from dz_gis import (
     CategoryError,
     ColumnError,
+    DataFileError,
     StudyAreaError,
     default_catalog,
     read_communities,
@@ -90,13 +91,14 @@ def test_gbk_shapefile_with_cpg_round_trips(tmp_path) -> None:
 
 
 def test_explicit_encoding_overrides_detection(tmp_path) -> None:
-    # Big5 bytes (a file from Taiwan / Hong Kong) also decode as GB18030, into nonsense;
-    # detection cannot tell, so encoding= must win.
+    # Big5 bytes (a file from Taiwan / Hong Kong) also decode as GB18030, into nonsense: the
+    # reader stops and names encoding='big5' rather than read them so; encoding= wins.
     names = ["達州社區", "鳳凰山社區"]
     gdf = gpd.GeoDataFrame({"MC": names}, geometry=SQUARES[:2], crs=WGS84)
     path = tmp_path / "big5.shp"
     _write_shapefile(gdf, path, "big5", keep_cpg=False)
-    assert read_communities(path)["name"].tolist() != names
+    with pytest.raises(DataFileError, match=r"big5\.shp: the attribute table looks like Big5.*encoding='big5'"):
+        read_communities(path)
     assert read_communities(path, encoding="big5")["name"].tolist() == names
 
 

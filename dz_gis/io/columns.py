@@ -33,8 +33,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "population": ("population", "人口", "常住人口", "人口数", "居民人数", "人数", "pop"),
     "area_m2": ("area_m2", "面积", "建筑面积", "面积m2", "面积平方米", "建筑面积m2", "floor_area"),
     "community_type": ("community_type", "社区类型", "社区类别", "type_zh"),
-    "lon": ("lon", "lng", "long", "longitude", "经度", "x"),
-    "lat": ("lat", "latitude", "纬度", "y"),
+    "lon": ("lon", "lng", "long", "longitude", "经度", "东经", "x"),
+    "lat": ("lat", "latitude", "纬度", "北纬", "y"),
 }
 
 

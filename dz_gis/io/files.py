@@ -8,6 +8,7 @@ Excel with lon/lat columns (经度/纬度), in any CRS the file declares. ``coor
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -129,6 +130,8 @@ def _read_zip(path: Path, layer: str | int | None, encoding: str | None) -> gpd.
 def _points_from_lonlat(df: pd.DataFrame, where: str, columns: Mapping[str, str]) -> gpd.GeoDataFrame:
     lon_col = find_column(df, "lon", where, columns)
     lat_col = find_column(df, "lat", where, columns)
+    if lon_col is None and lat_col is None:
+        df, lon_col, lat_col = _split_pairs(df, where)
     if lon_col is None or lat_col is None:
         raise ColumnError(
             f"{where}: a table without geometry needs longitude and latitude columns "
@@ -143,7 +146,7 @@ def _points_from_lonlat(df: pd.DataFrame, where: str, columns: Mapping[str, str]
     coords = {}
     for key, col in (("lon", lon_col), ("lat", lat_col)):
         raw = df[col]
-        num = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
+        num = _degrees(raw)
         bad = np.flatnonzero(num.isna().to_numpy())
         if len(bad):
             shown = ", ".join(f"row {i + 1}: {raw.iloc[i]!r}" for i in bad[:5])
@@ -155,6 +158,49 @@ def _points_from_lonlat(df: pd.DataFrame, where: str, columns: Mapping[str, str]
         coords[key] = num.to_numpy(dtype=float)
     rest = df.drop(columns=[lon_col, lat_col])
     return gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(coords["lon"], coords["lat"]), crs=WGS84)
+
+
+#: 度分秒: 107°28'30.72"E, 107度28分30.72秒, 31°12.258'N (seconds and hemisphere optional).
+_DMS = re.compile(
+    r"^(?P<d>\d+(?:\.\d+)?)\s*[°度]\s*(?:(?P<m>\d+(?:\.\d+)?)\s*['′’分]\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:[\"″”秒]|''|′′)\s*)?(?P<h>[NSEW东西南北]?)$",
+    re.IGNORECASE,
+)
+
+
+def _degrees(raw: pd.Series) -> pd.Series:
+    """Decimal degrees from cells as typed: full-width digits (１０７．４７) and 度分秒 are read too.
+
+    >>> _degrees(pd.Series(["107.4752", "１０７．４７５２", "107°28′30.72″E", "31度12分15.48秒"])).round(6).tolist()
+    [107.4752, 107.4752, 107.4752, 31.2043]
+    """
+    text = raw.astype("string").str.normalize("NFKC").str.strip()  # NFKC: １０７．４７ → 107.47, － → -
+    num = pd.to_numeric(text, errors="coerce")
+    for i in np.flatnonzero(num.isna().to_numpy() & text.notna().to_numpy()):
+        m = _DMS.match(str(text.iloc[i]))
+        if m and float(m["m"] or 0) < 60 and float(m["s"] or 0) < 60:
+            value = float(m["d"]) + float(m["m"] or 0) / 60 + float(m["s"] or 0) / 3600
+            num.iloc[i] = -value if m["h"].upper() in {"S", "W", "西", "南"} else value
+    return num
+
+
+#: Names of one column holding "lon,lat" (坐标拾取器 output, e.g. 107.4752,31.2043).
+_PAIR_COLUMNS = {"经纬度", "经纬度坐标", "坐标", "lnglat", "lonlat", "location"}
+_PAIR = r"^\s*-?\d+(?:\.\d+)?\s*[,，]\s*-?\d+(?:\.\d+)?\s*$"
+
+
+def _split_pairs(df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, str | None, str | None]:
+    """A "lon,lat" column split into lon and lat columns, when there is exactly one such column."""
+    found = [c for c in df.columns if str(c).strip().lower() in _PAIR_COLUMNS]
+    if len(found) != 1:
+        return df, None, None
+    text = df[found[0]].astype("string").str.normalize("NFKC")
+    if not text.str.fullmatch(_PAIR).fillna(False).all():
+        return df, None, None
+    parts = text.str.replace("，", ",").str.split(",", expand=True)
+    logger.info("%s: column %r split into longitude and latitude", where, found[0])
+    out = df.drop(columns=found[0]).assign(lon=parts[0].str.strip(), lat=parts[1].str.strip())
+    return out, "lon", "lat"
 
 
 def read_table(
@@ -200,6 +246,9 @@ def read_table(
         gdf = _read_vector(path, suffix, layer, encoding)
         if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
             gdf = _points_from_lonlat(pd.DataFrame(gdf), where, columns)
+        if suffix in {".geojson", ".json"} and coords is None:
+            _refuse_offset_crs_member(path)
+        source = "file" if gdf.crs is not None else "crs="
     else:
         df = read_sheet(path, suffix, layer=layer, encoding=encoding, header_row=header_row)
         require_nonempty(df, where)
@@ -207,12 +256,13 @@ def read_table(
         if crs is None and coords is None:
             _ask_coordinate_system(gdf, where)  # never guessed: GCJ-02 read as WGS84 is ~500 m off
         gdf = gdf.set_crs(crs, allow_override=True) if crs is not None else gdf
+        source = "table"
     require_nonempty(gdf, where)
     if gdf.crs is None and crs is not None:
         gdf = gdf.set_crs(crs)
     require_crs(gdf, where)
     system = coordinate_system(coords, where)
-    return _to_wgs84_frame(gdf, where, None if system == "wgs84" else system)
+    return _to_wgs84_frame(gdf, where, None if system == "wgs84" else system, source)
 
 
 #: The words planners use for the lon/lat systems in China, and the system each means.
@@ -246,7 +296,30 @@ def _ask_coordinate_system(gdf: gpd.GeoDataFrame, where: str) -> None:
         )
 
 
-def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gpd.GeoDataFrame:
+#: A GeoJSON ``crs`` member naming a Chinese web offset (GDAL does not know it, and reads WGS84).
+_OFFSET_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*\{[^{}]*?"name"\s*:\s*"([^"]{1,200})"')
+_OFFSET_WORDS = re.compile(r"gcj|bd-?09|baidu|amap|gaode|火星|高德|百度|腾讯", re.IGNORECASE)
+
+
+def _refuse_offset_crs_member(path: Path) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    found = _OFFSET_CRS.search(head) or _OFFSET_CRS.search(tail)
+    name = found[1].decode("utf-8", "replace") if found else ""
+    if not _OFFSET_WORDS.search(name):
+        return
+    system = "bd09" if re.search(r"bd|baidu|百度", name, re.IGNORECASE) else "gcj02"
+    raise CRSError(
+        f"{path}: the GeoJSON's crs member says {name!r}, a Chinese web-map offset (高德/百度 坐标), which GDAL "
+        "does not know: it would read the coordinates as WGS84, 300-700 m off. Pass "
+        f"coords='{system}' to convert them (coords='wgs84' if they are plain GPS coordinates)."
+    )
+
+
+def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None, source: str) -> gpd.GeoDataFrame:
     crs = CRS.from_user_input(gdf.crs)
     if coords and str(coords).lower().replace("-", "") not in {"wgs84"}:
         if not crs.is_geographic:
@@ -255,7 +328,7 @@ def _to_wgs84_frame(gdf: gpd.GeoDataFrame, where: str, coords: str | None) -> gp
                 f"the data is in the projected CRS {crs.name}. Drop coords=..., or export lon/lat."
             )
     if crs.is_geographic:
-        _check_lonlat_ranges(gdf, where)
+        _check_lonlat_ranges(gdf, where, source)
     else:
         xy = shapely.get_coordinates(gdf.geometry.array)
         check_zone_prefix(xy[:, 0], xy[:, 1], crs, where)
@@ -307,18 +380,29 @@ def _check_finite(gdf: gpd.GeoDataFrame, where: str, crs: CRS) -> None:
         )
 
 
-def _check_lonlat_ranges(gdf: gpd.GeoDataFrame, where: str) -> None:
+def _check_lonlat_ranges(gdf: gpd.GeoDataFrame, where: str, source: str) -> None:
     valid = ~(shapely.is_missing(gdf.geometry.array) | shapely.is_empty(gdf.geometry.array))
     if not valid.any():
         return
     xmin, ymin, xmax, ymax = shapely.bounds(gdf.geometry.array[valid]).T
     bad = np.flatnonzero(valid)[(np.abs(xmin) > 180) | (np.abs(xmax) > 180) | (np.abs(ymin) > 90) | (np.abs(ymax) > 90)]
     if len(bad):
-        hint = (
-            "These look like projected metres, not degrees: pass crs=... with the projected CRS (e.g. 'EPSG:4545')."
-            if np.nanmax(np.abs(np.r_[xmax, ymax])) > 1000
-            else "Longitude and latitude look swapped (纬度 > 90): exchange the two columns."
-        )
+        if np.nanmax(np.abs(np.r_[xmax, ymax])) > 1000:
+            hint = (
+                f"These look like projected metres, not degrees, but the file itself declares {gdf.crs.name} (a "
+                "wrong .prj / CRS). Define the right projection in your GIS (定义投影, e.g. CGCS2000 GK CM 108E, "
+                "EPSG:4545) and export again: crs=... does not override a CRS the file declares."
+                if source == "file"
+                else "These look like projected metres, not degrees: pass crs=... with the projected CRS "
+                "(e.g. 'EPSG:4545')."
+            )
+        elif source == "table":
+            hint = "Longitude and latitude look swapped (纬度 > 90): exchange the two columns."
+        else:
+            hint = (
+                "Longitude and latitude look swapped (纬度 > 90): the coordinates are written latitude first. "
+                "Swap X and Y in your GIS (QGIS: 'Swap X and Y coordinates') and export again."
+            )
         raise StudyAreaError(
             f"{where}: {len(bad)} feature(s) have coordinates outside longitude ±180 / latitude ±90 "
             f"({feature_labels(gdf, bad)}). {hint}"

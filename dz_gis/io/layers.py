@@ -53,7 +53,25 @@ __all__ = ["read_communities", "read_compounds", "read_facilities"]
 logger = logging.getLogger(__name__)
 
 
+#: A code Excel turned into scientific notation (511702001001 → 5.11702E+11): its digits are lost.
+_SCIENTIFIC = r"\d(?:\.\d+)?[eE]\+\d+"
+
+
+def _no_scientific_codes(gdf: gpd.GeoDataFrame, column: str, where: str) -> None:
+    if column not in gdf.columns or not (gdf[column].dtype == object or pd.api.types.is_string_dtype(gdf[column])):
+        return
+    hit = np.flatnonzero(gdf[column].astype("string").str.strip().str.fullmatch(_SCIENTIFIC).fillna(False).to_numpy())
+    if len(hit):
+        shown = ", ".join(f"row {i + 1}: {gdf[column].iloc[i]!r}" for i in hit[:5])
+        raise ColumnError(
+            f"{where}: column {column!r} holds codes in scientific notation ({shown}) (科学计数法): Excel shortened "
+            "the long codes and their last digits are lost. Set the column's format to 文本 (Text) in Excel, type "
+            "or paste the codes again, and save."
+        )
+
+
 def _ids(gdf: gpd.GeoDataFrame, id_column: str, prefix: str, where: str) -> gpd.GeoDataFrame:
+    _no_scientific_codes(gdf, id_column, where)
     gdf = gdf.copy()
     if id_column in gdf.columns and gdf[id_column].notna().all():
         ids = gdf[id_column]
@@ -198,6 +216,7 @@ def read_compounds(
     )
     std = ["compound_id", "name", "community_id", "households", "population"]
     gdf = standardise(gdf, std, where, columns or {})
+    _no_scientific_codes(gdf, "community_id", where)
     gdf = _ids(gdf, "compound_id", "R", where)
     gdf = require_valid_geometry(gdf, where, "compound_id")
     require_geometry_types(gdf, ["Point", "Polygon", "MultiPolygon"], where, "compound_id")

@@ -96,6 +96,30 @@ def _mostly_chinese(text: str) -> bool:
     return bool(wide) and sum("\u4e00" <= ch <= "\u9fff" for ch in wide) >= 0.5 * len(wide)
 
 
+def _gbk_common(ch: str) -> bool:
+    """A GB2312 hanzi or full-width punctuation: what simplified Chinese text is made of."""
+    try:
+        lead = ch.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0xA1 <= lead <= 0xA3 or 0xB0 <= lead <= 0xF7
+
+
+def _looks_big5(raw: bytes) -> bool:
+    """Big5 (繁體) bytes that GB18030 also decodes, into rare hanzi, kana and private-use characters.
+
+    Big5 puts its most frequent characters at lead bytes 0xA4-0xAF (kana, Greek and unassigned
+    rows in GB2312) and 40 % of them at trail bytes 0x40-0x7E (outside GB2312): read as GBK,
+    most characters are not GB2312 ones, while real GBK text is almost all GB2312.
+    """
+    try:
+        raw.decode("big5")
+    except UnicodeDecodeError:
+        return False
+    wide = [ch for ch in raw.decode("gb18030") if ord(ch) > 127][:20000]  # a sample is enough
+    return bool(wide) and sum(map(_gbk_common, wide)) < 0.6 * len(wide)
+
+
 def choose_encoding(raw_dbf: bytes, cpg: str | None, where: str, encoding: str | None = None) -> Decision:
     r"""Choose the encoding of a DBF from its bytes, its ``.cpg`` text and the caller's ``encoding=``.
 
@@ -133,6 +157,12 @@ def choose_encoding(raw_dbf: bytes, cpg: str | None, where: str, encoding: str |
             continue
         if codec == "gb18030" and declared in _SINGLE_BYTE and not _mostly_chinese(body.decode(codec)):
             break  # a Latin-1 .cpg over text that is not Chinese: believe the .cpg
+        if codec == "gb18030" and declared != "gb18030" and _looks_big5(b"".join(names) + body):
+            raise DataFileError(
+                f"{where}: the attribute table looks like Big5 text (繁體中文, Taiwan/Hong Kong): read as GBK its "
+                f"names would come out garbled (e.g. {_garbled_sample(names, body)!r}). Pass encoding='big5', or "
+                "add a .cpg file holding 950 (Big5)."
+            )
         lied = cpg is not None and declared != codec and not (declared == "gbk" and codec == "gb18030")
         return Decision(codec, how, contradicts_cpg=lied, cut_names=cut)
     if declared in _SINGLE_BYTE:
@@ -142,6 +172,11 @@ def choose_encoding(raw_dbf: bytes, cpg: str | None, where: str, encoding: str |
         + (f" (its .cpg says {cpg.strip()!r})" if cpg else "")
         + ". Pass encoding=... (e.g. encoding='big5') or add a .cpg file naming the code page."
     )
+
+
+def _garbled_sample(names: list[bytes], body: bytes) -> str:
+    wide = [n.decode("gb18030") for n in names if not n.isascii()]
+    return wide[0] if wide else " ".join(body.decode("gb18030").split())[:20]
 
 
 def _mended_dbf(raw: bytes, cut: dict[int, tuple[bytes, str]], codec: str) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import warnings
@@ -26,10 +27,14 @@ from pathlib import Path
 os.environ.setdefault("OGR_CURRENT_DATE", "2024-01-01T00:00:00Z")
 
 import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
 import openpyxl  # noqa: E402
 import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely import MultiPoint, Point, Polygon, box  # noqa: E402
+
+from dz_gis.coords import wgs84_to_gcj02  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WGS84 = "EPSG:4326"
@@ -59,6 +64,34 @@ FACILITIES = [  # 名称, 类型, 经度, 纬度, 建筑面积
     ("达州市第一托育中心", "托育中心", 107.4810, 31.2120, "650"),
 ]
 FACILITY_HEADER = ["名称", "类型", "经度", "纬度", "建筑面积"]
+
+
+#: The date written into DBF headers and workbook properties, so that re-running changes nothing.
+FIXED_DATE = (2024, 1, 1, 0, 0, 0)
+
+
+def dbf_dated(data: bytes) -> bytes:
+    """A DBF with the fixed date in its header (bytes 1-3: year - 1900, month, day of the last update)."""
+    return data[:1] + bytes([FIXED_DATE[0] - 1900, *FIXED_DATE[1:3]]) + data[4:]
+
+
+def freeze_timestamps() -> None:
+    """Put the fixed date into every DBF and Office workbook of the folder (they record the day written)."""
+    for path in sorted(HERE.rglob("*")):
+        if path.suffix.lower() == ".dbf":
+            path.write_bytes(dbf_dated(path.read_bytes()))
+        elif path.is_file() and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                if "docProps/core.xml" not in zf.namelist():
+                    continue
+                members = [(info, zf.read(info)) for info in zf.infolist()]
+            stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*FIXED_DATE)
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                for info, data in members:
+                    if info.filename == "docProps/core.xml":
+                        text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rf"\g<1>{stamp}", data.decode())
+                        data = text.encode()
+                    zf.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_DATE), data, zipfile.ZIP_DEFLATED)
 
 
 def communities(geoms=None, **changes) -> gpd.GeoDataFrame:
@@ -235,7 +268,8 @@ def _shapefile_bytes(gdf: gpd.GeoDataFrame, encoding: str) -> dict[str, bytes]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # field names cut at 10 bytes: the point
             gdf.to_file(path, encoding=encoding)
-        return {p.suffix: p.read_bytes() for p in Path(tmp).iterdir()}
+        parts = {p.suffix: p.read_bytes() for p in Path(tmp).iterdir()}
+        return {s: dbf_dated(d) if s == ".dbf" else d for s, d in parts.items()}
 
 
 def _write_shapefile_parts(name: str, parts: dict[str, bytes]) -> None:
@@ -384,6 +418,92 @@ def make_planner_files() -> None:
     folder = HERE / "communities_folder"
     folder.mkdir(exist_ok=True)
     (folder / "社区边界.geojson").write_text(communities().to_json(ensure_ascii=False), encoding="utf-8")
+
+
+def _fullwidth(value) -> str:
+    return str(value).translate(str.maketrans("0123456789.-", "０１２３４５６７８９．－"))
+
+
+def _dms(value: float, hemisphere: str = "") -> str:
+    """107.4752 → 107°28'30.72"E; without a hemisphere in the Chinese form 107度28分30.72秒."""
+    total = round(value * 3600, 4)
+    degrees = int(total // 3600)
+    minutes = int((total - degrees * 3600) // 60)
+    seconds = round(total - degrees * 3600 - minutes * 60, 4)
+    return f"{degrees}°{minutes}'{seconds:g}\"{hemisphere}" if hemisphere else f"{degrees}度{minutes}分{seconds:g}秒"
+
+
+def make_more_files() -> None:
+    """Encodings, CRS declarations and coordinate spellings from Taiwan/HK data, web maps and typing."""
+    # --- encodings and CRS declarations ----------------------------------------------------
+    # A Big5 (繁體) DBF from Taiwan/Hong Kong software, no .cpg: GB18030 decodes it too, into nonsense.
+    traditional = communities(
+        社区名称=["朝陽社區", "西外社區", "鳳凰山社區", "塔沱社區"],
+        街道=["朝陽街道", "西城街道", "東城街道", "塔沱街道"],
+    ).rename(columns={"社区编码": "社區編碼", "社区名称": "社區名稱", "户数": "戶數"})
+    big5 = _shapefile_bytes(traditional, "CP950")
+    _write_shapefile_parts("communities_big5_no_cpg.shp", {s: d for s, d in big5.items() if s != ".cpg"})
+    doc = json.loads(communities().to_json(ensure_ascii=False))
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
+    (HERE / "communities_crs_4490.geojson").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    # Exported from a web-map tool in 高德 coordinates, saying so only in the crs member.
+    gcj = communities([shapely.transform(sq, lambda xy: np.column_stack(wgs84_to_gcj02(*xy.T))) for sq in SQUARES])
+    doc = json.loads(gcj.to_json(ensure_ascii=False))
+    doc["crs"] = {"type": "name", "properties": {"name": "GCJ02"}}
+    (HERE / "communities_gcj02_crs_member.geojson").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    swapped = communities([shapely.transform(sq, lambda xy: xy[:, ::-1]) for sq in SQUARES])
+    (HERE / "communities_latlon_order.geojson").write_text(swapped.to_json(ensure_ascii=False), encoding="utf-8")
+    write_vector(communities().to_crs("EPSG:4545"), "communities_gk_no_prj.shp", encoding="gbk")
+    (HERE / "communities_gk_no_prj.prj").unlink()
+    # "Define Projection" set to WGS 84 over GK metres.
+    metres = communities().to_crs("EPSG:4545").set_crs(WGS84, allow_override=True)
+    write_vector(metres, "communities_prj_says_wgs84.shp", encoding="gbk")
+    # Xian 1980 / 3-degree GK zone 36, X with the zone prefix, as ArcGIS writes the .prj.
+    write_vector(communities().to_crs("EPSG:2360"), "communities_xian80_zone36.shp", encoding="gbk")
+
+    # --- coordinates as typed ----------------------------------------------------------------
+    rows = facility_rows()
+    write_csv(
+        "facilities_fullwidth_digits.csv",
+        FACILITY_HEADER,
+        [[*r[:2], _fullwidth(r[2]), _fullwidth(r[3]), r[4]] for r in rows],
+    )
+    write_csv("facilities_dms.csv", FACILITY_HEADER, [[*r[:2], _dms(r[2], "E"), _dms(r[3]), r[4]] for r in rows])
+    write_csv("facilities_dongjing_beiwei.csv", ["名称", "类型", "东经", "北纬", "建筑面积"], rows)
+    write_csv(
+        "facilities_xy_swapped.csv", ["名称", "类型", "X", "Y", "建筑面积"], [[*r[:2], r[3], r[2], r[4]] for r in rows]
+    )
+    # 坐标拾取器 output pasted into one column: "107.4752,31.2043".
+    write_csv(
+        "facilities_lnglat_one_column.csv",
+        ["名称", "类型", "经纬度", "建筑面积"],
+        [[*r[:2], f"{r[2]},{r[3]}", r[4]] for r in rows],
+    )
+    # Every cell quoted and a trailing separator on each line (an empty last column).
+    lines = [",".join(f'"{c}"' for c in r) + "," for r in [FACILITY_HEADER, *rows]]
+    (HERE / "facilities_trailing_comma.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+
+    # --- attribute values ----------------------------------------------------------------------
+    write_csv(
+        "compounds_code_scientific.csv",
+        ["小区名称", "社区编码", "户数", "经度", "纬度"],
+        [["金龙小区", "5.11702E+11", "420", 107.4745, 31.2051], ["滨江花园", "5.11702E+11", "860", 107.4856, 31.2062]],
+    )
+    write_csv(
+        "compounds_households_unit.csv",
+        ["小区名称", "户数", "经度", "纬度"],
+        [["金龙小区", "420", 107.4745, 31.2051], ["滨江花园", "2,150户", 107.4856, 31.2062]],
+    )
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (
+        ["小区名称", "户数", "经度", "纬度"],
+        ["金龙小区", 420, 107.4745, 31.2051],
+        ["滨江花园", 860, 107.4856, 31.2062],
+    ):
+        ws.append(row)
+    ws.append(["合计", 1280, None, None])  # the total row of a statistics sheet
+    wb.save(HERE / "compounds_total_row.xlsx")
 
 
 # file, reader, keyword arguments, expected error class (or "UserWarning"), message regex, the mistake
@@ -997,11 +1117,169 @@ PLANNER_CASES = [
 ]
 
 
+# Encodings, CRS declarations, coordinate spellings and attribute values (make_more_files).
+MORE_CASES = [
+    (
+        "communities_big5_no_cpg.shp",
+        "read_communities",
+        {},
+        "DataFileError",
+        r"looks like Big5 text \(繁體中文.*Pass encoding='big5'",
+        "Big5 (Taiwan/HK) DBF without a .cpg (GB18030 decodes it too, into garbled names and no 户数)",
+        "",
+    ),
+    (
+        "communities_crs_4490.geojson",
+        "read_communities",
+        {},
+        "read",
+        "",
+        "GeoJSON with a crs member naming CGCS2000 lon/lat (EPSG:4490)",
+        "communities",
+    ),
+    (
+        "communities_gcj02_crs_member.geojson",
+        "read_communities",
+        {},
+        "CRSError",
+        r"crs member says 'GCJ02'.*Pass coords='gcj02'",
+        "GeoJSON in 高德 coordinates saying so only in its crs member (GDAL reads it as WGS84, ~500 m off)",
+        "",
+    ),
+    (
+        "communities_gcj02_crs_member.geojson",
+        "read_communities",
+        {"coords": "gcj02"},
+        "read",
+        "",
+        "the same GeoJSON read with coords='gcj02'",
+        "communities",
+    ),
+    (
+        "communities_latlon_order.geojson",
+        "read_communities",
+        {},
+        "StudyAreaError",
+        r"4 feature\(s\) have coordinates outside .*written latitude first.*Swap X and Y in your GIS",
+        "GeoJSON written [lat, lon] (latitude first)",
+        "",
+    ),
+    (
+        "communities_gk_no_prj.shp",
+        "read_communities",
+        {},
+        "CRSError",
+        r"no coordinate reference system.*Add a \.prj.*'EPSG:4545' for CGCS2000 GK CM 108E",
+        "Gauss-Krüger metres in a shapefile sent without its .prj",
+        "",
+    ),
+    (
+        "communities_prj_says_wgs84.shp",
+        "read_communities",
+        {},
+        "StudyAreaError",
+        r"look like projected metres.*declares WGS 84 \(a wrong \.prj.*定义投影.*does not override",
+        "'Define Projection' set to WGS 84 over GK metres (used to suggest crs=, which cannot override a .prj)",
+        "",
+    ),
+    (
+        "communities_xian80_zone36.shp",
+        "read_communities",
+        {},
+        "UserWarning",
+        r"Xian 1980 / 3-degree Gauss-Kruger zone 36, on the old Xian 1980 \(西安80\) datum.*no datum shift",
+        "shapefile in Xian 1980 / 3-degree GK zone 36 (X with zone prefix), converted without a datum shift",
+        "communities",
+    ),
+    (
+        "facilities_fullwidth_digits.csv",
+        "read_facilities",
+        {},
+        "read",
+        "",
+        "经度/纬度 typed with full-width digits １０７．４７５２ (Chinese input method)",
+        "facilities",
+    ),
+    (
+        "facilities_dms.csv",
+        "read_facilities",
+        {},
+        "read",
+        "",
+        "经度/纬度 in 度分秒 (107°28'30.72\"E, 31度12分15.48秒)",
+        "facilities",
+    ),
+    (
+        "facilities_dongjing_beiwei.csv",
+        "read_facilities",
+        {},
+        "read",
+        "",
+        "coordinate columns named 东经/北纬",
+        "facilities",
+    ),
+    (
+        "facilities_xy_swapped.csv",
+        "read_facilities",
+        {},
+        "StudyAreaError",
+        r"5 feature\(s\) have coordinates outside .*look swapped \(纬度 > 90\): exchange the two columns",
+        "column X holding the latitudes and Y the longitudes (every row swapped)",
+        "",
+    ),
+    (
+        "facilities_lnglat_one_column.csv",
+        "read_facilities",
+        {},
+        "read",
+        "",
+        "one 经纬度 column holding '107.4752,31.2043' (pasted from a coordinate picker)",
+        "facilities",
+    ),
+    (
+        "facilities_trailing_comma.csv",
+        "read_facilities",
+        {},
+        "read",
+        "",
+        "CSV with a BOM, every cell quoted and a trailing comma on each line (an empty last column)",
+        "facilities",
+    ),
+    (
+        "compounds_code_scientific.csv",
+        "read_compounds",
+        {},
+        "ColumnError",
+        r"'community_id' holds codes in scientific notation \(row 1: '5\.11702E\+11'.*Set the column's format to 文本",
+        "社区编码 saved by Excel as 5.11702E+11 (the last digits lost; used to be read silently)",
+        "",
+    ),
+    (
+        "compounds_households_unit.csv",
+        "read_compounds",
+        {},
+        "ColumnError",
+        r"'households' must hold numbers.*row 2: '2,150户'",
+        "户数 typed with a thousands comma and the unit: 2,150户",
+        "",
+    ),
+    (
+        "compounds_total_row.xlsx",
+        "read_compounds",
+        {},
+        "ColumnError",
+        r"'经度' \(lon\) has 1 empty or non-numeric value\(s\) \(row 3: None\).*delete those rows",
+        "a 合计 (total) row at the bottom of the compound list",
+        "",
+    ),
+]
+
+
 def write_cases() -> None:
     with (HERE / "cases.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["file", "reader", "kwargs", "expect", "match", "mistake", "check"])
-        for case in [*CASES, *PLANNER_CASES]:
+        for case in [*CASES, *PLANNER_CASES, *MORE_CASES]:
             file, reader, kwargs, expect, match, mistake, *check = case
             check = check or (["communities"] if expect == "UserWarning" else [""])
             writer.writerow([file, reader, json.dumps(kwargs, ensure_ascii=False), expect, match, mistake, *check])
@@ -1010,5 +1288,7 @@ def write_cases() -> None:
 if __name__ == "__main__":
     make_files()
     make_planner_files()
+    make_more_files()
+    freeze_timestamps()
     write_cases()
-    print(f"{len(CASES) + len(PLANNER_CASES)} cases written to {HERE.name}/cases.csv")
+    print(f"{len(CASES) + len(PLANNER_CASES) + len(MORE_CASES)} cases written to {HERE.name}/cases.csv")
