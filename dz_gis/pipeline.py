@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -298,6 +298,8 @@ class PlanCheck:
     gaps: gpd.GeoDataFrame  #: one row per (unit, rule) with the unit's geometry
     indicators: pd.DataFrame  #: the rules file's indicator table, target beside actual (may be empty)
     register: RegisterReport | None  #: the register check, or None when the rules file names no register
+    #: categories judged as surveyed (complete lists): none in the data was a gap, not "no data"
+    surveyed: frozenset[str] = frozenset()
 
 
 def check_plan(
@@ -306,6 +308,7 @@ def check_plan(
     *,
     register: pd.DataFrame | None = None,
     catalog: Catalog | None = None,
+    surveyed: Iterable[str] = (),
 ) -> PlanCheck:
     """Gap flags, the indicator table and the register check for a coverage run.
 
@@ -319,6 +322,9 @@ def check_plan(
     register
         A register table (:func:`dz_gis.plan.read_register`) to use instead of the one the
         rules file names.
+    surveyed
+        Categories whose facility lists are complete (:func:`dz_gis.plan.flag_gaps`): none in
+        the data is then a ``gap``, not ``no data``.
 
     Examples
     --------
@@ -347,6 +353,7 @@ def check_plan(
         catalog=catalog,
         units=units,
         horizon_min=run.horizon_min,
+        surveyed=surveyed,
     )
     geoms = pd.concat(
         [frame[["unit_id", "geometry"]].assign(scope=scope).to_crs(4326) for scope, frame in units.items()],
@@ -357,7 +364,8 @@ def check_plan(
     ind = indicator_table(
         rules.indicators, table, communities=run.communities, facilities=run.facilities, compounds=run.compounds
     )
-    return PlanCheck(gaps, ind, _register_check(run.communities, rules, register))
+    known = frozenset((catalog or default_catalog()).resolve_all(surveyed, where="surveyed"))
+    return PlanCheck(gaps, ind, _register_check(run.communities, rules, register), known)
 
 
 def _register_check(communities: pd.DataFrame, rules: RuleSet, register: pd.DataFrame | None) -> RegisterReport | None:

@@ -66,6 +66,7 @@ TOP_KEYS = {
     "siting": "{elderly_care: {p:}, toilets: {p:}}",
     "outputs": "{folder: out, web_map: true, folio: true, tiles: OpenStreetMap, tiles_attribution: ...}",
     "attribution": "the data credit printed on the map and folio",
+    "surveyed": "categories whose lists are complete: none listed = none built (a gap), e.g. [社区养老服务综合体]",
 }
 INPUT_KEYS = {"file", "layer", "columns", "coords", "encoding", "header_row"}
 FACILITY_KEYS = INPUT_KEYS | {"category", "unknown_categories"}
@@ -116,6 +117,8 @@ class Project:
     attribution: str = "© OpenStreetMap contributors (ODbL 1.0)"
     tiles: str = "OpenStreetMap"  #: the web map's online base (a folium name or a URL template)
     tiles_attribution: str | None = None
+    #: categories whose facility lists are complete (check_plan(surveyed=)), as catalog ids
+    surveyed: list[str] = field(default_factory=list)
 
 
 def load_project(path: str | Path) -> Project:
@@ -174,7 +177,18 @@ def _project(path: Path, data: dict[str, Any]) -> Project:
         folio=_flag(path, "outputs.folio", outputs.get("folio", True)),
         attribution=str(data.get("attribution") or Project.attribution),
         **_tiles(path, outputs),
+        surveyed=_surveyed(path, data.get("surveyed") or []),
     )
+
+
+def _surveyed(path: Path, value: Any) -> list[str]:
+    """Category names or ids, checked against the catalog."""
+    from .catalog import default_catalog
+
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValidationError(f"{path}: surveyed: expected a list of facility categories, e.g. [社区养老服务综合体].")
+    return default_catalog().resolve_all(items, where=f"{path}: surveyed")  # CategoryError names the unknown
 
 
 def _tiles(path: Path, outputs: dict[str, Any]) -> dict[str, Any]:
@@ -398,6 +412,11 @@ outputs:
   tiles: OpenStreetMap
 
 attribution: "© OpenStreetMap contributors (ODbL 1.0)"   # data credit on maps (数据来源)
+
+# Categories whose lists above are complete (e.g. the civil-affairs register of 养老服务综合体):
+# where none is listed, none is built, and the rules read gap (缺口) instead of no data (无数据).
+# Leave it empty for OpenStreetMap data: absent from OSM is not absent on the ground.
+surveyed: []
 """
 
 

@@ -69,6 +69,7 @@ class Job:
     title: str = ""  #: printed above the report, heads the web map and the folio
     tiles: str = "OpenStreetMap"  #: the web map's online base
     tiles_attribution: str | None = None
+    surveyed: list[str] = field(default_factory=list)  #: categories whose lists are complete
 
 
 class Runner:
@@ -134,7 +135,7 @@ class Runner:
         run, rules = self.coverage(isochrones=False), self.rules
         register = read_register(self.job.register) if self.job.register is not None else None
         with self.step("gaps", f"plan check ({rules.name})"):
-            return check_plan(run, rules, register=register)
+            return check_plan(run, rules, register=register, surveyed=self.job.surveyed)
 
     @cached_property
     def proposals(self) -> list[Proposals]:
@@ -280,6 +281,7 @@ def job_from_project(project: Project) -> Job:
         title=project.name,
         tiles=project.tiles,
         tiles_attribution=project.tiles_attribution,
+        surveyed=project.surveyed,
     )
 
 

@@ -268,3 +268,27 @@ def test_a_rule_that_applies_to_no_unit_says_so(tmp_path, world):
     assert (
         row["status"] == "no data" and "community_type = 'town'" in row["detail"] and "fringe, urban" in row["detail"]
     )
+
+
+def test_a_surveyed_category_with_none_listed_is_a_gap_not_no_data(sample):
+    """A complete list (the civil-affairs register) that holds no 养老服务综合体 means none is built."""
+    import dz_gis
+
+    run = dz_gis.run_coverage(
+        sample.graph, sample.communities, sample.compounds, sample.facilities, with_isochrones=False
+    )
+    rules = dz_gis.load_rules("dazhou_2021_2025")
+    assert "elderly_care_complex" not in set(run.facilities["category"])
+    plain = dz_gis.check_plan(run, rules).gaps.set_index(["rule_id", "unit_id"])
+    told = dz_gis.check_plan(run, rules, surveyed=["社区养老服务综合体"])
+    surveyed = told.gaps.set_index(["rule_id", "unit_id"])
+    assert told.surveyed == {"elderly_care_complex"}
+    for rule in ("street_has_elderly_complex", "elderly_complex_reach_15min"):
+        assert set(plain.loc[rule, "status"]) == {"no data"}
+        assert set(surveyed.loc[rule, "status"]) == {"gap"}  # none within reach, none in the street
+    assert (surveyed.loc["street_has_elderly_complex", "shortfall"] == 1).all()
+    # the other categories' rows are judged as before
+    other = [r for r in plain.index.get_level_values(0).unique() if "elderly" not in r]
+    assert plain.loc[other, "status"].sort_index().equals(surveyed.loc[other, "status"].sort_index())
+    with pytest.raises(dz_gis.CategoryError, match="surveyed"):
+        dz_gis.check_plan(run, rules, surveyed=["养老院子"])

@@ -210,6 +210,7 @@ def _project(folder: Path, text: str) -> Path:
         (("network: {file: network.osm.pbf}", "network: {}"), r"network: missing"),
         (("network: {file: network.osm.pbf}", "network: {place: 通川区}"), r"online: is not true.*internet"),
         (("{folder: results}", "{folder: results, tiles: 'https://t.example.org/{z}/{x}/{y}.png'}"), "tiles_attr"),
+        (("outputs: {folder: results}", "outputs: {folder: results}\nsurveyed: [养老院子]"), r"surveyed.*'养老院子'"),
     ],
 )
 def test_bad_project_files_exit_2_naming_key_and_fix(own, capsys, change, message):

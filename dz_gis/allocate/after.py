@@ -25,11 +25,11 @@ def run_after(run: CoverageRun, graph: nx.MultiDiGraph, sites: gpd.GeoDataFrame)
     )
 
 
-def quiet_check(run: CoverageRun, rules: RuleSet) -> PlanCheck:
-    """check_plan without repeating the warnings the run already gave."""
+def quiet_check(run: CoverageRun, rules: RuleSet, like: PlanCheck | None = None) -> PlanCheck:
+    """check_plan without repeating the warnings the run already gave; judged as ``like`` was (surveyed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the same warnings were shown for the run itself
-        return check_plan(run, rules)
+        return check_plan(run, rules, surveyed=like.surveyed if like is not None else ())
 
 
 def changed_rows(before: PlanCheck, after: PlanCheck, rule_ids: list[str], *, every: bool = False) -> pd.DataFrame:

@@ -96,7 +96,7 @@ def close_gaps(
         solves.append({"category": category, "new_sites": len(opened), **solve})
     site_frame = _label(pd.concat(sites, ignore_index=True), units)
     after = run_after(run, graph, site_frame) if len(site_frame) else run
-    rows = changed_rows(check, quiet_check(after, rules), rule_ids, every=True)
+    rows = changed_rows(check, quiet_check(after, rules, check), rule_ids, every=True)
     return GapClosure(
         sites=site_frame,
         rows=rows,

@@ -179,12 +179,12 @@ def propose_sites(
     after = run_after(run, graph, sites)
     before_check = check if check is not None else quiet_check(run, rules)
     rule_ids = [r.id for r in rules.rules if r.params.get("category") == category]
-    changed = changed_rows(before_check, quiet_check(after, rules), rule_ids)
+    changed = changed_rows(before_check, quiet_check(after, rules, before_check), rule_ids)
     return Proposals(
         sites=sites,
         model=model,
         coverage=_coverage_table(model, run.compounds, run.communities),
-        gaps=_closed_by(changed, run, rules, graph, sites),
+        gaps=_closed_by(changed, run, rules, graph, sites, before_check),
         after=after,
         demand_weight=weights,
         walk_m_per_min=float(walk_m_per_min or graph.graph.get("walk_m_per_min") or np.nan),
@@ -198,7 +198,12 @@ MAX_TRACED_SITES = 30
 
 
 def _closed_by(
-    changed: pd.DataFrame, run: CoverageRun, rules: RuleSet, graph: nx.MultiDiGraph, sites: gpd.GeoDataFrame
+    changed: pd.DataFrame,
+    run: CoverageRun,
+    rules: RuleSet,
+    graph: nx.MultiDiGraph,
+    sites: gpd.GeoDataFrame,
+    before: PlanCheck,
 ) -> pd.DataFrame:
     """``changed`` with ``closed_by``: the proposals without any one of which the row would not change.
 
@@ -215,7 +220,7 @@ def _closed_by(
         if len(sites) == 1:
             needs = {key: [pid] for key in want.index}  # without it, the plan is as before
             break
-        without = quiet_check(run_after(run, graph, sites.drop(index=sites.index[k])), rules)
+        without = quiet_check(run_after(run, graph, sites.drop(index=sites.index[k])), rules, before)
         status = without.gaps.set_index(keys)["status"]
         for key, after in want.items():
             if status.get(key) != after:

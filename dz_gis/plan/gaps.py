@@ -11,6 +11,7 @@ judges a unit is in :mod:`dz_gis.plan.kinds`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict
 
 import geopandas as gpd
@@ -67,6 +68,7 @@ def flag_gaps(
     catalog: Catalog | None = None,
     units: Units | None = None,
     horizon_min: float | None = None,
+    surveyed: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Check every rule against every unit of its scope.
 
@@ -92,6 +94,10 @@ def flag_gaps(
         How far the walking times were computed: an empty time means none within it, and a
         median or percentile beyond it is reported as "over <horizon> min", never as the
         median of the compounds that were reached.
+    surveyed
+        Categories (ids, names or aliases) whose facility lists are complete, e.g. a civil-affairs
+        register of 社区养老服务综合体: when the data holds none, their rules read ``gap`` (none
+        built), not ``no data``. Absent from a list is not absent on the ground unless it says so.
 
     Returns
     -------
@@ -113,6 +119,7 @@ def flag_gaps(
         times=times,
         compound_unit=compound_units(units, compounds),
         horizon_min=horizon_min,
+        surveyed=frozenset((catalog or default_catalog()).resolve_all(surveyed, where="surveyed")),
     )
     rows: list[dict] = []
     for rule in sorted(rules, key=lambda r: RULE_KINDS[r.kind].counts_other_rules):

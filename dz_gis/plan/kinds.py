@@ -81,9 +81,11 @@ class Evidence:
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: minutes the walking times were computed to (an empty time: none within it), when known
     horizon_min: float | None = None
+    #: categories whose facility lists are complete: none in the data means none built (a gap)
+    surveyed: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        self.present = set(self.facilities["category"].unique())
+        self.present = set(self.facilities["category"].unique()) | set(self.surveyed)
 
     def facilities_in(self, scope: str, unit: pd.Series, category: str) -> gpd.GeoDataFrame:
         """The facilities of ``category`` inside ``unit``."""
@@ -96,12 +98,13 @@ class Evidence:
         return self.catalog[category].name_zh
 
     def unmapped(self, category: str, required: str, required_value: float) -> Verdict:
-        """No facility of ``category`` anywhere in the data: no data, never a gap."""
+        """No facility of ``category`` anywhere in the data: no data, never a gap (unless surveyed)."""
         return Verdict(
             "no data",
             required,
             required_value=required_value,
-            detail=f"no {self.name(category)} ({category}) anywhere in the facility data; supply a list of them",
+            detail=f"no {self.name(category)} ({category}) anywhere in the facility data; supply a list of them, "
+            "or name the category as surveyed (surveyed=) if the list is complete and there are none",
         )
 
 
@@ -304,6 +307,8 @@ def _adjacency(p: Mapping[str, Any], unit: pd.Series, ev: Evidence, scope: str) 
         return Verdict("no data", required, required_value=max_m, detail=f"no {ev.name(cat)} in this unit to check")
     crs = ev.units[scope].crs
     others = ev.facilities[ev.facilities["category"] == near].to_crs(crs).geometry.to_numpy()
+    if len(others) == 0:  # a surveyed category with none anywhere: every one is too far
+        return Verdict("gap", required, f"no {ev.name(near)}", max_m, NAN, len(fac), "facilities", "none to be near")
     d = shapely.distance(fac.to_crs(crs).geometry.to_numpy()[:, None], others[None, :]).min(axis=1)
     far = int((d > max_m).sum())
     nearest = float(d.max())
