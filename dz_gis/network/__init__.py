@@ -14,9 +14,12 @@ from .build import STEPS_FACTOR as STEPS_FACTOR
 from .build import add_walk_times as add_walk_times
 from .build import walk_graph_from_edges as walk_graph_from_edges
 from .from_file import walk_graph_from_file as walk_graph_from_file
+from .from_file import walk_network_from_file as walk_network_from_file
 from .online import walk_graph_from_place as walk_graph_from_place
+from .prepared import Network as Network
 from .prepared import PreparedNetwork as PreparedNetwork
 from .prepared import invalidate as invalidate
+from .prepared import network_from_arrays as network_from_arrays
 from .prepared import prepare as prepare
 from .snap import DEFAULT_MAX_SNAP_M as DEFAULT_MAX_SNAP_M
 from .snap import snap as snap
@@ -28,14 +31,17 @@ __all__ = [
     "DEFAULT_MAX_SNAP_M",
     "STEPS_FACTOR",
     "WALKABLE_HIGHWAYS",
+    "Network",
     "PreparedNetwork",
     "add_walk_times",
     "enterable",
     "walkable",
     "invalidate",
+    "network_from_arrays",
     "prepare",
     "snap",
     "walk_graph_from_edges",
     "walk_graph_from_file",
     "walk_graph_from_place",
+    "walk_network_from_file",
 ]

@@ -1,0 +1,196 @@
+"""The networkx-free path: OSM file → arrays → times, equal to the networkx path; the array cache."""
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import CRS
+
+from dz_gis import DataFileError, settings
+from dz_gis.access import isochrones, nearest_times, od_times
+from dz_gis.datasets import sample_osm_path
+from dz_gis.datasets.synthetic import synthetic_osm_file
+from dz_gis.network import PreparedNetwork, prepare, walk_graph_from_file, walk_network_from_file
+
+DATA = Path(__file__).parent / "data" / "osm"
+
+pytest.importorskip("osmium")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_folder", tmp_path / "cache")
+
+
+@pytest.fixture(scope="module")
+def grid_file(tmp_path_factory):
+    return synthetic_osm_file(tmp_path_factory.mktemp("osm") / "grid.osm.pbf", 2500, seed=3)
+
+
+def facilities_near_nodes(net, k=60, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(net.n, size=k, replace=False)
+    xy = net.xy[rows] + rng.uniform(-8, 8, (k, 2))
+    cats = np.array(["school", "clinic", "park"])[np.arange(k) % 3]
+    return gpd.GeoDataFrame({"category": cats}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=net.crs)
+
+
+def assert_same_times(graph, net, facilities, demand=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stray paths: the same warnings on both paths
+        a = nearest_times(graph, facilities, cutoff_min=15, demand=demand)
+        b = nearest_times(net, facilities, cutoff_min=15, demand=demand)
+    x, y = a.nodes.sort_index(), b.nodes.sort_index()
+    assert x.index.equals(y.index)
+    assert (x.isna() == y.isna()).all().all()
+    assert x.notna().to_numpy().sum() > 100
+    np.testing.assert_allclose(x.to_numpy(), y.to_numpy(), rtol=0, atol=1e-9)
+    if demand is not None:
+        np.testing.assert_allclose(a.demand.to_numpy(), b.demand.to_numpy(), rtol=0, atol=1e-9)
+        assert a.demand.notna().to_numpy().sum() > 10
+    pd.testing.assert_frame_equal(a.snapped[["snap_m", "too_far"]], b.snapped[["snap_m", "too_far"]])
+
+
+def test_sample_file_gives_the_networkx_paths_times(sample):
+    graph = walk_graph_from_file(sample_osm_path(), cache=False)
+    net = walk_network_from_file(sample_osm_path(), cache=False)
+    assert isinstance(net, PreparedNetwork)
+    assert prepare(net) is net
+    ref = prepare(graph)
+    assert (net.n, len(net.edge_u)) == (ref.n, len(ref.edge_u))
+    assert str(net.crs) == str(ref.crs)
+    assert net.given_geom is None  # every segment is straight: no LineStrings kept
+    assert_same_times(graph, net, sample.facilities, demand=sample.compounds)
+
+
+def test_sample_od_times_and_circles_are_the_same(sample):
+    graph = walk_graph_from_file(sample_osm_path())
+    net = walk_network_from_file(sample_osm_path())
+    origins, dest = sample.compounds.iloc[:40], sample.facilities.iloc[:15]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = od_times(graph, origins, dest, cutoff_min=15)
+        b = od_times(net, origins, dest, cutoff_min=15)
+    assert len(a) > 50
+    cols = list(a.columns)
+    pd.testing.assert_frame_equal(
+        a.sort_values(cols[:2]).reset_index(drop=True), b[cols].sort_values(cols[:2]).reset_index(drop=True)
+    )
+    fac = sample.facilities.iloc[:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ca = isochrones(graph, fac, minutes=(5, 10))
+        cb = isochrones(net, fac, minutes=(5, 10))
+    sym = shapely.area(shapely.symmetric_difference(ca.geometry.array, cb.geometry.array))
+    assert (sym <= 1e-6 * shapely.area(ca.geometry.array)).all()
+
+
+def test_synthetic_file_gives_the_networkx_paths_times(grid_file):
+    graph = walk_graph_from_file(grid_file, cache=False)
+    net = walk_network_from_file(grid_file, cache=False)
+    ref = prepare(graph)
+    assert (net.n, len(net.edge_u)) == (ref.n, len(ref.edge_u))
+    # the file's bridges (not enterable), steps (slower) and private ways (not walked) arrive alike
+    assert 0 < (~net.edge_enterable).sum() == (~ref.edge_enterable).sum()
+    assert 0 < net.edge_steps.sum() == ref.edge_steps.sum()
+    np.testing.assert_allclose(np.sort(net.edge_s), np.sort(ref.edge_s), rtol=1e-12)
+    assert_same_times(graph, net, facilities_near_nodes(net))
+
+
+def test_to_networkx_round_trip(grid_file):
+    net = walk_network_from_file(grid_file, cache=False)
+    graph = net.to_networkx()
+    assert isinstance(graph, nx.MultiDiGraph)
+    assert graph.number_of_nodes() == net.number_of_nodes()
+    assert graph.number_of_edges() == net.number_of_edges()
+    assert graph.graph["crs"] == net.crs and graph.graph["walk_m_per_min"] == net.walk_m_per_min
+    back = prepare(graph)
+    np.testing.assert_array_equal(back.node_ids, net.node_ids)
+    assert back.edge_steps.sum() == net.edge_steps.sum()
+    assert (~back.edge_enterable).sum() == (~net.edge_enterable).sum()
+    np.testing.assert_array_equal(np.bincount(back.component), np.bincount(net.component))
+    # every edge of the graph is one of the network's, with its time (networkx looked up independently)
+    u, v = net.node_ids[net.edge_u], net.node_ids[net.edge_v]
+    for k in np.random.default_rng(0).choice(len(u), 200, replace=False):
+        times = [d["walk_s"] for d in graph[u[k]][v[k]].values()]
+        assert min(abs(t - net.edge_s[k]) for t in times) < 1e-9
+    assert_same_times(graph, net, facilities_near_nodes(net, seed=1))
+
+
+def test_straight_geometries_are_made_only_when_asked(grid_file):
+    net = walk_network_from_file(grid_file, cache=False)
+    assert "edge_geom" not in net.__dict__
+    some = np.array([0, 5, 7])
+    lines = net.geoms(some)
+    expect = shapely.linestrings(np.stack([net.xy[net.edge_u[some]], net.xy[net.edge_v[some]]], axis=1))
+    assert shapely.equals_exact(lines, expect, 0).all()
+    assert "edge_geom" not in net.__dict__
+    np.testing.assert_allclose(shapely.length(net.edge_geom), net.edge_length)
+
+
+def test_array_cache_reloads_an_equal_network_and_ignores_other_entries(grid_file, monkeypatch):
+    import dz_gis.network.osm_arrays as osm_arrays
+
+    first = walk_network_from_file(grid_file)
+    (npz,) = (settings.cache_folder / "networks").glob("*.npz")
+    with np.load(npz, allow_pickle=False) as data:  # plain arrays, no pickled objects
+        assert "edge_s" in data.files
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("read the file again instead of the cache")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(osm_arrays, "read_osm_ways", no_read)
+        again = walk_network_from_file(grid_file)
+    for name in ("node_ids", "xy", "edge_u", "edge_v", "edge_s", "edge_rev", "edge_enterable", "edge_steps"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
+    assert CRS.from_user_input(again.crs) == CRS.from_user_input(first.crs)
+    # an entry of an older layout is not misread: it is built again, with a warning
+    manifest = npz.with_suffix(".json")
+    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 0'))
+    with pytest.warns(UserWarning, match="is damaged"):
+        rebuilt = walk_network_from_file(grid_file)
+    np.testing.assert_array_equal(rebuilt.edge_s, first.edge_s)
+
+
+def test_a_damaged_array_cache_is_built_again(grid_file):
+    first = walk_network_from_file(grid_file)
+    (npz,) = (settings.cache_folder / "networks").glob("*.npz")
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    npz.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match="is damaged"):
+        again = walk_network_from_file(grid_file)
+    np.testing.assert_array_equal(again.edge_s, first.edge_s)
+
+
+def test_walk_rules_file_as_xml_matches_the_graph():
+    path = DATA / "walk_rules.osm"
+    graph = walk_graph_from_file(path, cache=False)
+    net = walk_network_from_file(path, cache=False)
+    ref = prepare(graph)
+    key = lambda p: sorted(zip(p.node_ids[p.edge_u].tolist(), p.node_ids[p.edge_v].tolist(), strict=True))  # noqa: E731
+    assert key(net) == key(ref)
+    assert (~net.edge_enterable).sum() == (~ref.edge_enterable).sum()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("missing.osm.pbf", None, "not found"),
+        ("roads.dwg", b"AC1027", "expected an OpenStreetMap"),
+        ("broken.osm.pbf", b"\x00\x00\x00\x0dnot a pbf at all", "cannot read it as an OpenStreetMap|no ways"),
+        ("empty.osm", b"<?xml version='1.0'?><osm version='0.6'></osm>", "no ways"),
+    ],
+)
+def test_bad_osm_files(tmp_path, name, content, match):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataFileError, match=match):
+        walk_network_from_file(path, cache=False)
