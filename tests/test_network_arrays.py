@@ -102,6 +102,25 @@ def test_synthetic_file_gives_the_networkx_paths_times(grid_file):
     assert_same_times(graph, net, facilities_near_nodes(net))
 
 
+def test_slopes_from_a_dem_are_the_networkx_paths(grid_file, tmp_path):
+    import rasterio
+    from rasterio.transform import Affine
+
+    cell, size = 25.0, 200  # 5 km square over the grid (EPSG:32648, from 500 km E, 3450 km N)
+    x = (np.arange(size) + 0.5) * cell
+    z = 40.0 * np.sin(x / 700.0)[None, :] + 0.08 * x[::-1][:, None]  # hills, and a slope to the north
+    dem = tmp_path / "hills.tif"
+    profile = dict(driver="GTiff", height=size, width=size, count=1, dtype="float32", crs="EPSG:32648")
+    with rasterio.open(dem, "w", transform=Affine(cell, 0, 499_500.0, 0, -cell, 3_454_500.0), **profile) as dst:
+        dst.write(z.astype("float32"), 1)
+    graph = walk_graph_from_file(grid_file, dem=dem, cache=False)
+    net = walk_network_from_file(grid_file, dem=dem, cache=False)
+    assert net.slope_model == "tobler" and shapely.has_z(net.given_geom).all()
+    ref = prepare(graph)
+    assert np.abs(ref.edge_s[ref.edge_rev] - ref.edge_s).max() > 1.0  # up and down differ
+    assert_same_times(graph, net, facilities_near_nodes(net, seed=2))
+
+
 def test_to_networkx_round_trip(grid_file):
     net = walk_network_from_file(grid_file, cache=False)
     graph = net.to_networkx()

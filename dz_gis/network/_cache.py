@@ -139,8 +139,8 @@ def save_graph(key: str, graph: nx.MultiDiGraph) -> None:
 #: Version of the network cache's layout (arrays in an ``.npz``, no pickles).
 _NETWORK_FORMAT = 1
 
-#: The arrays a network is cached as; derived ones (reverse pairs, CSR, components) are rebuilt.
-_ARRAYS = ("node_ids", "xy", "edge_u", "edge_v", "edge_s", "edge_steps", "edge_enterable")
+#: The arrays a network is cached as; the derived ones (CSR, components) are rebuilt.
+_ARRAYS = ("node_ids", "xy", "edge_u", "edge_v", "edge_s", "edge_rev", "edge_steps", "edge_enterable")
 
 
 def _network_paths(key: str) -> tuple[Path, Path]:
@@ -208,6 +208,7 @@ def load_network(key: str) -> PreparedNetwork | None:
             steps=arrays["edge_steps"],
             enterable=arrays["edge_enterable"],
             geometry=geometry,
+            reverse=arrays["edge_rev"],
             attrs=attrs,
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:

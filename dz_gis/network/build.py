@@ -148,12 +148,12 @@ def walk_network_from_ways(
     walkable segments, both directions, the same CRS choice, lengths and times - without
     a networkx graph or a LineString per segment (each segment is straight between its nodes).
     """
-    tags = ways.tags
-    keep = walkable(tags)
+    tags = ways.tags  # one row per distinct combination: each rule is decided once per combination
+    keep = walkable(tags)[ways.kind]
     if not keep.any():
         raise DataFileError(f"{where}: no walkable ways (步行道路) found; check the file and the study area.")
     # segments: consecutive node references of one kept way
-    owner = np.repeat(np.arange(len(tags)), np.diff(ways.start))
+    owner = np.repeat(np.arange(len(ways.kind)), np.diff(ways.start))
     seg = np.flatnonzero((owner[1:] == owner[:-1]) & keep[owner[:-1]])
     if area is not None:
         lines = shapely.linestrings(
@@ -178,11 +178,14 @@ def walk_network_from_ways(
     speed = float(walk_m_per_min or settings.walk_m_per_min)
     if speed <= 0:
         raise ValidationError(f"walk_m_per_min must be positive, got {walk_m_per_min}.")
-    steps = (tags["highway"].to_numpy() == "steps")[way]
+    kind = ways.kind[way]
+    steps = (tags["highway"].to_numpy() == "steps")[kind]
     length = np.hypot(*(xy[b] - xy[a]).T)
     seconds = length / (speed / 60.0) * np.where(steps, STEPS_FACTOR, 1.0)
-    enter = enterable(tags)[way]
+    enter = enterable(tags)[kind]
     two = np.r_[steps, steps]
+    del way, kind, owner, seg
+    half = np.arange(len(a), dtype=np.int64)
     return network_from_arrays(
         node_ids,
         xy,
@@ -194,6 +197,7 @@ def walk_network_from_ways(
         slope_model="flat",
         steps=two,
         enterable=np.r_[enter, enter],
+        reverse=np.r_[half + len(a), half],  # segment i and its way back, i + number of segments
         attrs={"source": where, "steps_factor": STEPS_FACTOR},
     )
 

@@ -211,5 +211,6 @@ def _with_slopes(net: PreparedNetwork, dem: str | Path, slope_model: str) -> Pre
         steps=net.edge_steps,
         enterable=net.edge_enterable,
         geometry=lines,
+        reverse=net.edge_rev,
         attrs={**net.attrs, "dem": str(dem)},
     )

@@ -46,7 +46,9 @@ _KEPT = frozenset(WAY_TAGS)
 class OsmWays(NamedTuple):
     """Ways of an OSM file: tags, and their nodes as one flat list."""
 
-    tags: pd.DataFrame  #: one row per way, a column per tag of :data:`dz_gis.network.ways.WAY_TAGS`
+    #: one row per distinct combination of tags (of :data:`dz_gis.network.ways.WAY_TAGS`), a column per tag
+    tags: pd.DataFrame
+    kind: np.ndarray  #: row of ``tags`` of each way
     start: np.ndarray  #: way ``i``'s nodes are ``ref[start[i]:start[i + 1]]``
     ref: np.ndarray  #: OSM node ids
     lon: np.ndarray  #: node longitude (WGS84) at each reference
@@ -68,8 +70,8 @@ def read_osm_ways(path: Path, area: shapely.Geometry | None = None, *, pyrosm_ru
     """
     import osmium
 
-    rows: list[dict] = []
-    start, ref, lon, lat = array("q", [0]), array("q"), array("d"), array("d")
+    kinds: dict[tuple, int] = {}  # ways share few tag combinations: each is kept once
+    kind, start, ref, lon, lat = array("q"), array("q", [0]), array("q"), array("d"), array("d")
     box = shapely.bounds(area) if area is not None else None
     try:
         processor = (
@@ -80,8 +82,8 @@ def read_osm_ways(path: Path, area: shapely.Geometry | None = None, *, pyrosm_ru
         )
         for obj in processor:
             way = cast("osmium.osm.Way", obj)  # the filter passes ways only
-            tags = {k: v for k, v in way.tags if k in _KEPT}
-            if pyrosm_rules and not _network_way(tags):
+            tags = tuple(sorted((k, v) for k, v in way.tags if k in _KEPT))
+            if pyrosm_rules and not _network_way(dict(tags)):
                 continue
             nodes = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
             if len(nodes) < 2:
@@ -89,18 +91,20 @@ def read_osm_ways(path: Path, area: shapely.Geometry | None = None, *, pyrosm_ru
             ids, xs, ys = zip(*nodes, strict=True)
             if box is not None and not _touches(xs, ys, box):
                 continue
-            rows.append(tags)
+            kind.append(kinds.setdefault(tags, len(kinds)))
             ref.extend(ids)
             lon.extend(xs)
             lat.extend(ys)
             start.append(len(ref))
     except (RuntimeError, ValueError, OSError) as exc:  # libosmium reports bad files as RuntimeError
         raise DataFileError(f"{path}: cannot read it as an OpenStreetMap file ({exc}).") from None
-    if not rows:
+    if not kind:
         raise DataFileError(f"{path}: no ways found inside the study area.")
+    rows = [dict(k) for k in kinds]
     tags = pd.DataFrame.from_records(rows, columns=[t for t in WAY_TAGS if any(t in r for r in rows)])
     return OsmWays(
         tags,
+        np.frombuffer(kind, dtype=np.int64),
         np.frombuffer(start, dtype=np.int64),
         np.frombuffer(ref, dtype=np.int64),
         np.frombuffer(lon, dtype=np.float64),

@@ -291,6 +291,7 @@ def network_from_arrays(
     steps: np.ndarray | None = None,
     enterable: np.ndarray | None = None,
     geometry: np.ndarray | None = None,
+    reverse: np.ndarray | None = None,
     attrs: dict[str, Any] | None = None,
 ) -> PreparedNetwork:
     """A :class:`PreparedNetwork` from arrays: nodes, and directed edges as rows ``u`` → ``v``.
@@ -307,6 +308,9 @@ def network_from_arrays(
     geometry
         Per edge LineString (reversed for the reverse direction), None where the edge is
         straight between its nodes; None altogether when all are.
+    reverse
+        Per edge, the index of the same way's other direction (-1: none), when the caller
+        knows it; found from the ends and lengths otherwise.
 
     Raises
     ------
@@ -327,7 +331,7 @@ def network_from_arrays(
         )
     if (es < 0).any() or not np.isfinite(es).all():
         raise ValidationError("graph edges have negative or non-finite 'walk_s'.")
-    length = np.hypot(*(xy[ev] - xy[eu]).T)
+    length = np.hypot(xy[ev, 0] - xy[eu, 0], xy[ev, 1] - xy[eu, 1])
     if geometry is not None:
         has = np.flatnonzero(~shapely.is_missing(geometry))
         length[has] = shapely.length(geometry[has])
@@ -342,7 +346,7 @@ def network_from_arrays(
         edge_u=eu,
         edge_v=ev,
         edge_s=es,
-        edge_rev=_reverse_pairs(eu, ev, length, geometry, xy),
+        edge_rev=_reverse_pairs(eu, ev, length, geometry, xy) if reverse is None else np.asarray(reverse, np.int64),
         edge_steps=np.zeros(m, dtype=bool) if steps is None else np.asarray(steps, dtype=bool),
         edge_enterable=np.ones(m, dtype=bool) if enterable is None else np.asarray(enterable, dtype=bool),
         given_geom=geometry,
