@@ -19,8 +19,6 @@ from dz_gis.network import PreparedNetwork, prepare, walk_graph_from_file, walk_
 
 DATA = Path(__file__).parent / "data" / "osm"
 
-pytest.importorskip("osmium")
-
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):

@@ -160,11 +160,14 @@ class PreparedNetwork:
         return idx[((self.edge_rev < 0) | (idx < self.edge_rev)) & self.edge_enterable]
 
     @cached_property
+    def access_geoms(self) -> np.ndarray:
+        """LineStrings of :attr:`access_edges` (made once; both spatial indexes share them)."""
+        return self.geoms(self.access_edges)
+
+    @cached_property
     def access_tree(self) -> shapely.STRtree:
         """Spatial index over :attr:`access_edges`."""
-        if len(self.fragment_access_edges) == 0 and "main_access_tree" in self.__dict__:
-            return self.main_access_tree
-        return shapely.STRtree(self.geoms(self.access_edges))
+        return shapely.STRtree(self.access_geoms)
 
     @cached_property
     def fragment_access_edges(self) -> np.ndarray:
@@ -183,7 +186,8 @@ class PreparedNetwork:
         """Spatial index over :attr:`main_access_edges` (the same tree when there are no fragments)."""
         if len(self.fragment_access_edges) == 0:
             return self.access_tree
-        return shapely.STRtree(self.geoms(self.main_access_edges))
+        main = self.component[self.edge_u[self.access_edges]] == self.main_component
+        return shapely.STRtree(self.access_geoms[main])  # the same geometries, not copies
 
     @cached_property
     def node_tree(self) -> Any:
