@@ -88,6 +88,20 @@ def test_sample_od_times_and_circles_are_the_same(sample):
     assert (sym <= 1e-6 * shapely.area(ca.geometry.array)).all()
 
 
+def test_run_coverage_takes_the_network(sample):
+    from dz_gis import run_coverage
+
+    graph = walk_graph_from_file(sample_osm_path())
+    net = walk_network_from_file(sample_osm_path())
+    args = (sample.communities, sample.compounds, sample.facilities)
+    a = run_coverage(graph, *args, with_isochrones=False)
+    b = run_coverage(net, *args, with_isochrones=False)
+    assert b.walk_m_per_min == a.walk_m_per_min == 67.0
+    pd.testing.assert_frame_equal(a.times, b.times, check_exact=False, atol=1e-9, rtol=0)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    assert a.times.notna().to_numpy().sum() > 100
+
+
 def test_synthetic_file_gives_the_networkx_paths_times(grid_file):
     graph = walk_graph_from_file(grid_file, cache=False)
     net = walk_network_from_file(grid_file, cache=False)
