@@ -3,11 +3,14 @@
 :mod:`~dz_gis.network.build` (walkable ways → a projected graph with walking times),
 :mod:`~dz_gis.network.from_file` and :mod:`~dz_gis.network.online` (the sources),
 :mod:`~dz_gis.network.terrain` (slope from a DEM), :mod:`~dz_gis.network.prepared` (the
-compressed arrays every search uses) and :mod:`~dz_gis.network.snap` (points onto edges).
+compressed arrays every search uses; :mod:`~dz_gis.network.from_graph` reads a graph into
+them) and :mod:`~dz_gis.network.snap` (points onto edges).
 
 Graphs follow the OSMnx convention: a ``networkx.MultiDiGraph`` with node ``x``/``y`` in
 the projected CRS ``graph.graph["crs"]`` and ``length`` (m), ``walk_s`` (s) and a LineString
-``geometry`` on every edge direction.
+``geometry`` on every edge direction. For big areas, :func:`walk_network_from_file` reads an
+OSM file (:mod:`~dz_gis.network.osm_arrays`, pyosmium) straight into a :class:`PreparedNetwork`,
+which every access function takes in place of a graph (:data:`Network`).
 """
 
 from .build import STEPS_FACTOR as STEPS_FACTOR

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from .._errors import DataFileError
+from .._gc import gc_paused
 from .ways import WAY_TAGS
 
 __all__ = ["OsmWays", "read_osm_ways"]
@@ -74,28 +75,29 @@ def read_osm_ways(path: Path, area: shapely.Geometry | None = None, *, pyrosm_ru
     kind, start, ref, lon, lat = array("q"), array("q", [0]), array("q"), array("d"), array("d")
     box = shapely.bounds(area) if area is not None else None
     try:
-        processor = (
-            osmium.FileProcessor(str(path))
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for obj in processor:
-            way = cast("osmium.osm.Way", obj)  # the filter passes ways only
-            tags = tuple(sorted((k, v) for k, v in way.tags if k in _KEPT))
-            if pyrosm_rules and not _network_way(dict(tags)):
-                continue
-            nodes = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
-            if len(nodes) < 2:
-                continue
-            ids, xs, ys = zip(*nodes, strict=True)
-            if box is not None and not _touches(xs, ys, box):
-                continue
-            kind.append(kinds.setdefault(tags, len(kinds)))
-            ref.extend(ids)
-            lon.extend(xs)
-            lat.extend(ys)
-            start.append(len(ref))
+        with gc_paused():  # a tuple per way: no full collections meanwhile
+            processor = (
+                osmium.FileProcessor(str(path))
+                .with_locations()
+                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                .with_filter(osmium.filter.KeyFilter("highway"))
+            )
+            for obj in processor:
+                way = cast("osmium.osm.Way", obj)  # the filter passes ways only
+                tags = tuple(sorted((k, v) for k, v in way.tags if k in _KEPT))
+                if pyrosm_rules and not _network_way(dict(tags)):
+                    continue
+                nodes = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
+                if len(nodes) < 2:
+                    continue
+                ids, xs, ys = zip(*nodes, strict=True)
+                if box is not None and not _touches(xs, ys, box):
+                    continue
+                kind.append(kinds.setdefault(tags, len(kinds)))
+                ref.extend(ids)
+                lon.extend(xs)
+                lat.extend(ys)
+                start.append(len(ref))
     except (RuntimeError, ValueError, OSError) as exc:  # libosmium reports bad files as RuntimeError
         raise DataFileError(f"{path}: cannot read it as an OpenStreetMap file ({exc}).") from None
     if not kind:

@@ -35,6 +35,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from .._errors import CRSError, ValidationError
+from .._gc import gc_paused
 from .from_graph import arrays_from_graph, graph_from_arrays
 
 __all__ = ["Network", "PreparedNetwork", "invalidate", "network_from_arrays", "prepare"]
@@ -120,7 +121,10 @@ class PreparedNetwork:
         straight = np.flatnonzero(shapely.is_missing(out))
         if len(straight):
             e = edges[straight]
-            out[straight] = shapely.linestrings(np.stack([self.xy[self.edge_u[e]], self.xy[self.edge_v[e]]], axis=1))
+            with gc_paused():
+                out[straight] = shapely.linestrings(
+                    np.stack([self.xy[self.edge_u[e]], self.xy[self.edge_v[e]]], axis=1)
+                )
         return out
 
     @cached_property
@@ -244,7 +248,8 @@ def prepare(graph: Network) -> PreparedNetwork:
     # node (0.15 s at 200,000 nodes), which would dominate a repeated query.
     if cached is not None and cached.signature[0] == graph.number_of_nodes():
         return cached
-    prepared = _build(graph)
+    with gc_paused():  # millions of small objects read with a big graph alive: no full collections
+        prepared = _build(graph)
     _CACHE[graph] = prepared
     return prepared
 
