@@ -225,3 +225,91 @@ def test_bad_osm_files(tmp_path, name, content, match):
         path.write_bytes(content)
     with pytest.raises(DataFileError, match=match):
         walk_network_from_file(path, cache=False)
+
+
+def test_network_from_arrays_checks_its_input():
+    from dz_gis import ValidationError
+    from dz_gis.network import network_from_arrays
+
+    xy = np.array([[0.0, 0.0], [60.0, 0.0], [60.0, 80.0]])
+    ids = np.array([10, 11, 12])
+    net = network_from_arrays(ids, xy, [0, 1, 1, 2], [1, 0, 2, 1], [60.0, 60.0, 80.0, 80.0], crs="EPSG:32648")
+    assert net.edge_rev.tolist() == [1, 0, 3, 2]
+    assert net.edge_length.tolist() == [60.0, 60.0, 80.0, 80.0]
+    dist = nx.single_source_dijkstra_path_length(net.to_networkx().reverse(copy=False), 12, weight="walk_s")
+    assert dist == {12: 0.0, 11: 80.0, 10: 140.0}  # checked against networkx on the round trip
+    with pytest.raises(ValidationError, match="node rows 0..2"):
+        network_from_arrays(ids, xy, [0, 3], [1, 0], [1.0, 1.0], crs="EPSG:32648")
+    with pytest.raises(ValidationError, match="do not match"):
+        network_from_arrays(ids, xy, [0, 1], [1], [1.0, 1.0], crs="EPSG:32648")
+    with pytest.raises(ValidationError, match="lack 'walk_s'"):
+        network_from_arrays(ids, xy, [0, 1], [1, 0], [1.0, np.nan], crs="EPSG:32648")
+    with pytest.raises(Exception, match="degrees"):
+        network_from_arrays(ids, xy, [0, 1], [1, 0], [1.0, 1.0], crs="EPSG:4326")
+
+
+def test_reading_a_graph_in_bulk_equals_reading_it_edge_by_edge():
+    """Flags as bools, text and absent; tags deciding where absent; lists; steps; parallel edges; loops."""
+    from dz_gis.network.from_graph import arrays_from_graph
+    from dz_gis.network.ways import enterable
+
+    rng = np.random.default_rng(5)
+    graph = nx.MultiDiGraph(crs="EPSG:32648")
+    for i in range(40):
+        graph.add_node(f"n{i}", x=float(rng.uniform(0, 500)), y=float(rng.uniform(0, 500)))
+    flags = [True, False, None, "False", "1", "maybe"]
+    kinds = ["footway", "steps", "primary", ["footway", "corridor"], "corridor", "residential"]
+    for k in range(300):
+        a, b = (f"n{j}" for j in rng.integers(0, 40, 2))
+        data = {"walk_s": float(rng.uniform(1, 90)), "highway": kinds[k % len(kinds)]}
+        if (flag := flags[k % len(flags)]) is not None:
+            data["enterable"] = flag
+        if k % 7 == 0:
+            data.update(bridge="yes", layer="1")
+        if k % 3 == 0:
+            xa, ya, xb, yb = graph.nodes[a]["x"], graph.nodes[a]["y"], graph.nodes[b]["x"], graph.nodes[b]["y"]
+            data["geometry"] = shapely.LineString([(xa, ya), ((xa + xb) / 2 + 5, (ya + yb) / 2), (xb, yb)])
+        graph.add_edge(a, b, **data)
+    got = arrays_from_graph(graph)
+    # edge by edge, plainly
+    edges = list(graph.edges(data=True))
+    rows = {node: i for i, node in enumerate(graph.nodes)}
+    assert got.u.tolist() == [rows[u] for u, _, _ in edges] and got.v.tolist() == [rows[v] for _, v, _ in edges]
+    assert got.walk_s.tolist() == [d["walk_s"] for *_, d in edges]
+    assert got.steps.tolist() == [d["highway"] == "steps" for *_, d in edges]
+    text = {"true": True, "1": True, "false": False, "0": False}
+    expect = []
+    for *_, d in edges:
+        f = d.get("enterable")
+        f = f if isinstance(f, bool) else text.get(f.strip().lower()) if isinstance(f, str) else None
+        if f is None:
+            tags = pd.DataFrame([{t: d.get(t) for t in ("highway", "bridge", "tunnel", "layer")}])
+            f = bool(enterable(tags)[0])
+        expect.append(f)
+    assert got.enterable.tolist() == expect
+    assert [g is None for g in got.geometry] == [d.get("geometry") is None for *_, d in edges]
+    net = prepare(graph)
+    assert np.array_equal(net.node_ids, np.array(list(graph.nodes), dtype=object))
+    assert shapely.equals_exact(net.geoms(np.arange(6)), net.edge_geom[:6], 0).all()
+
+
+def test_reverse_pairs_equal_a_table_join():
+    """The sort that pairs each edge with its way back equals the plain join by (ends, length, rank)."""
+    from dz_gis.network import network_from_arrays
+
+    rng = np.random.default_rng(9)
+    xy = rng.uniform(0, 300, (30, 2))
+    a, b = rng.integers(0, 30, 400), rng.integers(0, 30, 400)
+    a, b = a[a != b], b[a != b]
+    both = rng.random(len(a)) < 0.7  # most ways two-way; some duplicated (parallel ways)
+    u = np.r_[a, b[both], a[:50]]
+    v = np.r_[b, a[both], b[:50]]
+    u, v = u[order := rng.permutation(len(u))], v[order]
+    net = network_from_arrays(np.arange(30), xy, u, v, np.full(len(u), 10.0), crs="EPSG:32648")
+    frame = pd.DataFrame({"i": np.arange(len(u)), "a": u, "b": v, "L": np.round(net.edge_length, 3)})
+    frame["k"] = frame.groupby(["a", "b", "L"]).cumcount()
+    pairs = frame.merge(frame, left_on=["a", "b", "L", "k"], right_on=["b", "a", "L", "k"], suffixes=("", "_r"))
+    expect = np.full(len(u), -1)
+    expect[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
+    np.testing.assert_array_equal(net.edge_rev, expect)
+    assert (net.edge_rev >= 0).sum() > 300 and (net.edge_rev < 0).sum() > 30

@@ -333,6 +333,14 @@ def network_from_arrays(
         raise ValidationError("graph has no nodes.")
     eu, ev = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     es = np.asarray(walk_s, dtype=float)
+    xy = np.asarray(xy, dtype=float)
+    if xy.shape != (n, 2) or len(ev) != m or len(es) != m:
+        raise ValidationError(
+            f"network arrays do not match: {n} node ids, xy of shape {xy.shape} (want ({n}, 2)), "
+            f"{m} edge starts, {len(ev)} ends, {len(es)} times."
+        )
+    if m and (min(eu.min(), ev.min()) < 0 or max(eu.max(), ev.max()) >= n):
+        raise ValidationError(f"edge ends must be node rows 0..{n - 1}; some are outside.")
     if np.isnan(es).any():
         raise ValidationError(
             f"{int(np.isnan(es).sum())} graph edges lack 'walk_s' (seconds); "
@@ -351,7 +359,7 @@ def network_from_arrays(
     _, labels = connected_components(base, directed=True, connection="weak")
     return PreparedNetwork(
         node_ids=node_ids,
-        xy=np.asarray(xy, dtype=float),
+        xy=xy,
         edge_u=eu,
         edge_v=ev,
         edge_s=es,
