@@ -120,11 +120,13 @@ class PreparedNetwork:
         out = np.empty(len(edges), dtype=object) if self.given_geom is None else self.given_geom[edges]
         straight = np.flatnonzero(shapely.is_missing(out))
         if len(straight):
-            e = edges[straight]
             with gc_paused():
-                out[straight] = shapely.linestrings(
-                    np.stack([self.xy[self.edge_u[e]], self.xy[self.edge_v[e]]], axis=1)
-                )
+                for lo in range(0, len(straight), 1 << 18):  # in chunks: small coordinate copies
+                    part = straight[lo : lo + (1 << 18)]
+                    e = edges[part]
+                    out[part] = shapely.linestrings(
+                        np.stack([self.xy[self.edge_u[e]], self.xy[self.edge_v[e]]], axis=1)
+                    )
         return out
 
     @cached_property
