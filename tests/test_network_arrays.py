@@ -102,6 +102,21 @@ def test_run_coverage_takes_the_network(sample):
     assert a.times.notna().to_numpy().sum() > 100
 
 
+def test_siting_takes_the_network(sample):
+    from dz_gis.allocate import MCLP, network_candidates
+
+    graph = walk_graph_from_file(sample_osm_path())
+    net = walk_network_from_file(sample_osm_path())
+    a = network_candidates(graph, sample.communities, spacing_m=200)
+    b = network_candidates(net, sample.communities, spacing_m=200)
+    assert len(a) > 10
+    assert sorted(a["node"].tolist()) == sorted(b["node"].tolist())
+    comp = sample.compounds
+    fa = MCLP.from_layers(graph, comp, a, service_min=10, p=3).solve()
+    fb = MCLP.from_layers(net, comp, a, service_min=10, p=3).solve()
+    assert fb.objective == pytest.approx(fa.objective) and fa.objective > 0
+
+
 def test_synthetic_file_gives_the_networkx_paths_times(grid_file):
     graph = walk_graph_from_file(grid_file, cache=False)
     net = walk_network_from_file(grid_file, cache=False)
