@@ -328,3 +328,14 @@ def test_reverse_pairs_equal_a_table_join():
     expect[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
     np.testing.assert_array_equal(net.edge_rev, expect)
     assert (net.edge_rev >= 0).sum() > 300 and (net.edge_rev < 0).sum() > 30
+
+
+@pytest.mark.parametrize("buffer_m", [1.0, 400.0])
+def test_study_area_clips_the_same_segments(buffer_m):
+    centre = shapely.Point(24.9440, 60.1700)
+    area = gpd.GeoSeries([centre], crs=4326).to_crs(32635).buffer(150).to_crs(4326)
+    ref = prepare(walk_graph_from_file(sample_osm_path(), polygon=area, buffer_m=buffer_m, cache=False))
+    net = walk_network_from_file(sample_osm_path(), polygon=area, buffer_m=buffer_m, cache=False)
+    key = lambda p: sorted(zip(p.node_ids[p.edge_u].tolist(), p.node_ids[p.edge_v].tolist(), strict=True))  # noqa: E731
+    assert len(key(net)) > 500
+    assert key(net) == key(ref)
