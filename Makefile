@@ -19,9 +19,10 @@ test: $(STAMP)            ## run the test suite, then execute the notebooks on t
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbmake notebooks -p no:socket -o addopts="-p no:cacheprovider"
 
-bench: $(STAMP)           ## engine vs ego_graph / networkx / scipy, OD matrix vs networkx / pandana, siting vs spopt + CBC (BENCH_ARGS="--quick")
+bench: $(STAMP)           ## engine vs ego_graph / networkx / scipy, OSM file to times without networkx (1M nodes), OD matrix vs networkx / pandana, siting vs spopt + CBC (BENCH_ARGS="--quick")
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python scripts/bench_engine.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_file_network.py $(if $(findstring --quick,$(BENCH_ARGS)),--sizes 100000,)
 	$(BIN)/python scripts/bench_od.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python scripts/bench_allocate.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 

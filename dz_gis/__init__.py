@@ -37,6 +37,7 @@ from .io import read_compounds as read_compounds
 from .io import read_facilities as read_facilities
 from .network import walk_graph_from_file as walk_graph_from_file
 from .network import walk_graph_from_place as walk_graph_from_place
+from .network import walk_network_from_file as walk_network_from_file
 from .outputs import write_outputs as write_outputs
 from .pipeline import check_plan as check_plan
 from .pipeline import run_coverage as run_coverage
@@ -80,5 +81,6 @@ __all__ = [
     "to_wgs84",
     "walk_graph_from_file",
     "walk_graph_from_place",
+    "walk_network_from_file",
     "write_outputs",
 ]

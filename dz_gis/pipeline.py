@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -25,7 +24,7 @@ from .access.isochrones import isochrones
 from .access.times import nearest_times
 from .catalog import Catalog, default_catalog
 from .demand import assign_demand, link_compounds
-from .network.prepared import prepare
+from .network.prepared import Network, prepare
 from .network.snap import DEFAULT_MAX_SNAP_M, snap
 from .plan.gaps import flag_gaps
 from .plan.indicators import indicator_table
@@ -62,7 +61,7 @@ class CoverageRun:
 
 
 def run_coverage(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     communities: gpd.GeoDataFrame,
     compounds: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -184,7 +183,7 @@ def assemble_run(
     )
 
 
-def with_facilities(run: CoverageRun, graph: nx.MultiDiGraph, facilities: gpd.GeoDataFrame) -> CoverageRun:
+def with_facilities(run: CoverageRun, graph: Network, facilities: gpd.GeoDataFrame) -> CoverageRun:
     """The run again with another facility layer: times, coverage, summary and circles of the categories that changed.
 
     Categories whose facilities are the same keep their numbers; the others are computed as

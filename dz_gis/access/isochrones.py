@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -45,7 +44,7 @@ from .._errors import ValidationError
 from .._gc import gc_paused
 from .._progress import bar
 from .._validate import require_columns, require_nonempty
-from ..network.prepared import PreparedNetwork, prepare
+from ..network.prepared import Network, PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
 from ._faces import StreetFaces, street_faces
 from ._polygons import BUFFER_QUAD_SEGS, NodeTimes, band_polygons
@@ -61,7 +60,7 @@ DEFAULT_OFFSET_M = DEFAULT_REACH_M
 
 
 def isochrones(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     facilities: gpd.GeoDataFrame,
     *,
     minutes: Sequence[float] = (5, 10, 15),

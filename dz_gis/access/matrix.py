@@ -10,14 +10,13 @@ origin joined near a batch is read off all its searches at once.
 from __future__ import annotations
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from .._errors import ValidationError
 from .._validate import require_nonempty
-from ..network.prepared import PreparedNetwork, prepare
+from ..network.prepared import Network, PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
 from .times import along_street, check_snapped, local_times
 
@@ -25,7 +24,7 @@ __all__ = ["od_times", "od_matrix"]
 
 
 def od_times(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     origins: gpd.GeoDataFrame,
     destinations: gpd.GeoDataFrame,
     *,

@@ -19,7 +19,6 @@ import warnings
 from typing import NamedTuple
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -27,7 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .._errors import ValidationError
 from .._validate import require_columns, require_nonempty
-from ..network.prepared import PreparedNetwork, prepare
+from ..network.prepared import Network, PreparedNetwork, prepare
 from ..network.snap import DEFAULT_MAX_SNAP_M, DEFAULT_REACH_M, Snapped, snap
 
 __all__ = [
@@ -55,7 +54,7 @@ class NearestTimes(NamedTuple):
 
 
 def snap_points(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     points: gpd.GeoDataFrame,
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -139,7 +138,7 @@ def point_times(node_s: np.ndarray, d: pd.DataFrame, f: pd.DataFrame, speed_mps:
 
 
 def nearest_times(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     facilities: gpd.GeoDataFrame,
     *,
     by: str = "category",

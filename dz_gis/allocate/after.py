@@ -5,16 +5,16 @@ from __future__ import annotations
 import warnings
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 
+from ..network.prepared import Network
 from ..pipeline import CoverageRun, PlanCheck, check_plan, with_facilities
 from ..plan.rules import RuleSet
 
 __all__ = ["changed_rows", "quiet_check", "run_after"]
 
 
-def run_after(run: CoverageRun, graph: nx.MultiDiGraph, sites: gpd.GeoDataFrame) -> CoverageRun:
+def run_after(run: CoverageRun, graph: Network, sites: gpd.GeoDataFrame) -> CoverageRun:
     """The run with the proposed sites among its facilities, every table of their categories recomputed."""
     cols = [c for c in ("facility_id", "category", "name", "geometry") if c in sites]
     added = sites[cols].to_crs(run.facilities.crs)

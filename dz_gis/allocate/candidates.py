@@ -15,19 +15,18 @@ candidate, and this is the error the thinning allows.
 from __future__ import annotations
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import shapely
 import shapely.ops
 
 from .._errors import ValidationError
-from ..network.prepared import prepare
+from ..network.prepared import Network, prepare
 
 __all__ = ["network_candidates"]
 
 
 def network_candidates(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     allowed: gpd.GeoDataFrame | None = None,
     *,
     spacing_m: float = 150.0,

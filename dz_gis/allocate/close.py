@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from .._errors import InfeasibleError, ValidationError
 from ..access.matrix import od_matrix, od_times
 from ..catalog import Catalog, default_catalog
+from ..network.prepared import Network
 from ..pipeline import CoverageRun, PlanCheck
 from ..plan.rules import Rule, RuleSet
 from ..scopes import build_units, compound_units, units_containing
@@ -61,7 +61,7 @@ def close_gaps(
     *,
     run: CoverageRun,
     rules: RuleSet,
-    graph: nx.MultiDiGraph,
+    graph: Network,
     spacing_m: float = 150.0,
     time_limit: float | None = None,
     catalog: Catalog | None = None,
@@ -123,7 +123,7 @@ def _close_category(
     cat_rules: list[Rule],
     check: PlanCheck,
     run: CoverageRun,
-    graph: nx.MultiDiGraph,
+    graph: Network,
     candidates: gpd.GeoDataFrame,
     units: Any,
 ) -> tuple[np.ndarray, list[tuple[Any, ...]], dict[str, Any]]:
@@ -195,7 +195,7 @@ def _close_category(
 
 
 def _coverage(
-    graph: nx.MultiDiGraph, run: CoverageRun, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, minutes: float
+    graph: Network, run: CoverageRun, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, minutes: float
 ) -> tuple[Any, np.ndarray]:
     """Compounds × candidates minutes (sparse, within ``minutes``) and each compound's minutes to an existing site."""
     od = od_times(graph, run.compounds, candidates, cutoff_min=minutes)

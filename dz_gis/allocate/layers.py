@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
 from .._validate import require_nonempty
 from ..access.matrix import od_matrix, od_times
+from ..network.prepared import Network
 
 __all__ = ["SiteLayers", "site_layers"]
 
@@ -33,7 +33,7 @@ class SiteLayers:
 
 
 def site_layers(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     *,

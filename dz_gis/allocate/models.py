@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from .._errors import InfeasibleError, ValidationError
+from ..network.prepared import Network
 from .formulations import (
     Built,
     build_capacitated_cover,
@@ -125,7 +125,7 @@ class SitingModel:
     @classmethod
     def from_layers(
         cls,
-        graph: nx.MultiDiGraph,
+        graph: Network,
         demand: gpd.GeoDataFrame,
         candidates: gpd.GeoDataFrame,
         *,

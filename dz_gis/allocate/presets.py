@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
 from ..catalog import Catalog, default_catalog
+from ..network.prepared import Network
 from ..pipeline import CoverageRun, PlanCheck
 from ..plan.rules import RuleSet
 from ..scopes import build_units, units_containing
@@ -65,7 +65,7 @@ def propose_elderly_care(
     rules: RuleSet,
     candidates: gpd.GeoDataFrame | None = None,
     *,
-    graph: nx.MultiDiGraph,
+    graph: Network,
     p: int | None = None,
     capacity: float | None = None,
     walk_m_per_min: float = OLDER_WALK_M_PER_MIN,
@@ -100,7 +100,7 @@ def propose_toilets(
     rules: RuleSet,
     candidates: gpd.GeoDataFrame | None = None,
     *,
-    graph: nx.MultiDiGraph,
+    graph: Network,
     p: int = 5,
     public_spaces: tuple[str, ...] = PUBLIC_SPACES,
     public_space_weight: float | None = None,
@@ -131,7 +131,7 @@ def propose_sites(
     category: str,
     candidates: gpd.GeoDataFrame | None = None,
     *,
-    graph: nx.MultiDiGraph,
+    graph: Network,
     p: int | None = None,
     minutes: float | None = None,
     weights: str = "households",

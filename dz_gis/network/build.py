@@ -25,13 +25,14 @@ import shapely
 from .. import settings
 from .._errors import DataFileError, ValidationError
 from ..coords import metric_crs_for
-from .prepared import invalidate
+from .prepared import PreparedNetwork, invalidate, network_from_arrays
 from .terrain import SLOPE_MODELS, sample_dem, segment_seconds
 from .ways import WAY_TAGS, enterable, walkable
 
 __all__ = [
     "STEPS_FACTOR",
     "walk_graph_from_edges",
+    "walk_network_from_ways",
     "add_walk_times",
     "nodes_edges_from_osmnx",
     "study_area_wgs84",
@@ -133,6 +134,74 @@ def walk_graph_from_edges(
     return add_walk_times(graph, walk_m_per_min=walk_m_per_min)
 
 
+def walk_network_from_ways(
+    ways: Any,
+    *,
+    area: shapely.Geometry | None = None,
+    crs: Any = None,
+    walk_m_per_min: float | None = None,
+    where: str = "network",
+) -> PreparedNetwork:
+    """The walking network of OSM ways (:func:`dz_gis.network.osm_arrays.read_osm_ways`), as arrays.
+
+    The same network as :func:`walk_graph_from_edges` builds from the same ways - the same
+    walkable segments, both directions, the same CRS choice, lengths and times - without
+    a networkx graph or a LineString per segment (each segment is straight between its nodes).
+    """
+    tags = ways.tags  # one row per distinct combination: each rule is decided once per combination
+    keep = walkable(tags)[ways.kind]
+    if not keep.any():
+        raise DataFileError(f"{where}: no walkable ways (步行道路) found; check the file and the study area.")
+    # segments: consecutive node references of one kept way
+    owner = np.repeat(np.arange(len(ways.kind)), np.diff(ways.start))
+    seg = np.flatnonzero((owner[1:] == owner[:-1]) & keep[owner[:-1]])
+    if area is not None:
+        lines = shapely.linestrings(
+            np.stack([np.c_[ways.lon[seg], ways.lat[seg]], np.c_[ways.lon[seg + 1], ways.lat[seg + 1]]], axis=1)
+        )
+        seg = seg[shapely.intersects(lines, area)]
+        del lines
+    if len(seg) == 0:
+        raise DataFileError(f"{where}: no walkable ways (步行道路) found; check the file and the study area.")
+    if crs is None:  # as walk_graph_from_edges: the centre of every 50th segment end
+        ends = np.stack([seg, seg + 1], axis=1).ravel()[::50]
+        c = shapely.union_all(shapely.points(ways.lon[ends], ways.lat[ends])).centroid
+        crs = metric_crs_for(c.x, c.y)
+    node_ids, first, rows = np.unique(np.r_[ways.ref[seg], ways.ref[seg + 1]], return_index=True, return_inverse=True)
+    at = np.r_[seg, seg + 1][first]
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(ways.lon[at], ways.lat[at])
+    xy = np.column_stack([x, y])
+    a, b = rows[: len(seg)], rows[len(seg) :]
+    way = owner[seg]
+    speed = float(walk_m_per_min or settings.walk_m_per_min)
+    if speed <= 0:
+        raise ValidationError(f"walk_m_per_min must be positive, got {walk_m_per_min}.")
+    kind = ways.kind[way]
+    steps = (tags["highway"].to_numpy() == "steps")[kind]
+    length = np.hypot(*(xy[b] - xy[a]).T)
+    seconds = length / (speed / 60.0) * np.where(steps, STEPS_FACTOR, 1.0)
+    enter = enterable(tags)[kind]
+    two = np.r_[steps, steps]
+    del way, kind, owner, seg
+    half = np.arange(len(a), dtype=np.int64)
+    return network_from_arrays(
+        node_ids,
+        xy,
+        np.r_[a, b],
+        np.r_[b, a],
+        np.r_[seconds, seconds],
+        crs=crs,
+        walk_m_per_min=speed,
+        slope_model="flat",
+        steps=two,
+        enterable=np.r_[enter, enter],
+        reverse=np.r_[half + len(a), half],  # segment i and its way back, i + number of segments
+        attrs={"source": where, "steps_factor": STEPS_FACTOR},
+    )
+
+
 def add_walk_times(
     graph: nx.MultiDiGraph,
     *,
@@ -169,20 +238,7 @@ def add_walk_times(
         seconds = lengths / (speed / 60.0) * factor
     else:
         geoms = np.array([_edge_geometry(graph, u, v, d) for u, v, _, d in edges], dtype=object)
-        cell = _dem_cell_size(dem, graph.graph["crs"])
-        dense = shapely.segmentize(geoms, max_segment_length=cell)
-        xy, index = shapely.get_coordinates(dense, return_index=True)
-        z = sample_dem(dem, xy[:, 0], xy[:, 1], graph.graph["crs"])
-        xyz = np.column_stack([xy, z])
-        lines = shapely.linestrings(xyz, indices=index)
-        same = index[1:] == index[:-1]
-        seg_edge = index[:-1][same]
-        dx = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))[same]
-        dz = np.diff(z)[same]
-        seg_s = segment_seconds(dx, dz, walk_m_per_min=speed, model=slope_model)
-        flat_s = segment_seconds(dx, None, walk_m_per_min=speed)
-        seg_s = np.where(steps[seg_edge], flat_s * STEPS_FACTOR, seg_s)
-        seconds = np.bincount(seg_edge, weights=seg_s, minlength=len(edges)).astype(float)
+        seconds, lines = sloped_seconds(geoms, steps, graph.graph["crs"], speed, dem, slope_model)
         for (_, _, _, d), line in zip(edges, lines, strict=True):
             d["geometry"] = line
         nodes = list(graph.nodes)
@@ -202,6 +258,29 @@ def add_walk_times(
     graph.graph["steps_factor"] = STEPS_FACTOR
     invalidate(graph)
     return graph
+
+
+def sloped_seconds(
+    geoms: np.ndarray, steps: np.ndarray, crs: Any, speed: float, dem: str | Path, slope_model: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking seconds of each edge geometry on the DEM's slopes, and the geometries made 3-D.
+
+    Each geometry is densified to the DEM's cell size and timed segment by segment with
+    ``slope_model``; steps take :data:`STEPS_FACTOR` times the flat time.
+    """
+    cell = _dem_cell_size(dem, crs)
+    dense = shapely.segmentize(geoms, max_segment_length=cell)
+    xy, index = shapely.get_coordinates(dense, return_index=True)
+    z = sample_dem(dem, xy[:, 0], xy[:, 1], crs)
+    lines = shapely.linestrings(np.column_stack([xy, z]), indices=index)
+    same = index[1:] == index[:-1]
+    seg_edge = index[:-1][same]
+    dx = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))[same]
+    dz = np.diff(z)[same]
+    seg_s = segment_seconds(dx, dz, walk_m_per_min=speed, model=slope_model)
+    flat_s = segment_seconds(dx, None, walk_m_per_min=speed)
+    seg_s = np.where(steps[seg_edge], flat_s * STEPS_FACTOR, seg_s)
+    return np.bincount(seg_edge, weights=seg_s, minlength=len(geoms)).astype(float), lines
 
 
 def _edge_geometry(graph: nx.MultiDiGraph, u: Any, v: Any, data: dict) -> shapely.LineString:

@@ -9,13 +9,22 @@ import geopandas as gpd
 import networkx as nx
 import shapely
 
-from .._errors import DataFileError
-from ._cache import file_stamp, graph_cache_key, load_graph, save_graph
-from .build import add_walk_times, nodes_edges_from_osmnx, study_area_wgs84, walk_graph_from_edges
+from .._errors import DataFileError, ValidationError
+from ._cache import file_stamp, graph_cache_key, load_graph, load_network, save_graph, save_network
+from .build import (
+    add_walk_times,
+    nodes_edges_from_osmnx,
+    sloped_seconds,
+    study_area_wgs84,
+    walk_graph_from_edges,
+    walk_network_from_ways,
+)
+from .prepared import PreparedNetwork, network_from_arrays
+from .terrain import SLOPE_MODELS
 from .squares import read_squares, square_edges
 from .ways import WAY_TAGS, tags_from_json
 
-__all__ = ["walk_graph_from_file"]
+__all__ = ["walk_graph_from_file", "walk_network_from_file"]
 
 
 def walk_graph_from_file(
@@ -63,12 +72,8 @@ def walk_graph_from_file(
     DataFileError
         If the file is missing, not OSM, or holds no walkable ways.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: OSM file not found.")
+    path = _osm_path(path)
     name = path.name.lower()
-    if not name.endswith((".pbf", ".osm", ".osm.bz2", ".xml", ".osm.xml")):
-        raise DataFileError(f"{path}: expected an OpenStreetMap .osm.pbf, .osm or .osm.bz2 file.")
     area = study_area_wgs84(polygon, buffer_m)
     key = None
     if cache:
@@ -128,3 +133,86 @@ def _xml_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoData
     if graph.number_of_edges() == 0:
         raise DataFileError(f"{path}: no ways found in the file.")
     return nodes_edges_from_osmnx(graph, area)
+
+
+def _osm_path(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: OSM file not found.")
+    if not path.name.lower().endswith((".pbf", ".osm", ".osm.bz2", ".xml", ".osm.xml")):
+        raise DataFileError(f"{path}: expected an OpenStreetMap .osm.pbf, .osm or .osm.bz2 file.")
+    return path
+
+
+def walk_network_from_file(
+    path: str | Path,
+    *,
+    polygon: Any = None,
+    buffer_m: float = 1000.0,
+    crs: Any = None,
+    walk_m_per_min: float | None = None,
+    dem: str | Path | None = None,
+    slope_model: str = "tobler",
+    cache: bool = True,
+) -> PreparedNetwork:
+    """The walking network of a local OpenStreetMap file as arrays, never as a networkx graph.
+
+    For big areas: the same ways, segments, CRS and walking times as
+    :func:`walk_graph_from_file` (same arguments), read with pyosmium straight into a
+    :class:`dz_gis.network.PreparedNetwork`, which every access function takes in place of a
+    graph. A 1,000,000-node network takes a fraction of the memory of its networkx graph;
+    call ``.to_networkx()`` when a graph is wanted after all. Cached as arrays (NumPy ``.npz``).
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, not OSM, or holds no walkable ways.
+    """
+    from .osm_arrays import read_osm_ways
+
+    path = _osm_path(path)
+    if slope_model not in SLOPE_MODELS:
+        raise ValidationError(f"slope_model must be one of {SLOPE_MODELS}, not {slope_model!r}.")
+    area = study_area_wgs84(polygon, buffer_m)
+    key = None
+    if cache:
+        key = graph_cache_key(
+            "walk-network-v1",
+            file_stamp(path),
+            area=area,
+            crs=crs,
+            speed=walk_m_per_min,
+            dem_stamp=file_stamp(dem),
+            model=slope_model if dem is not None else "flat",
+        )
+        net = load_network(key)
+        if net is not None:
+            return net
+    ways = read_osm_ways(path, area, pyrosm_rules=path.name.lower().endswith(".pbf"))
+    net = walk_network_from_ways(ways, area=area, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
+    del ways
+    if dem is not None:
+        net = _with_slopes(net, dem, slope_model)
+    if key is not None:
+        save_network(key, net)
+    return net
+
+
+def _with_slopes(net: PreparedNetwork, dem: str | Path, slope_model: str) -> PreparedNetwork:
+    """``net`` timed on the DEM's slopes, as :func:`dz_gis.network.add_walk_times` times a graph."""
+    seconds, lines = sloped_seconds(net.edge_geom, net.edge_steps, net.crs, net.walk_m_per_min, dem, slope_model)
+    return network_from_arrays(
+        net.node_ids,
+        net.xy,
+        net.edge_u,
+        net.edge_v,
+        seconds,
+        crs=net.crs,
+        walk_m_per_min=net.walk_m_per_min,
+        slope_model=slope_model,
+        steps=net.edge_steps,
+        enterable=net.edge_enterable,
+        geometry=lines,
+        reverse=net.edge_rev,
+        attrs={**net.attrs, "dem": str(dem)},
+    )

@@ -1,11 +1,21 @@
-"""A walking graph in compressed form, built once per graph and reused by every query.
+"""A walking network in compressed form: NumPy arrays and a CSR matrix, reused by every query.
 
 :func:`prepare` turns any graph in the OSMnx convention (node ``x``/``y`` in a projected
-CRS named by ``graph.graph["crs"]``, edge ``walk_s`` seconds) into NumPy arrays and a
-CSR matrix of the *reversed* graph. It never copies the networkx graph: a 1,000,000-node
-networkx graph already holds several GB. The result is cached per graph object and
-rebuilt when the graph's node count changes; after changing edges in place, call
-:func:`invalidate`.
+CRS named by ``graph.graph["crs"]``, edge ``walk_s`` seconds) into a
+:class:`PreparedNetwork`. It reads the networkx graph once, attribute by attribute
+(:mod:`dz_gis.network.from_graph`), and never copies it: a 1,000,000-node networkx graph
+already holds several GB. The result is cached per graph object and rebuilt when the
+graph's node count changes; after changing edges in place, call :func:`invalidate`.
+
+A :class:`PreparedNetwork` is also a network in its own right: every access function
+takes it where it takes a graph (``prepare`` returns it as it is), so a big area can go
+from an OSM file to walking times without a networkx graph at all
+(:func:`dz_gis.network.walk_network_from_file`, :func:`network_from_arrays`);
+:meth:`PreparedNetwork.to_networkx` builds the graph when one is wanted.
+
+Edges without a geometry of their own are straight between their nodes; their
+LineStrings are made only when something asks for them (:meth:`PreparedNetwork.geoms`),
+and only for the edges asked about.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -25,8 +35,10 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from .._errors import CRSError, ValidationError
+from .._gc import gc_paused
+from .from_graph import arrays_from_graph, graph_from_arrays
 
-__all__ = ["PreparedNetwork", "prepare", "invalidate"]
+__all__ = ["Network", "PreparedNetwork", "invalidate", "network_from_arrays", "prepare"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +47,7 @@ T = TypeVar("T")
 
 @dataclass(eq=False)
 class PreparedNetwork:
-    """Arrays describing a walking graph; build it with :func:`prepare`."""
+    """Arrays describing a walking network; build it with :func:`prepare` or :func:`network_from_arrays`."""
 
     node_ids: np.ndarray  #: graph node id of each matrix row
     xy: np.ndarray  #: (n, 2) node coordinates in the graph CRS
@@ -45,7 +57,10 @@ class PreparedNetwork:
     edge_rev: np.ndarray  #: index of the reverse edge (same way, other direction) or -1
     edge_steps: np.ndarray  #: True for steps (partial times stay proportional)
     edge_enterable: np.ndarray  #: True where a point beside the edge may join it (:mod:`dz_gis.network.ways`)
-    edge_geom: np.ndarray  #: LineString of each directed edge (references, not copies)
+    #: each edge's own LineString (references, not copies), None where it is straight between
+    #: its nodes; None altogether when every edge is straight
+    given_geom: np.ndarray | None
+    edge_length: np.ndarray  #: length (m) of each directed edge's geometry
     component: np.ndarray  #: weakly connected component of each node
     main_component: int
     crs: Any
@@ -56,12 +71,63 @@ class PreparedNetwork:
     csr_indptr: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     csr_indices: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     csr_data: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    #: other graph attributes kept for :meth:`to_networkx` (source, dem, steps_factor ...)
+    attrs: dict[str, Any] = field(repr=False, default_factory=dict)
     _derived: dict[Hashable, Any] = field(repr=False, default_factory=dict)
 
     @property
     def n(self) -> int:
         """Number of nodes."""
         return len(self.node_ids)
+
+    @property
+    def graph(self) -> dict[str, Any]:
+        """The graph attributes, as ``graph.graph`` of a networkx graph: ``crs``, ``walk_m_per_min`` ..."""
+        return {
+            **self.attrs,
+            "crs": self.crs,
+            "walk_m_per_min": self.walk_m_per_min,
+            "slope_model": self.slope_model,
+        }
+
+    def number_of_nodes(self) -> int:
+        """Number of nodes (as networkx names it)."""
+        return self.n
+
+    def number_of_edges(self) -> int:
+        """Number of directed edges (as networkx names it)."""
+        return len(self.edge_u)
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """The network as a networkx ``MultiDiGraph`` in the OSMnx convention.
+
+        Nodes get ``x``/``y``; edges ``length``, ``walk_s``, ``enterable``, ``geometry``
+        (straight ones included) and ``highway="steps"`` on steps. ``prepare`` of the result
+        gives the same walking times as this network.
+        """
+        return graph_from_arrays(self)
+
+    @cached_property
+    def edge_geom(self) -> np.ndarray:
+        """LineString of every directed edge (straight ones made on first use, all at once)."""
+        return self.geoms(np.arange(len(self.edge_u)))
+
+    def geoms(self, edges: np.ndarray) -> np.ndarray:
+        """LineStrings of ``edges`` (indices); straight ones made for these edges only."""
+        edges = np.asarray(edges, dtype=np.int64)
+        if "edge_geom" in self.__dict__:
+            return self.__dict__["edge_geom"][edges]
+        out = np.empty(len(edges), dtype=object) if self.given_geom is None else self.given_geom[edges]
+        straight = np.flatnonzero(shapely.is_missing(out))
+        if len(straight):
+            with gc_paused():
+                for lo in range(0, len(straight), 1 << 18):  # in chunks: small coordinate copies
+                    part = straight[lo : lo + (1 << 18)]
+                    e = edges[part]
+                    out[part] = shapely.linestrings(
+                        np.stack([self.xy[self.edge_u[e]], self.xy[self.edge_v[e]]], axis=1)
+                    )
+        return out
 
     @cached_property
     def reverse_csr(self) -> sp.csr_matrix:
@@ -100,9 +166,14 @@ class PreparedNetwork:
         return idx[((self.edge_rev < 0) | (idx < self.edge_rev)) & self.edge_enterable]
 
     @cached_property
+    def access_geoms(self) -> np.ndarray:
+        """LineStrings of :attr:`access_edges` (made once; both spatial indexes share them)."""
+        return self.geoms(self.access_edges)
+
+    @cached_property
     def access_tree(self) -> shapely.STRtree:
         """Spatial index over :attr:`access_edges`."""
-        return shapely.STRtree(self.edge_geom[self.access_edges])
+        return shapely.STRtree(self.access_geoms)
 
     @cached_property
     def fragment_access_edges(self) -> np.ndarray:
@@ -118,8 +189,11 @@ class PreparedNetwork:
 
     @cached_property
     def main_access_tree(self) -> shapely.STRtree:
-        """Spatial index over :attr:`main_access_edges`."""
-        return shapely.STRtree(self.edge_geom[self.main_access_edges])
+        """Spatial index over :attr:`main_access_edges` (the same tree when there are no fragments)."""
+        if len(self.fragment_access_edges) == 0:
+            return self.access_tree
+        main = self.component[self.edge_u[self.access_edges]] == self.main_component
+        return shapely.STRtree(self.access_geoms[main])  # the same geometries, not copies
 
     @cached_property
     def node_tree(self) -> Any:
@@ -135,7 +209,7 @@ class PreparedNetwork:
         No walk is faster, so nothing farther than ``t × fastest_mps`` in a straight line
         can be reached within ``t`` seconds.
         """
-        length = shapely.length(self.edge_geom)
+        length = self.edge_length
         if ((self.edge_s <= 0) & (length > 0)).any():
             return float("inf")  # an edge walked in no time: any distance may be reached
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -153,59 +227,135 @@ class PreparedNetwork:
         return self._derived[key]
 
 
+#: What the access functions take: a networkx graph in the OSMnx convention, or its prepared form.
+Network: TypeAlias = nx.MultiDiGraph | PreparedNetwork
+
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _pair_loops(rev: np.ndarray, frame: pd.DataFrame, geoms: np.ndarray) -> None:
-    """Pair the two directions of a two-way loop way (u→u twice, one geometry reversed)."""
-    loops = frame[(frame["a"] == frame["b"])]
-    if loops.empty:
-        return
-    for _, group in loops.groupby(["a", "L"]):
-        free = list(group["i"])
-        while len(free) > 1:
-            i = free.pop(0)
-            twin = next((j for j in free if shapely.equals_exact(geoms[i], shapely.reverse(geoms[j]), 1e-9)), None)
-            if twin is not None:
-                free.remove(twin)
-                rev[i], rev[twin] = twin, i
-
-
-def prepare(graph: nx.MultiDiGraph) -> PreparedNetwork:
+def prepare(graph: Network) -> PreparedNetwork:
     """Return the compressed form of ``graph``, building it on first use only.
+
+    A :class:`PreparedNetwork` is returned as it is.
 
     Raises
     ------
     ValidationError
         If the graph has no CRS, a geographic CRS, no nodes, or edges without ``walk_s``.
     """
+    if isinstance(graph, PreparedNetwork):
+        return graph
     cached = _CACHE.get(graph)
     # Only the node count is compared: counting a networkx graph's edges walks every
     # node (0.15 s at 200,000 nodes), which would dominate a repeated query.
     if cached is not None and cached.signature[0] == graph.number_of_nodes():
         return cached
-    prepared = _build(graph, (graph.number_of_nodes(), graph.number_of_edges()))
+    with gc_paused():  # millions of small objects read with a big graph alive: no full collections
+        prepared = _build(graph)
     _CACHE[graph] = prepared
     return prepared
 
 
-def invalidate(graph: nx.MultiDiGraph) -> None:
+def invalidate(graph: Network) -> None:
     """Forget the compressed form of ``graph`` after changing its edges in place.
 
     Adding or removing nodes is noticed by itself; changing edges or their ``walk_s``
     without touching the nodes is not, so call this afterwards (
-    :func:`dz_gis.network.add_walk_times` does).
+    :func:`dz_gis.network.add_walk_times` does). A :class:`PreparedNetwork` has nothing to forget.
     """
-    _CACHE.pop(graph, None)
+    if not isinstance(graph, PreparedNetwork):
+        _CACHE.pop(graph, None)
 
 
-def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwork:
-    crs = _projected_crs(graph)
-    n, m = signature
+def _build(graph: nx.MultiDiGraph) -> PreparedNetwork:
+    crs = graph.graph.get("crs")
+    if graph.number_of_nodes() == 0:
+        raise ValidationError("graph has no nodes.")
+    a = arrays_from_graph(graph)
+    attrs = {k: v for k, v in graph.graph.items() if k not in ("crs", "walk_m_per_min", "slope_model")}
+    return network_from_arrays(
+        a.node_ids,
+        a.xy,
+        a.u,
+        a.v,
+        a.walk_s,
+        crs=crs,
+        walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
+        slope_model=str(graph.graph.get("slope_model", "flat")),
+        steps=a.steps,
+        enterable=a.enterable,
+        geometry=a.geometry,
+        attrs=attrs,
+    )
+
+
+def network_from_arrays(
+    node_ids: np.ndarray,
+    xy: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    walk_s: np.ndarray,
+    *,
+    crs: Any,
+    walk_m_per_min: float = 67.0,
+    slope_model: str = "flat",
+    steps: np.ndarray | None = None,
+    enterable: np.ndarray | None = None,
+    geometry: np.ndarray | None = None,
+    reverse: np.ndarray | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> PreparedNetwork:
+    """A :class:`PreparedNetwork` from arrays: nodes, and directed edges as rows ``u`` → ``v``.
+
+    Parameters
+    ----------
+    node_ids, xy
+        Node ids and (n, 2) coordinates in the projected ``crs``.
+    u, v, walk_s
+        Each directed edge's start and end (rows of ``xy``) and walking seconds; a two-way
+        way is two edges.
+    steps, enterable
+        Per edge (default: no steps, all enterable).
+    geometry
+        Per edge LineString (reversed for the reverse direction), None where the edge is
+        straight between its nodes; None altogether when all are.
+    reverse
+        Per edge, the index of the same way's other direction (-1: none), when the caller
+        knows it; found from the ends and lengths otherwise.
+
+    Raises
+    ------
+    ValidationError
+        If the CRS is missing or geographic, there are no nodes, or times are missing,
+        negative or not finite.
+    """
+    crs = _projected_crs(crs)
+    n, m = len(node_ids), len(u)
     if n == 0:
         raise ValidationError("graph has no nodes.")
-    node_ids, xy = _nodes(graph, n)
-    eu, ev, es, steps, enter, geoms = _edges(graph, node_ids, xy, m)
+    eu, ev = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    es = np.asarray(walk_s, dtype=float)
+    xy = np.asarray(xy, dtype=float)
+    if xy.shape != (n, 2) or len(ev) != m or len(es) != m:
+        raise ValidationError(
+            f"network arrays do not match: {n} node ids, xy of shape {xy.shape} (want ({n}, 2)), "
+            f"{m} edge starts, {len(ev)} ends, {len(es)} times."
+        )
+    if m and (min(eu.min(), ev.min()) < 0 or max(eu.max(), ev.max()) >= n):
+        raise ValidationError(f"edge ends must be node rows 0..{n - 1}; some are outside.")
+    if np.isnan(es).any():
+        raise ValidationError(
+            f"{int(np.isnan(es).sum())} graph edges lack 'walk_s' (seconds); "
+            "call dz_gis.network.add_walk_times(graph) first."
+        )
+    if (es < 0).any() or not np.isfinite(es).all():
+        raise ValidationError("graph edges have negative or non-finite 'walk_s'.")
+    length = np.hypot(xy[ev, 0] - xy[eu, 0], xy[ev, 1] - xy[eu, 1])
+    if geometry is not None:
+        has = np.flatnonzero(~shapely.is_missing(geometry))
+        length[has] = shapely.length(geometry[has])
+        if len(has) == 0:
+            geometry = None
     indptr, indices, data = _reverse_csr(eu, ev, es, n)
     base = sp.csr_matrix((data, indices, indptr[: n + 1]), shape=(n, n))
     _, labels = connected_components(base, directed=True, connection="weak")
@@ -215,24 +365,25 @@ def _build(graph: nx.MultiDiGraph, signature: tuple[int, int]) -> PreparedNetwor
         edge_u=eu,
         edge_v=ev,
         edge_s=es,
-        edge_rev=_reverse_pairs(eu, ev, geoms),
-        edge_steps=steps,
-        edge_enterable=enter,
-        edge_geom=geoms,
+        edge_rev=_reverse_pairs(eu, ev, length, geometry, xy) if reverse is None else np.asarray(reverse, np.int64),
+        edge_steps=np.zeros(m, dtype=bool) if steps is None else np.asarray(steps, dtype=bool),
+        edge_enterable=np.ones(m, dtype=bool) if enterable is None else np.asarray(enterable, dtype=bool),
+        given_geom=geometry,
+        edge_length=length,
         component=labels,
         main_component=int(np.bincount(labels).argmax()),
         crs=crs,
-        walk_m_per_min=float(graph.graph.get("walk_m_per_min", 67.0)),
-        slope_model=str(graph.graph.get("slope_model", "flat")),
-        signature=signature,
+        walk_m_per_min=float(walk_m_per_min),
+        slope_model=str(slope_model),
+        signature=(n, m),
         csr_indptr=indptr,
         csr_indices=indices,
         csr_data=data,
+        attrs=dict(attrs or {}),
     )
 
 
-def _projected_crs(graph: nx.MultiDiGraph) -> Any:
-    crs = graph.graph.get("crs")
+def _projected_crs(crs: Any) -> Any:
     if crs is None:
         raise CRSError('graph has no graph.graph["crs"]; build it with dz_gis.network or project it with osmnx.')
     from pyproj import CRS
@@ -245,105 +396,76 @@ def _projected_crs(graph: nx.MultiDiGraph) -> Any:
     return crs
 
 
-def _nodes(graph: nx.MultiDiGraph, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Node ids (int64 where they are integers) and their (n, 2) coordinates."""
-    node_ids = np.empty(n, dtype=object)
-    xy = np.empty((n, 2), dtype=float)
-    for i, (node, data) in enumerate(graph.nodes(data=True)):
-        node_ids[i] = node
-        xy[i, 0] = data["x"]
-        xy[i, 1] = data["y"]
-    try:
-        node_ids = node_ids.astype(np.int64)
-    except (TypeError, ValueError, OverflowError):
-        pass  # non-integer node ids stay objects
-    return node_ids, xy
+def _reverse_pairs(
+    eu: np.ndarray, ev: np.ndarray, length: np.ndarray, geoms: np.ndarray | None, xy: np.ndarray
+) -> np.ndarray:
+    """Index of each edge's reverse: the v→u edge of the same way (same length), one-to-one; -1 if none.
 
-
-def _edges(
-    graph: nx.MultiDiGraph, node_ids: np.ndarray, xy: np.ndarray, m: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Start and end rows, seconds, steps and enterable flags, geometries (straight where none)."""
-    index = {node: i for i, node in enumerate(node_ids.tolist())}
-    eu = np.empty(m, dtype=np.int64)
-    ev = np.empty(m, dtype=np.int64)
-    es = np.empty(m, dtype=float)
-    steps = np.zeros(m, dtype=bool)
-    enter = np.ones(m, dtype=bool)
-    tagged: list[tuple[int, dict]] = []  # edges without an enterable flag but with a tag that may forbid it
-    geoms = np.empty(m, dtype=object)
-    missing = 0
-    for i, (u, v, data) in enumerate(graph.edges(data=True)):
-        eu[i] = index[u]
-        ev[i] = index[v]
-        w = data.get("walk_s")
-        if w is None:
-            missing += 1
-            w = np.nan
-        es[i] = w
-        highway = data.get("highway")
-        steps[i] = highway == "steps"
-        flag = _flag(data.get("enterable"))
-        if flag is not None:
-            enter[i] = flag
-        elif data.get("bridge") or data.get("tunnel") or data.get("layer") or _indoor(highway):
-            tagged.append((i, data))
-        geoms[i] = data.get("geometry")
-    if missing:
-        raise ValidationError(
-            f"{missing} graph edges lack 'walk_s' (seconds); call dz_gis.network.add_walk_times(graph) first."
-        )
-    if (es < 0).any() or not np.isfinite(es).all():
-        raise ValidationError("graph edges have negative or non-finite 'walk_s'.")
-    no_geom = np.flatnonzero(pd.isna(geoms))
-    if len(no_geom):
-        coords = np.stack([xy[eu[no_geom]], xy[ev[no_geom]]], axis=1)
-        geoms[no_geom] = shapely.linestrings(coords)
-    if tagged:  # a graph built elsewhere (OSMnx, a survey): decide from its tags
-        from .ways import enterable
-
-        tags = ["highway", "bridge", "tunnel", "layer"]
-        frame = pd.DataFrame([{t: d.get(t) for t in tags} for _, d in tagged], columns=tags)
-        enter[np.array([i for i, _ in tagged])] = enterable(frame)
-    return eu, ev, es, steps, enter, geoms
-
-
-def _flag(value: Any) -> bool | None:
-    """An ``enterable`` flag as a bool; None when absent or unreadable (then the tags decide).
-
-    GraphML and CSV round trips give text ("False"), which Python would take as true.
+    Edges are grouped by their unordered ends and length (to the mm); within a group the
+    k-th u<v edge pairs with the k-th u>v edge, in edge order. One sort, no table join.
     """
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    text = str(value).strip().lower() if isinstance(value, str) else None
-    return {"true": True, "1": True, "false": False, "0": False}.get(text) if text is not None else None
-
-
-def _indoor(highway: Any) -> bool:
-    values = highway if isinstance(highway, list) else [highway]
-    return any(v in ("corridor", "elevator") for v in values)
-
-
-def _reverse_pairs(eu: np.ndarray, ev: np.ndarray, geoms: np.ndarray) -> np.ndarray:
-    """Index of each edge's reverse: the v→u edge of the same way (same length), one-to-one; -1 if none."""
     m = len(eu)
-    length = np.round(shapely.length(geoms), 3)
-    frame = pd.DataFrame({"i": np.arange(m), "a": eu, "b": ev, "L": length})
-    frame["k"] = frame.groupby(["a", "b", "L"]).cumcount()
-    pairs = frame.merge(frame, left_on=["a", "b", "L", "k"], right_on=["b", "a", "L", "k"], suffixes=("", "_r"))
     rev = np.full(m, -1, dtype=np.int64)
-    rev[pairs["i"].to_numpy()] = pairs["i_r"].to_numpy()
-    rev[rev == np.arange(m)] = -1  # a self-loop is not its own reverse ...
-    _pair_loops(rev, frame, geoms)  # ... but a two-way loop way is two loops, one reversed
+    length = np.round(length, 3)
+    idx = np.flatnonzero(eu != ev)  # a self-loop is not its own reverse (loops: below)
+    a, b = eu[idx], ev[idx]
+    pair = np.minimum(a, b) * np.int64(len(xy)) + np.maximum(a, b)  # the unordered ends as one number
+    back = (a > b).astype(np.int8)
+    L = length[idx]
+    order = np.lexsort((back, L, pair))  # stable: edge order within ties
+    pair, L, back, idx = pair[order], L[order], back[order], idx[order]
+    new_group = np.r_[True, (pair[1:] != pair[:-1]) | (L[1:] != L[:-1])]
+    group = np.cumsum(new_group) - 1
+    new_run = new_group | np.r_[True, back[1:] != back[:-1]]
+    starts = np.flatnonzero(new_run)
+    k = np.arange(len(idx)) - np.repeat(starts, np.diff(np.r_[starts, len(idx)]))  # rank within (group, direction)
+    key = group * (int(k.max(initial=0)) + 1) + k
+    fwd, bwd = back == 0, back == 1
+    _, i_f, i_b = np.intersect1d(key[fwd], key[bwd], assume_unique=True, return_indices=True)
+    a, b = idx[fwd][i_f], idx[bwd][i_b]
+    rev[a], rev[b] = b, a
+    _pair_loops(rev, eu, length, geoms, xy, ev)  # ... but a two-way loop way is two loops, one reversed
     return rev
 
 
+def _pair_loops(
+    rev: np.ndarray, eu: np.ndarray, length: np.ndarray, geoms: np.ndarray | None, xy: np.ndarray, ev: np.ndarray
+) -> None:
+    """Pair the two directions of a two-way loop way (u→u twice, one geometry reversed)."""
+    loops = np.flatnonzero(eu == ev)
+    if len(loops) < 2:
+        return
+    shape = np.empty(len(loops), dtype=object) if geoms is None else geoms[loops]
+    straight = shapely.is_missing(shape)
+    if straight.any():
+        shape[straight] = shapely.linestrings(np.stack([xy[eu[loops[straight]]], xy[ev[loops[straight]]]], axis=1))
+    geom = dict(zip(loops.tolist(), shape, strict=True))
+    frame = pd.DataFrame({"i": loops, "a": eu[loops], "L": length[loops]})
+    for _, group in frame.groupby(["a", "L"]):
+        free = list(group["i"])
+        while len(free) > 1:
+            i = free.pop(0)
+            twin = next((j for j in free if shapely.equals_exact(geom[i], shapely.reverse(geom[j]), 1e-9)), None)
+            if twin is not None:
+                free.remove(twin)
+                rev[i], rev[twin] = twin, i
+
+
 def _reverse_csr(eu: np.ndarray, ev: np.ndarray, es: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR arrays of the reversed graph (v → u) plus an empty row n for virtual sources."""
-    order = np.lexsort((es, eu, ev))
-    r, c, d = ev[order], eu[order], es[order]
-    keep = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]  # parallel edges: keep the fastest
-    r, c, d = r[keep], c[keep], np.maximum(d[keep], 1e-9)
+    """CSR arrays of the reversed graph (v → u) plus an empty row n for virtual sources.
+
+    Parallel edges keep the fastest: one sort on the (v, u) key, a minimum per run.
+    """
+    key = ev * np.int64(n) + eu
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    d = es[order]
+    if len(start) < len(key):
+        d = np.minimum.reduceat(d, start)
+    key = key[start]
+    r, c = key // n, key % n
+    d = np.maximum(d, 1e-9)
     counts = np.bincount(r, minlength=n + 1)
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     return indptr, c.astype(np.int32), d

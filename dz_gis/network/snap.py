@@ -45,7 +45,7 @@ DEFAULT_REACH_M = 25.0
 
 def time_fraction(net: PreparedNetwork, edges: np.ndarray, pos_m: np.ndarray) -> np.ndarray:
     """Share of each edge's walking time spent before ``pos_m`` metres along its geometry."""
-    geoms = net.edge_geom[edges]
+    geoms = net.geoms(edges)
     length = shapely.length(geoms)
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(length > 0, np.clip(pos_m / length, 0.0, 1.0), 0.0)
@@ -127,16 +127,46 @@ def _nearest(tree: shapely.STRtree, edges: np.ndarray, pts: np.ndarray) -> tuple
     return edges[hit[order]], dist[order]
 
 
+def _nearest_main(
+    net: PreparedNetwork, pts: np.ndarray, near_any: np.ndarray, d_any: np.ndarray, main: np.ndarray
+) -> np.ndarray:
+    """Distance from each point to its nearest street on the main network.
+
+    The nearest street of most points is on it already; for the others (beside a fragment)
+    the access tree is searched within a radius doubled until a main street is inside it,
+    and the nearest of those is the nearest of all.
+    """
+    d_main = d_any.copy()
+    off = np.flatnonzero(net.component[net.edge_u[near_any]] != net.main_component)
+    for i in off.tolist():
+        radius = max(float(d_any[i]), 1.0)
+        while True:
+            hits = net.access_tree.query(pts[i], predicate="dwithin", distance=radius)
+            hits = hits[main[hits]]
+            if len(hits):
+                d_main[i] = float(shapely.distance(pts[i], net.access_geoms[hits]).min())
+                break
+            radius *= 2.0
+    return d_main
+
+
 def _snap(
     net: PreparedNetwork, pts: np.ndarray, max_snap_m: float, reach_m: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     near_any, d_any = _nearest(net.access_tree, net.access_edges, pts)
-    near_main, d_main = _nearest(net.main_access_tree, net.main_access_edges, pts)
     # every enterable street within reach (any component), and the main network's within reach
     # of its nearest street, so a point on a fragment is joined to both
     p1, t1 = net.access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_any, reach_m))
-    p2, t2 = net.main_access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_main, reach_m))
-    pair = np.unique(np.column_stack([np.r_[p1, p2], np.r_[net.access_edges[t1], net.main_access_edges[t2]]]), axis=0)
+    if len(net.fragment_access_edges) == 0:  # one network: the same answers
+        d_main = d_any
+        pair = np.column_stack([p1, net.access_edges[t1]])
+        pair = pair[np.lexsort((pair[:, 1], pair[:, 0]))]
+    else:  # the main network's streets are some of the access tree's: no second tree
+        main = net.component[net.edge_u[net.access_edges]] == net.main_component
+        d_main = _nearest_main(net, pts, near_any, d_any, main)
+        p2, t2 = net.access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_main, reach_m))
+        p2, t2 = p2[main[t2]], t2[main[t2]]
+        pair = np.unique(np.column_stack([np.r_[p1, p2], net.access_edges[np.r_[t1, t2]]]), axis=0)
     joins = _joins(net, pts, pair[:, 0], pair[:, 1])
     joins = joins[joins["snap_m"].to_numpy() <= max_snap_m]
     joins = joins.sort_values(["point", "snap_m"], kind="stable")
@@ -153,7 +183,7 @@ def _snap(
 
 def _joins(net: PreparedNetwork, pts: np.ndarray, point: np.ndarray, edge: np.ndarray) -> pd.DataFrame:
     """Where points join edges: position, straight walk and the four partial times."""
-    geom = net.edge_geom[edge]
+    geom = net.geoms(edge)
     p = pts[point]
     pos = shapely.line_locate_point(geom, p)
     dist = shapely.distance(p, geom)

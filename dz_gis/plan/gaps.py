@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import asdict
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 
 from .._validate import require_columns
 from ..catalog import Catalog, default_catalog
+from ..network.prepared import Network
 from ..scopes import Units, build_units, compound_units, units_containing
 from .kinds import RULE_KINDS, Evidence, Verdict
 from .rules import Rule, RuleSet
@@ -64,7 +64,7 @@ def flag_gaps(
     *,
     compounds: gpd.GeoDataFrame | None = None,
     times: pd.DataFrame | None = None,
-    graph: nx.MultiDiGraph | None = None,
+    graph: Network | None = None,
     catalog: Catalog | None = None,
     units: Units | None = None,
     horizon_min: float | None = None,
