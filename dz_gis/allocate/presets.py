@@ -201,7 +201,7 @@ def _closed_by(
     changed: pd.DataFrame,
     run: CoverageRun,
     rules: RuleSet,
-    graph: nx.MultiDiGraph,
+    graph: Network,
     sites: gpd.GeoDataFrame,
     before: PlanCheck,
 ) -> pd.DataFrame:

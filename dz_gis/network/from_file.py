@@ -20,8 +20,8 @@ from .build import (
     walk_network_from_ways,
 )
 from .prepared import PreparedNetwork, network_from_arrays
+from .squares import read_squares, square_edges, square_ways
 from .terrain import SLOPE_MODELS
-from .squares import read_squares, square_edges
 from .ways import WAY_TAGS, tags_from_json
 
 __all__ = ["walk_graph_from_file", "walk_network_from_file"]
@@ -78,7 +78,7 @@ def walk_graph_from_file(
     key = None
     if cache:
         key = graph_cache_key(
-            "walk-graph-v4",
+            "walk-graph-v5",
             file_stamp(path),
             area=area,
             crs=crs,
@@ -89,8 +89,13 @@ def walk_graph_from_file(
         graph = load_graph(key)
         if graph is not None:
             return graph
-    nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path, area)
-    nodes, edges = square_edges(nodes, edges, read_squares(path, area))  # squares walked across
+    nodes, edges = _pbf_network(path, area) if name.endswith(".pbf") else _xml_network(path)
+    if area is not None:
+        edges = edges[shapely.intersects(edges.geometry.array, area)]
+    # squares walked across, entered from the clipped ways; their own segments clipped alike
+    nodes, edges = square_edges(nodes, edges, read_squares(path, area))
+    if area is not None:
+        edges = edges[shapely.intersects(edges.geometry.array, area)]
     graph = walk_graph_from_edges(nodes, edges, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
     if dem is not None:
         add_walk_times(graph, walk_m_per_min=walk_m_per_min, dem=dem, slope_model=slope_model)
@@ -112,13 +117,10 @@ def _pbf_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoData
     nodes, edges = result
     nodes = nodes.set_index("id")[["geometry"]]
     edges = tags_from_json(edges)  # pyrosm keeps the less common tags (layer, motorroad ...) as JSON
-    edges = edges[["u", "v", "geometry", *[c for c in WAY_TAGS if c in edges]]]
-    if area is not None:
-        edges = edges[shapely.intersects(edges.geometry.array, area)]
-    return nodes, edges
+    return nodes, edges[["u", "v", "geometry", *[c for c in WAY_TAGS if c in edges]]]
 
 
-def _xml_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _xml_network(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     import osmnx as ox
 
     saved = ox.settings.useful_tags_way
@@ -132,7 +134,7 @@ def _xml_network(path: Path, area: shapely.Geometry | None) -> tuple[gpd.GeoData
         ox.settings.useful_tags_way = saved
     if graph.number_of_edges() == 0:
         raise DataFileError(f"{path}: no ways found in the file.")
-    return nodes_edges_from_osmnx(graph, area)
+    return nodes_edges_from_osmnx(graph)
 
 
 def _osm_path(path: str | Path) -> Path:
@@ -177,7 +179,7 @@ def walk_network_from_file(
     key = None
     if cache:
         key = graph_cache_key(
-            "walk-network-v1",
+            "walk-network-v2",
             file_stamp(path),
             area=area,
             crs=crs,
@@ -189,6 +191,7 @@ def walk_network_from_file(
         if net is not None:
             return net
     ways = read_osm_ways(path, area, pyrosm_rules=path.name.lower().endswith(".pbf"))
+    ways = square_ways(ways, read_squares(path, area), area)  # squares walked across, as walk_graph_from_file
     net = walk_network_from_ways(ways, area=area, crs=crs, walk_m_per_min=walk_m_per_min, where=str(path))
     del ways
     if dem is not None:

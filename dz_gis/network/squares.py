@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .osm_arrays import OsmWays
 from .ways import walkable
 
-__all__ = ["STRETCH", "read_squares", "square_edges"]
+__all__ = ["STRETCH", "read_squares", "square_edges", "square_segments", "square_ways"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,24 +118,127 @@ def square_edges(
     nodes with negative ids. Squares a pedestrian may not enter, and squares no walkable way
     leads into, add nothing.
     """
+    squares = _walkable_squares(squares)
     if len(squares) == 0:
         return nodes, edges
-    squares = squares[walkable(squares.assign(area=None))]
     if "osmid" in edges.columns:  # OSM XML: the outline is already a way; it is replaced
         outline = {int(s.split("/")[1]) for s in squares["square_id"] if s.startswith("way/")}
         edges = edges[~edges["osmid"].isin(outline).to_numpy()]
-    entry_index = _entrance_index(nodes, edges)
-    added = [_one_square(square, entry_index) for square in squares.itertuples(index=False)]
-    rows = [r for r in added if r is not None]
-    if not rows:
+    ok = walkable(edges)
+    used = pd.unique(np.r_[edges.loc[ok, "u"].to_numpy(), edges.loc[ok, "v"].to_numpy()])
+    pts = nodes.loc[nodes.index.isin(used)]
+    lon, lat = shapely.get_coordinates(pts.geometry.array).T
+    found = square_segments(squares, _entrance_index(pts.index.to_numpy(), lon, lat, squares))
+    if found is None:
         return nodes, edges
-    extra, corners = _segments(pd.concat(rows, ignore_index=True), entry_index)
-    logger.info("walked across %d pedestrian squares (%d segments added)", len(rows), len(extra))
+    extra, corners = found
     extra = gpd.GeoDataFrame(extra, geometry="geometry", crs=edges.crs)
     at = pd.Index(list(corners), name=nodes.index.name)
     corner_nodes = gpd.GeoDataFrame(geometry=shapely.points(list(corners.values())), index=at, crs=nodes.crs)
     nodes = gpd.GeoDataFrame(pd.concat([nodes, corner_nodes]), geometry="geometry", crs=nodes.crs)
     return nodes, gpd.GeoDataFrame(pd.concat([edges, extra], ignore_index=True), geometry="geometry", crs=edges.crs)
+
+
+def square_ways(ways: OsmWays, squares: gpd.GeoDataFrame, area: shapely.Geometry | None = None) -> OsmWays:
+    """The ways of :func:`dz_gis.network.osm_arrays.read_osm_ways` with the squares walked across.
+
+    The array path's counterpart of :func:`square_edges`: the same segments, added as two-node
+    ways; a square's own outline way (kept from OSM XML) is replaced. With ``area``, a square
+    is entered only from way segments that reach into it (the segments the network keeps).
+    """
+    squares = _walkable_squares(squares)
+    if len(squares) == 0:
+        return ways
+    tags = ways.tags
+    tagged_area = tags["area"].astype("string").str.lower().eq("yes").fillna(False) if "area" in tags else False
+    outline = (tagged_area & tags["highway"].isin(SQUARE_HIGHWAYS)).to_numpy(dtype=bool)
+    keep = ~outline[ways.kind]
+    owner = np.repeat(np.arange(len(ways.kind)), np.diff(ways.start))
+    at = np.flatnonzero((walkable(tags)[ways.kind] & keep)[owner])
+    at = at[_on_rings(ways.lon[at], ways.lat[at], squares)]
+    if area is not None:
+        at = at[_in_kept_segment(ways, owner, at, area)]
+    found = square_segments(squares, _entrance_index(ways.ref[at], ways.lon[at], ways.lat[at], squares))
+    if not keep.all():  # drop the outline ways
+        kept_ref = keep[owner]
+        ways = OsmWays(
+            tags,
+            ways.kind[keep],
+            np.r_[0, np.cumsum(np.diff(ways.start)[keep])],
+            ways.ref[kept_ref],
+            ways.lon[kept_ref],
+            ways.lat[kept_ref],
+        )
+    if found is None:
+        return ways
+    rows, _ = found
+    columns = [c for c in tags.columns] + [t for t in _TAGS if t in rows and t not in tags.columns]
+    combos = rows[[c for c in columns if c in rows]].astype(object).where(lambda f: f.notna(), None)
+    new_tags = pd.concat([tags.reindex(columns=columns), combos.reindex(columns=columns)], ignore_index=True)
+    coords = shapely.get_coordinates(rows["geometry"].to_numpy()).reshape(-1, 2, 2)
+    return OsmWays(
+        new_tags,
+        np.r_[ways.kind, len(tags) + np.arange(len(rows))],
+        np.r_[ways.start, ways.start[-1] + 2 * np.arange(1, len(rows) + 1)],
+        np.r_[ways.ref, np.column_stack([rows["u"], rows["v"]]).astype(np.int64).ravel()],
+        np.r_[ways.lon, coords[:, :, 0].ravel()],
+        np.r_[ways.lat, coords[:, :, 1].ravel()],
+    )
+
+
+def square_segments(squares: gpd.GeoDataFrame, entry_index: dict) -> tuple[pd.DataFrame, dict] | None:
+    """The straight segments (u, v, tags, geometry) of every square, and the new corner nodes."""
+    added = [_one_square(square, entry_index) for square in squares.itertuples(index=False)]
+    rows = [r for r in added if r is not None]
+    if not rows:
+        return None
+    extra, corners = _segments(pd.concat(rows, ignore_index=True), entry_index)
+    logger.info("walked across %d pedestrian squares (%d segments added)", len(rows), len(extra))
+    return extra, corners
+
+
+def _walkable_squares(squares: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if len(squares) == 0:
+        return squares
+    return squares[walkable(squares.assign(area=None))]
+
+
+def _pack(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """One integer per point rounded to :data:`_SAME_DEG` (lon and lat in 32 and 31 bits)."""
+    kx = np.round(np.asarray(lon, dtype=float) / _SAME_DEG).astype(np.int64) + 2**31
+    ky = np.round(np.asarray(lat, dtype=float) / _SAME_DEG).astype(np.int64) + 2**30
+    return (kx.astype(np.uint64) << np.uint64(31)) | ky.astype(np.uint64)
+
+
+def _on_rings(lon: np.ndarray, lat: np.ndarray, squares: gpd.GeoDataFrame) -> np.ndarray:
+    """Which points lie on a square's ring (a vertex of it, to :data:`_SAME_DEG`)."""
+    rings = np.concatenate([r for polygon in squares.geometry for r in _rings(polygon)])
+    return np.isin(_pack(lon, lat), _pack(rings[:, 0], rings[:, 1]))
+
+
+def _in_kept_segment(ways: OsmWays, owner: np.ndarray, at: np.ndarray, area: shapely.Geometry) -> np.ndarray:
+    """Which node references ``at`` end a segment of their way that meets ``area``."""
+    ok = np.zeros(len(at), dtype=bool)
+    for step in (-1, 1):
+        other = at + step
+        inside = (other >= 0) & (other < len(owner))
+        same = np.zeros(len(at), dtype=bool)
+        same[inside] = owner[other[inside]] == owner[at[inside]]
+        lines = shapely.linestrings(
+            np.stack(
+                [np.c_[ways.lon[at], ways.lat[at]], np.c_[ways.lon[other % len(owner)], ways.lat[other % len(owner)]]],
+                axis=1,
+            )
+        )
+        ok |= same & shapely.intersects(lines, area)
+    return ok
+
+
+def _entrance_index(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, squares: gpd.GeoDataFrame) -> dict:
+    """Network nodes that lie on a square's ring, by rounded coordinates (only those: a city has millions)."""
+    on_ring = _on_rings(lon, lat, squares)
+    keys = np.round(np.c_[lon[on_ring], lat[on_ring]] / _SAME_DEG).astype(np.int64)
+    return {(int(x), int(y)): node for (x, y), node in zip(keys, ids[on_ring], strict=True)}
 
 
 def _segments(rows: pd.DataFrame, entry_index: dict) -> tuple[pd.DataFrame, dict[int, tuple[float, float]]]:
@@ -151,22 +255,14 @@ def _segments(rows: pd.DataFrame, entry_index: dict) -> tuple[pd.DataFrame, dict
         for x, y in coords[1:-1]:
             key = (round(x / _SAME_DEG), round(y / _SAME_DEG))
             node = entry_index.get(key)
-            if node is None:
-                node = corners.setdefault(key, -(len(corners) + 1))
+            if node is None:  # an id from the position: the same whatever order squares come in
+                node = corners.setdefault(key, -int(_pack(np.array([x]), np.array([y]))[0]))
                 points[node] = (x, y)
             ids.append(node)
         ids.append(row["v"])
         for k in range(len(coords) - 1):
             out.append(row | {"u": ids[k], "v": ids[k + 1], "geometry": shapely.LineString(coords[k : k + 2])})
     return pd.DataFrame(out), points
-
-
-def _entrance_index(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> dict[tuple[int, int], object]:
-    """Walkable network nodes by rounded coordinates: the points a square's ring may share."""
-    used = pd.unique(np.r_[edges.loc[walkable(edges), "u"].to_numpy(), edges.loc[walkable(edges), "v"].to_numpy()])
-    pts = nodes.loc[nodes.index.isin(used)]
-    keys = np.round(shapely.get_coordinates(pts.geometry.array) / _SAME_DEG).astype(np.int64)
-    return {(int(x), int(y)): node for (x, y), node in zip(keys, pts.index, strict=True)}
 
 
 def _one_square(square: Any, entry_index: dict) -> pd.DataFrame | None:
