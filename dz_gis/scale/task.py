@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from .._errors import DataFileError, ValidationError
-from ..network import walk_graph_from_file
+from ..network import Network, walk_graph_from_file, walk_network_from_file
 from ..network.prepared import prepare
 from ..network.snap import DEFAULT_REACH_M, snap
 from ..pipeline import SNAP_COLUMNS, run_coverage
@@ -68,18 +68,21 @@ def _worker_name() -> str:
         return "local"
 
 
-def build_network(sources: list[str], clip: shapely.Geometry, net_opts: dict[str, Any], cache: bool) -> nx.MultiDiGraph:
-    """The walking graph of the clip area (WGS84) from one OSM file or several tiles of a folder.
+def build_network(sources: list[str], clip: shapely.Geometry, net_opts: dict[str, Any], cache: bool) -> Network:
+    """The walking network of the clip area (WGS84) from one OSM file or several tiles of a folder.
 
-    Tiles holding no way inside the area are skipped; any other error of a file stops the task.
-    Tiles of one region share OSM node ids, so the graphs join where the tiles meet.
+    One file: as arrays (:func:`dz_gis.walk_network_from_file`: no networkx graph, a fraction
+    of its memory). Tiles: networkx graphs joined where the tiles meet (they share OSM node
+    ids); tiles holding no way inside the area are skipped; any other error stops the task.
     """
+    if len(sources) == 1:
+        return walk_network_from_file(sources[0], polygon=clip, buffer_m=0.0, cache=cache, **net_opts)
     graphs, empty = [], []
     for src in sources:
         try:
             graphs.append(walk_graph_from_file(src, polygon=clip, buffer_m=0.0, cache=cache, **net_opts))
         except DataFileError as exc:
-            if len(sources) == 1 or not any(s in str(exc) for s in ("no ways found", "no walkable ways")):
+            if not any(s in str(exc) for s in ("no ways found", "no walkable ways")):
                 raise
             empty.append(Path(src).name)
     if not graphs:
@@ -158,7 +161,7 @@ def run_partition(
 
 
 def cut_off(
-    graph: nx.MultiDiGraph,
+    graph: Network,
     clip_m: shapely.Geometry,
     layers: dict[str, gpd.GeoDataFrame],
     comp_snap: pd.DataFrame,
@@ -190,7 +193,7 @@ def cut_off(
 
 
 def _coverage(
-    graph: nx.MultiDiGraph, layers: dict[str, gpd.GeoDataFrame], run_opts: dict[str, Any]
+    graph: Network, layers: dict[str, gpd.GeoDataFrame], run_opts: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
     """Walking times of the compounds, how compounds and facilities joined, the circles."""
     comm, comp, fac = layers["communities"], layers["compounds"], layers["facilities"]
