@@ -60,6 +60,17 @@ class CoverageRun:
     horizon_min: float | None = None
 
 
+def check_layers(communities: pd.DataFrame, compounds: pd.DataFrame, facilities: pd.DataFrame) -> None:
+    """Raise a clear error when a layer is empty or lacks a column a coverage run needs."""
+    for name, frame, cols in (
+        ("communities", communities, ["community_id"]),
+        ("compounds", compounds, ["compound_id", "households"]),
+        ("facilities", facilities, ["facility_id", "category"]),
+    ):
+        require_nonempty(frame, name)
+        require_columns(frame, cols, name)
+
+
 def run_coverage(
     graph: Network,
     communities: gpd.GeoDataFrame,
@@ -94,13 +105,7 @@ def run_coverage(
     CoverageRun
     """
     catalog = catalog or default_catalog()
-    for name, frame, cols in (
-        ("communities", communities, ["community_id"]),
-        ("compounds", compounds, ["compound_id", "households"]),
-        ("facilities", facilities, ["facility_id", "category"]),
-    ):
-        require_nonempty(frame, name)
-        require_columns(frame, cols, name)
+    check_layers(communities, compounds, facilities)
     minutes = tuple(int(m) for m in minutes)
     warn_overlaps(communities, "community_id", "communities")
     warn_duplicate_points(facilities, "facility_id", "facilities")

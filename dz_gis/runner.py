@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -85,10 +85,7 @@ class Runner:
         if self.job.progress:
             print(f"[{name}] {what} …", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        if self.job.progress:
-            with ticking(f"[{name}]"):
-                yield
-        else:
+        with ticking(f"[{name}]") if self.job.progress else nullcontext():
             yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
         if self.job.progress and self.seconds[name] >= SLOW_S:

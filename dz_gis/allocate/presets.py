@@ -214,12 +214,11 @@ def _closed_by(
         return changed.assign(closed_by="" if changed.empty else "not traced (too many sites)")
     keys = ["rule_id", "scope", "unit_id"]
     want = changed.set_index(keys)["status_after"]
-    needs: dict[tuple, list[str]] = {key: [] for key in want.index}
     ids = sites["proposal_id"].astype(str).tolist()
+    if len(ids) == 1:  # without it, the plan is as before
+        return changed.assign(closed_by=ids[0])
+    needs: dict[tuple, list[str]] = {key: [] for key in want.index}
     for k, pid in enumerate(ids):
-        if len(sites) == 1:
-            needs = {key: [pid] for key in want.index}  # without it, the plan is as before
-            break
         without = quiet_check(run_after(run, graph, sites.drop(index=sites.index[k])), rules, before)
         status = without.gaps.set_index(keys)["status"]
         for key, after in want.items():

@@ -77,15 +77,7 @@ def walk_graph_from_file(
     area = study_area_wgs84(polygon, buffer_m)
     key = None
     if cache:
-        key = graph_cache_key(
-            "walk-graph-v5",
-            file_stamp(path),
-            area=area,
-            crs=crs,
-            speed=walk_m_per_min,
-            dem_stamp=file_stamp(dem),
-            model=slope_model if dem is not None else "flat",
-        )
+        key = _cache_key("walk-graph-v5", path, area, crs, walk_m_per_min, dem, slope_model)
         graph = load_graph(key)
         if graph is not None:
             return graph
@@ -137,6 +129,21 @@ def _xml_network(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     return nodes_edges_from_osmnx(graph)
 
 
+def _cache_key(
+    kind: str, path: Path, area: Any, crs: Any, walk_m_per_min: float | None, dem: Any, slope_model: str
+) -> str:
+    """The cache key of a network built from ``path`` with these arguments."""
+    return graph_cache_key(
+        kind,
+        file_stamp(path),
+        area=area,
+        crs=crs,
+        speed=walk_m_per_min,
+        dem_stamp=file_stamp(dem),
+        model=slope_model if dem is not None else "flat",
+    )
+
+
 def _osm_path(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
@@ -178,15 +185,7 @@ def walk_network_from_file(
     area = study_area_wgs84(polygon, buffer_m)
     key = None
     if cache:
-        key = graph_cache_key(
-            "walk-network-v2",
-            file_stamp(path),
-            area=area,
-            crs=crs,
-            speed=walk_m_per_min,
-            dem_stamp=file_stamp(dem),
-            model=slope_model if dem is not None else "flat",
-        )
+        key = _cache_key("walk-network-v2", path, area, crs, walk_m_per_min, dem, slope_model)
         net = load_network(key)
         if net is not None:
             return net

@@ -128,7 +128,8 @@ def square_edges(
     used = pd.unique(np.r_[edges.loc[ok, "u"].to_numpy(), edges.loc[ok, "v"].to_numpy()])
     pts = nodes.loc[nodes.index.isin(used)]
     lon, lat = shapely.get_coordinates(pts.geometry.array).T
-    found = square_segments(squares, _entrance_index(pts.index.to_numpy(), lon, lat, squares))
+    ring = _on_rings(lon, lat, squares)
+    found = square_segments(squares, _entrance_index(pts.index.to_numpy()[ring], lon[ring], lat[ring]))
     if found is None:
         return nodes, edges
     extra, corners = found
@@ -158,7 +159,7 @@ def square_ways(ways: OsmWays, squares: gpd.GeoDataFrame, area: shapely.Geometry
     at = at[_on_rings(ways.lon[at], ways.lat[at], squares)]
     if area is not None:
         at = at[_in_kept_segment(ways, owner, at, area)]
-    found = square_segments(squares, _entrance_index(ways.ref[at], ways.lon[at], ways.lat[at], squares))
+    found = square_segments(squares, _entrance_index(ways.ref[at], ways.lon[at], ways.lat[at]))
     if not keep.all():  # drop the outline ways
         kept_ref = keep[owner]
         ways = OsmWays(
@@ -234,11 +235,10 @@ def _in_kept_segment(ways: OsmWays, owner: np.ndarray, at: np.ndarray, area: sha
     return ok
 
 
-def _entrance_index(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, squares: gpd.GeoDataFrame) -> dict:
-    """Network nodes that lie on a square's ring, by rounded coordinates (only those: a city has millions)."""
-    on_ring = _on_rings(lon, lat, squares)
-    keys = np.round(np.c_[lon[on_ring], lat[on_ring]] / _SAME_DEG).astype(np.int64)
-    return {(int(x), int(y)): node for (x, y), node in zip(keys, ids[on_ring], strict=True)}
+def _entrance_index(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> dict:
+    """Network nodes by rounded coordinates; given only those on a ring (:func:`_on_rings`: a city has millions)."""
+    keys = np.round(np.c_[lon, lat] / _SAME_DEG).astype(np.int64)
+    return {(int(x), int(y)): node for (x, y), node in zip(keys, ids, strict=True)}
 
 
 def _segments(rows: pd.DataFrame, entry_index: dict) -> tuple[pd.DataFrame, dict[int, tuple[float, float]]]:

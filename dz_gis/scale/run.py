@@ -23,11 +23,11 @@ import pandas as pd
 
 from .. import settings
 from .._errors import DzGisError, ValidationError
-from .._validate import require_columns, require_nonempty, warn_duplicate_points, warn_overlaps
+from .._validate import warn_duplicate_points, warn_overlaps
 from ..catalog import Catalog, default_catalog
 from ..coords import metric_crs_for
 from ..demand import assign_demand, link_compounds
-from ..pipeline import HORIZON_BANDS, CoverageRun, PlanCheck, check_plan
+from ..pipeline import HORIZON_BANDS, CoverageRun, PlanCheck, check_layers, check_plan
 from ..plan import RuleSet, load_rules
 from .merge import merge_results
 from .parts import Partition, fastest_factor, halo_metres, network_sources, require_partition_column, split
@@ -131,13 +131,7 @@ def run_partitioned(
     """
     sources = network_sources(network)
     net_opts, run_opts = _options(run_options)
-    for name, frame, cols in (
-        ("communities", communities, ["community_id"]),
-        ("compounds", compounds, ["compound_id", "households"]),
-        ("facilities", facilities, ["facility_id", "category"]),
-    ):
-        require_nonempty(frame, name)
-        require_columns(frame, cols, name)
+    check_layers(communities, compounds, facilities)
     require_partition_column(communities, partition_by)
     minutes = tuple(int(m) for m in run_opts["minutes"])
     full = float(max(minutes) * HORIZON_BANDS)  # how far a single run computes times
