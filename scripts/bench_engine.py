@@ -74,7 +74,7 @@ from scipy.sparse.csgraph import dijkstra
 import dz_gis
 from dz_gis.access import DEFAULT_OFFSET_M, isochrones, nearest_times
 from dz_gis.access._faces import street_faces
-from dz_gis.access._polygons import BUFFER_QUAD_SEGS, MERGE_STATS
+from dz_gis.access._polygons import BUFFER_QUAD_SEGS
 from dz_gis.datasets import synthetic_street_graph
 from dz_gis.network import invalidate, prepare
 
@@ -385,13 +385,7 @@ def measure_isochrones(b: Bench, net) -> None:
     sub, scale, how = b.subset(b.budget.ours_iso_subset or len(fac))
     part = fac.iloc[sub] if scale != 1.0 else fac
     progress(b.size, f"isochrones: ours for {len(part)} facilities × {len(MINUTES)} bands")
-    before = dict(MERGE_STATS)
     (t, iso), pk = mem.run(lambda: timed(lambda: isochrones(g, part, minutes=MINUTES)))
-    merged, plain = (MERGE_STATS[k] - before[k] for k in ("fallback", "plain"))
-    b.res.checks.append(
-        f"INFO isochrones per facility: {merged:,} of {len(iso):,} polygons merged frontier pieces GEOS named "
-        f"invalid first; {plain:,} needed a plain union"
-    )
     notes = f"{how} × {len(MINUTES)} bands; {os.cpu_count()} threads; output {vertices(iso)}"
     b.add("(e) ours isochrones per facility", t * scale, notes, pk, False)
     b.res.key["iso"] = t * scale

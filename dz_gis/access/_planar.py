@@ -51,7 +51,7 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
     count = np.repeat(last - first, 2)  # segments per half-edge
     direction = coords[start + step] - coords[start]
     angle = np.arctan2(direction[:, 1], direction[:, 0])
-    vertex = _vertex_ids(np.vstack([raw[first], raw[last]]))
+    vertex = vertex_ids(np.vstack([raw[first], raw[last]]))
     origin = np.empty(2 * n, dtype=np.int64)
     origin[0::2], origin[1::2] = vertex[:n], vertex[n:]
 
@@ -149,7 +149,7 @@ def ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(total)
 
 
-def _vertex_ids(points: np.ndarray) -> np.ndarray:
+def vertex_ids(points: np.ndarray) -> np.ndarray:
     """The same id for exactly equal points."""
     view = np.ascontiguousarray(points).view(np.dtype((np.void, 16))).ravel()
     _, ids = np.unique(view, return_inverse=True)

@@ -14,13 +14,10 @@ import shapely
 
 from ..network.prepared import PreparedNetwork
 from ..network.snap import time_fraction
+from ._chains import chains
 from ._faces import StreetFaces
 
 BUFFER_QUAD_SEGS = 4
-
-#: Polygons whose frontier pieces GEOS named invalid (merged first), and those that still
-#: needed a plain union: counted for the benchmark's report.
-MERGE_STATS = {"fallback": 0, "plain": 0}
 
 
 @dataclass(frozen=True)
@@ -213,12 +210,6 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     at, face = faces.faces_of_pieces(pieces[whole])
     whole = whole[np.unique(at[~np.isin(face, full_ids)])]
     lines = np.concatenate([faces.piece_geom[pieces[whole]], cut])
-    # the part of each piece not reached from either end (a street's land beyond it may show there)
-    lo, hi = np.maximum(a, np.minimum(b, su)), np.minimum(b, np.maximum(a, sv))
-    gap = np.flatnonzero(~full & (hi > lo + 1e-9))
-    gap = gap[np.argsort(pieces[gap])]
-    gaps = (pieces[gap], _substrings(faces.piece_geom[pieces[gap]], lo[gap] - a[gap], hi[gap] - a[gap]))
-    near = _frontier_land(faces, lines, pieces[np.r_[whole, pl[part]]], gaps, full_ids)
     far = None
     if faces.far_holes[full_ids].all():
         # whole faces merge faster than their near land (half the vertices, no holes);
@@ -226,81 +217,15 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
         full_land, far = faces.face_geom[full_ids], faces.face_far[full_ids]
     else:
         full_land = faces.face_near[full_ids]
-    return _punch(_merge(full_land, near), far)
-
-
-def _frontier_land(
-    faces: StreetFaces,
-    lines: np.ndarray,
-    line_piece: np.ndarray,
-    gaps: tuple[np.ndarray, np.ndarray],
-    full_ids: np.ndarray,
-) -> np.ndarray:
-    """Land within the offset of the reached ``lines``, in every face that is not whole.
-
-    A face's land is measured from its own reached streets and from reached streets across
-    one of its streets (a home beside a dual carriageway is reached from the far one too).
-    Such a street adds land only behind a part of the face's boundary that is not reached
-    itself (elsewhere the boundary is nearer), so a line goes to a face across a piece only
-    when it lies within the offset of that piece's unreached part: ``gaps`` (pieces sorted,
-    and that part of each) for pieces partly reached, the whole piece for those not reached
-    at all. In a whole face no land lies nearer another face's street than its own.
-    """
-    own_at, own_face = faces.faces_of_pieces(line_piece)
-    at, near = faces.pieces_near(line_piece)  # candidates from a static table, no spatial query
-    close = ~np.isin(near, line_piece)  # a piece with no reached part: all of it is open
-    gap_piece, gap_geom = gaps
-    k = np.minimum(np.searchsorted(gap_piece, near), max(len(gap_piece) - 1, 0))
-    partly = (gap_piece[k] == near) if len(gap_piece) else np.zeros(len(near), dtype=bool)
-    if partly.any():
-        close[partly] = shapely.distance(lines[at[partly]], gap_geom[k[partly]]) <= faces.offset_m
-    via, across = faces.faces_of_pieces(near[close])
-    pairs = np.unique(np.column_stack([np.r_[own_at, at[close][via]], np.r_[own_face, across]]), axis=0)
-    pairs = pairs[~np.isin(pairs[:, 1], full_ids)]
-    if not len(pairs):
-        return np.empty(0, dtype=object)
-    at, face = pairs[:, 0], pairs[:, 1]
-    order = np.argsort(face, kind="stable")
-    uniq, idx = np.unique(face[order], return_inverse=True)
-    ml = shapely.multilinestrings(lines[at[order]], indices=idx)
-    # merged lines buffer ~20x faster than their separate segments (GEOS unions less)
-    reach = shapely.buffer(shapely.line_merge(ml), faces.offset_m, quad_segs=BUFFER_QUAD_SEGS)
-    near_land = shapely.get_parts(shapely.intersection(faces.face_geom[uniq], reach))
-    return near_land[shapely.get_type_id(near_land) == 3]  # keep areas, drop touching lines/points
-
-
-def _merge(full: np.ndarray, near: np.ndarray) -> shapely.Geometry:
-    """Union of the full faces' land and the frontier land."""
-    if len(near) == 0:
-        return shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
-    # Pieces of different faces meet along street lines with the same vertices (faces
-    # keep their rings), so GEOS's coverage union applies: ~5x a plain union. Except
-    # where two frontier faces reach along their common street to different points (one
-    # side's other streets pass within offset_m of it), or compute where a cut crosses
-    # their street a hair apart: then one side has a vertex the other lacks, or the two
-    # overlap by a sliver. That happens in most large polygons, and GEOS's coverage
-    # union does not check its input (it may fail, or return an invalid polygon), so
-    # the pieces GEOS names invalid are merged first with a plain union, and the result
-    # is checked: twice as fast as merging the whole frontier with a plain union.
-    bad = ~shapely.is_empty(shapely.coverage_invalid_edges(near))
-    if bad.any():
-        MERGE_STATS["fallback"] += 1
-        near = np.concatenate([near[~bad], shapely.get_parts(shapely.union_all(near[bad]))])
-    merged = _coverage_union(np.concatenate([full, near]))
-    if merged is not None:
-        return merged
-    MERGE_STATS["plain"] += 1
-    core = shapely.coverage_union_all(full) if len(full) else shapely.Polygon()
-    return shapely.union(core, shapely.union_all(near))
-
-
-def _coverage_union(pieces: np.ndarray) -> shapely.Geometry | None:
-    """GEOS's coverage union of ``pieces``, or None when it fails or is not valid."""
-    try:
-        merged = shapely.coverage_union_all(pieces)
-    except shapely.errors.GEOSException:
-        return None
-    return merged if shapely.is_valid(merged) else None
+    core = shapely.coverage_union_all(full_land) if len(full_land) else shapely.Polygon()
+    if not len(lines):
+        return _punch(core, far)
+    # The frontier: land within the offset of the other reached streets, wherever it lies.
+    # In a whole face that land is near the face's own streets (the straight way from a
+    # point of the face to a street outside it crosses the face's ring), so it adds
+    # nothing there and never enters the far land cut out below.
+    reach = shapely.buffer(chains(lines), faces.offset_m, quad_segs=BUFFER_QUAD_SEGS)
+    return _punch(shapely.union(core, reach) if len(full_land) else reach, far)
 
 
 def _punch(polygon: shapely.Geometry, far: np.ndarray | None) -> shapely.Geometry:
