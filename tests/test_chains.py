@@ -30,7 +30,8 @@ def test_a_grid_becomes_its_straight_streets():
     for part in parts:  # at a crossing of four, a chain goes straight through
         xy = shapely.get_coordinates(part)
         inner = (xy[1:-1] > 0).all(axis=1) & (xy[1:-1] < 500).all(axis=1)
-        turn = np.cross(xy[1:-1] - xy[:-2], xy[2:] - xy[1:-1])
+        d0, d1 = xy[1:-1] - xy[:-2], xy[2:] - xy[1:-1]
+        turn = d0[:, 0] * d1[:, 1] - d0[:, 1] * d1[:, 0]
         assert (turn[inner] == 0).all()
 
 
