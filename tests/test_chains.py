@@ -57,7 +57,8 @@ def test_reversed_pieces_dead_ends_odd_vertices_and_loops():
 
 def test_closed_chain_of_pieces():
     square = [(0, 0), (10, 0), (10, 10), (0, 10)]
-    lines = np.array([shapely.LineString([p, q]) for p, q in zip(square, square[1:] + square[:1])], dtype=object)
+    sides = zip(square, square[1:] + square[:1], strict=True)
+    lines = np.array([shapely.LineString([p, q]) for p, q in sides], dtype=object)
     joined = chains(lines)
     parts = shapely.get_parts(joined)
     assert len(parts) == 1 and shapely.get_num_coordinates(parts[0]) == 5

@@ -102,7 +102,6 @@ def _rank(successor: np.ndarray, label: np.ndarray, low: np.ndarray, closed: np.
     Open chains start where no traversal leads in; closed ones are cut before their
     smallest traversal.
     """
-    m = len(successor)
     nxt = successor.copy()
     cut = closed[label] & (successor == low[label])
     nxt[cut] = -1

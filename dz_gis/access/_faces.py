@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -62,18 +61,6 @@ class StreetFaces:
     node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
     edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
     piece_faces: sp.csr_matrix  #: piece × face incidence
-
-    @cached_property
-    def piece_neighbours(self) -> sp.csr_matrix:
-        """Piece × piece: the pieces within ``offset_m`` of each (itself included)."""
-        a, b = shapely.STRtree(self.piece_geom).query(self.piece_geom, predicate="dwithin", distance=self.offset_m)
-        n = len(self.piece_geom)
-        return sp.csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-
-    def pieces_near(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(position in ``pieces``, piece) pairs for the pieces within the offset of each."""
-        counts = np.diff(self.piece_neighbours.indptr)[pieces]
-        return np.repeat(np.arange(len(pieces)), counts), _gather(self.piece_neighbours, pieces)
 
     def pieces_at_nodes(self, rows: np.ndarray) -> np.ndarray:
         """Pieces on the edges at node ``rows`` (with repeats)."""

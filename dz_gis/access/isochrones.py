@@ -16,11 +16,13 @@ GEOS. Instead, the faces of the planar street network (blocks) are found once pe
 graph (:mod:`dz_gis.access._faces`); for each face, the land within ``offset_m`` of its own
 streets is precomputed. The nearest street to any point of a face lies on that face's
 boundary (or on a dead end inside it), so a face whose streets are all reached
-contributes exactly that land. Faces share their street lines vertex for vertex, so
-they merge with GEOS's fast coverage union; only faces at the frontier, with streets
-partly reached, are buffered on the fly (:mod:`dz_gis.access._polygons`). Every
-polygon is checked valid: GEOS's coverage union trusts its input, and frontier pieces
-of two faces can disagree along their street by a hair, so those are merged first.
+contributes exactly that land, and faces share their street lines vertex for vertex, so
+they merge with GEOS's fast coverage union. Only the other reached streets, those of
+faces at the frontier, are buffered on the fly, in one buffer per polygon of the streets
+joined into long chains (:mod:`dz_gis.access._chains`), then merged with the whole faces
+(:mod:`dz_gis.access._polygons`). That buffer adds nothing inside a whole face (a point of
+it within the offset of a street outside is nearer the face's own ring), so the result is
+exactly the land within the offset of every reached street.
 
 Per facility, the three bands share one search, one set of street pieces and their
 times; batches of neighbouring facilities share one local search; the next batch's
