@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from ._planar import ranges, vertex_ids
 
@@ -38,21 +36,15 @@ def chains(lines: np.ndarray) -> shapely.Geometry:
     vertex = vertex_ids(coords[at])
     mate = _pair_straight_through(vertex, angle)
     # a walk enters line i at one end and leaves at the other: traversal 2i runs along
-    # the line (enters at end 2i), 2i+1 against it (enters at end 2i+1)
-    leave = np.arange(2 * n) ^ 1
-    nxt_end = mate[leave]  # the end the walk enters next (-1: the chain stops)
-    successor = np.where(nxt_end >= 0, nxt_end, -1)  # traversal id == id of its entry end
-    # each chain appears twice, once per direction; keep the direction whose smallest
-    # traversal is even, then order the traversals along it
-    ok = successor >= 0
+    # the line (enters at end 2i), 2i+1 against it (enters at end 2i+1); the next
+    # traversal is the one entered at the mate of the end left (-1: the chain stops)
+    successor = mate[np.arange(2 * n) ^ 1]
+    label, rank = _walks(successor)
+    # each chain is walked twice, once each way: keep the walk whose smallest traversal is even
     m = 2 * n
-    link = sparse.csr_matrix((np.ones(ok.sum(), dtype=np.int8), (np.flatnonzero(ok), successor[ok])), shape=(m, m))
-    n_lab, label = connected_components(link, directed=True, connection="weak")
-    low = np.full(n_lab, m, dtype=np.int64)
+    low = np.full(m, m, dtype=np.int64)
     np.minimum.at(low, label, np.arange(m))
     keep = (low[label] % 2) == 0
-    closed = _closed(successor, label, n_lab)
-    rank = _rank(successor, label, low, closed)
     take = np.flatnonzero(keep)
     take = take[np.lexsort((rank[take], label[take]))]
     line = take // 2
@@ -90,27 +82,26 @@ def _pair_straight_through(vertex: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return mate
 
 
-def _closed(successor: np.ndarray, label: np.ndarray, n_lab: int) -> np.ndarray:
-    """True for components whose walk has no end (a closed chain)."""
-    ends = np.bincount(label[successor < 0], minlength=n_lab)
-    return ends == 0
+def _walks(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which walk each traversal is on, and its position along it (list ranking).
 
-
-def _rank(successor: np.ndarray, label: np.ndarray, low: np.ndarray, closed: np.ndarray) -> np.ndarray:
-    """Position of each traversal along its chain (list ranking by pointer jumping).
-
-    Open chains start where no traversal leads in; closed ones are cut before their
-    smallest traversal.
+    ``successor`` forms paths (ending at -1) and cycles. By pointer doubling: a path's
+    label is its last traversal, a cycle's its smallest one, where it is cut to be ranked.
     """
-    nxt = successor.copy()
-    cut = closed[label] & (successor == low[label])
-    nxt[cut] = -1
+    m = len(successor)
+    rounds = max(int(np.ceil(np.log2(max(m, 2)))) + 1, 1)
+    me = np.arange(m)
+    jump = np.where(successor >= 0, successor, me)
+    low = me.copy()
+    for _ in range(rounds):
+        low = np.minimum(low, low[jump])
+        jump = jump[jump]
+    cycle = successor[jump] >= 0  # a path's walk ends on its last traversal
+    label = np.where(cycle, low, jump)
+    nxt = np.where(cycle & (successor == low), -1, successor)  # cut each cycle before its smallest
+    jump = np.where(nxt >= 0, nxt, me)
     to_end = (nxt >= 0).astype(np.int64)
-    while True:
-        live = nxt >= 0
-        if not live.any():
-            break
-        safe = np.where(live, nxt, 0)
-        to_end = np.where(live, to_end + to_end[safe], to_end)
-        nxt = np.where(live, nxt[safe], -1)
-    return -to_end
+    for _ in range(rounds):
+        to_end = to_end + to_end[jump] * (jump != me)
+        jump = jump[jump]
+    return label, -to_end

@@ -56,8 +56,9 @@ class StreetFaces:
     face_pieces: np.ndarray  #: number of pieces around (or inside) each face
     face_geom: np.ndarray
     face_near: np.ndarray  #: land of each face within offset_m of its streets
-    face_far: np.ndarray  #: the rest of each face (empty or missing when none)
-    far_holes: np.ndarray  #: True where face_far has no holes (the face minus it is near)
+    far_rings: np.ndarray  #: outer rings of the parts of each face's far land (the rest of it)
+    far_ptr: np.ndarray  #: face f's far rings are far_rings[far_ptr[f]:far_ptr[f + 1]]
+    far_holes: np.ndarray  #: True where the far parts have no holes (the face minus them is near)
     node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
     edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
     piece_faces: sp.csr_matrix  #: piece × face incidence
@@ -110,7 +111,7 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     by_face = np.argsort(pf_face, kind="stable")
     pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
-    near, far, far_holes = _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m, quad_segs)
+    near, (far_rings, far_ptr), far_holes = _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m, quad_segs)
     n_pieces = len(pieces)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
@@ -133,7 +134,8 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         face_pieces=np.bincount(pf_face, minlength=len(faces)),
         face_geom=faces,
         face_near=near,
-        face_far=far,
+        far_rings=far_rings,
+        far_ptr=far_ptr,
         far_holes=far_holes,
         node_pieces=node_pieces,
         edge_pieces=edge_pieces,
@@ -189,10 +191,10 @@ def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
 
 
 def _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m: float, quad_segs: int):
-    """Land of each face near its streets, the rest of it, and whether that rest is hole-free.
+    """Land of each face near its streets, the outer rings of the rest of it, and whether that rest is hole-free.
 
     Near: within ``offset_m`` of the face's streets. A hole-free rest can be cut out of a
-    merged polygon as plain holes.
+    merged polygon as plain holes (those rings).
     """
 
     def far(part: slice) -> np.ndarray:
@@ -225,7 +227,10 @@ def _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m: float, quad
     parts, part_of = shapely.get_parts(inner, return_index=True)
     has_holes = np.bincount(part_of, weights=shapely.get_num_interior_rings(parts) > 0, minlength=len(faces))
     far_holes = has_holes == 0
-    return near, inner, far_holes
+    solid = ~shapely.is_empty(parts)
+    rings = shapely.get_exterior_ring(parts[solid])
+    ptr = np.r_[0, np.cumsum(np.bincount(part_of[solid], minlength=len(faces)))]
+    return near, (rings, ptr), far_holes
 
 
 def _noded_pieces(

@@ -16,6 +16,7 @@ from ..network.prepared import PreparedNetwork
 from ..network.snap import time_fraction
 from ._chains import chains
 from ._faces import StreetFaces
+from ._planar import ranges
 
 BUFFER_QUAD_SEGS = 4
 
@@ -214,7 +215,8 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     if faces.far_holes[full_ids].all():
         # whole faces merge faster than their near land (half the vertices, no holes);
         # their far land is cut out of the result afterwards as plain holes
-        full_land, far = faces.face_geom[full_ids], faces.face_far[full_ids]
+        full_land = faces.face_geom[full_ids]
+        far = faces.far_rings[ranges(faces.far_ptr[full_ids], faces.far_ptr[full_ids + 1])]
     else:
         full_land = faces.face_near[full_ids]
     core = shapely.coverage_union_all(full_land) if len(full_land) else shapely.Polygon()
@@ -228,16 +230,13 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     return _punch(shapely.union(core, reach) if len(full_land) else reach, far)
 
 
-def _punch(polygon: shapely.Geometry, far: np.ndarray | None) -> shapely.Geometry:
-    """``polygon`` with the far land of its full faces cut out as holes.
+def _punch(polygon: shapely.Geometry, holes: np.ndarray | None) -> shapely.Geometry:
+    """``polygon`` with the far land of its full faces (``holes``, rings) cut out as holes.
 
     Each far part lies inside its face, at least the offset away from the face's
     streets, so it is a valid hole of whichever part of ``polygon`` holds the face.
     """
-    if far is None:
-        return polygon
-    holes = shapely.get_exterior_ring(shapely.get_parts(far[~shapely.is_empty(far)]))
-    if not len(holes):
+    if holes is None or not len(holes):
         return polygon
     parts = shapely.get_parts(polygon)
     if len(parts) == 1:
@@ -247,13 +246,12 @@ def _punch(polygon: shapely.Geometry, far: np.ndarray | None) -> shapely.Geometr
         owner = np.full(len(holes), -1, dtype=np.int64)
         owner[where] = owner_part
         if (owner < 0).any():  # a vertex on a part's boundary: should not happen, but be safe
-            return shapely.difference(polygon, shapely.union_all(far))
-    rings = [[*shapely.get_interior_ring(p, np.arange(shapely.get_num_interior_rings(p)))] for p in parts]
-    for ring, k in zip(holes, owner, strict=True):
-        rings[k].append(ring)
-    shells = shapely.get_exterior_ring(parts)
-    out = [shapely.Polygon(shell, r) for shell, r in zip(shells, rings, strict=True)]
-    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
+            return shapely.difference(polygon, shapely.union_all(shapely.polygons(holes)))
+    rings, of = shapely.get_rings(parts, return_index=True)  # each part's shell first, then its holes
+    index = np.r_[of, owner]
+    order = np.argsort(index, kind="stable")
+    out = shapely.polygons(np.r_[rings, holes][order], indices=index[order])
+    return out[0] if len(out) == 1 else shapely.multipolygons(out)
 
 
 class _OwnEdge:
