@@ -1,8 +1,10 @@
 """The obvious alternatives the engine is measured against, and the bench's timing and memory tools.
 
 (a) the OSMnx notebook recipe (``networkx.ego_graph`` per facility), (b) networkx
-multi-source Dijkstra, (c) bare ``scipy.sparse.csgraph.dijkstra``, and the notebook's
-isochrones (ego_graph + buffered edges and nodes + union). Used by ``bench_engine.py``.
+multi-source Dijkstra, (c) bare ``scipy.sparse.csgraph.dijkstra``, the notebook's
+isochrones (ego_graph + buffered edges and nodes + union), the reach + convex hull recipe,
+and the plain exact build of our polygons (every reached stretch buffered) that checks
+them. Used by ``bench_engine.py``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
+from shapely.ops import substring
 
 MINUTES = (5, 10, 15)
 CUTOFF_S = 15 * 60.0
@@ -196,6 +200,64 @@ def recipe_polygon(graph: nx.MultiDiGraph, node: Any, band_s: float) -> shapely.
 def recipe_isochrones(graph: nx.MultiDiGraph, nodes: np.ndarray) -> list[shapely.Geometry]:
     """The notebook isochrones, one polygon per facility and band."""
     return [recipe_polygon(graph, node, m * 60.0) for node in nodes.tolist() for m in MINUTES]
+
+
+def hull_isochrones(net, nodes: np.ndarray, batch: int = 64) -> list[shapely.Geometry]:
+    """Reach + convex hull: one bounded scipy search per facility, hull of the reached nodes per band.
+
+    The cheapest polygon there is (it claims land across rivers and rail lines): the
+    yardstick for the cost of exact polygons.
+    """
+    out = []
+    for start in range(0, len(nodes), batch):
+        dist = dijkstra(net.reverse_csr, directed=True, indices=nodes[start : start + batch], limit=CUTOFF_S)
+        for row in dist:
+            out += [shapely.convex_hull(shapely.multipoints(net.xy[row <= m * 60.0])) for m in MINUTES]
+    return out
+
+
+def exact_isochrones(net, joins: pd.DataFrame, offset_m: float, quad_segs: int) -> list[shapely.Geometry]:
+    """The plain exact build of one facility's polygons: every reached stretch of street, buffered.
+
+    ``joins`` are the facility's streets (``snap`` attachments: edge, u, v, pos_m, from_u_s,
+    from_v_s, snap_m). Its own search: Dijkstra on the reversed graph from a virtual node
+    linked to the ends of those streets. Each directed edge u->v is reached from the
+    position where walking on to v and from v to the facility fits the band; the facility's
+    own streets also straight along to it. Flat walking times only (seconds in proportion
+    to length along an edge). Slow: one substring per reached edge and one big buffer.
+    """
+    assert net.slope_model == "flat", "the exact build assumes flat walking times"
+    n, speed = net.n, net.walk_m_per_min / 60.0
+    off = joins["snap_m"].to_numpy() / speed
+    cols = np.r_[joins["u"].to_numpy(), joins["v"].to_numpy()]
+    secs = np.r_[joins["from_u_s"].to_numpy() + off, joins["from_v_s"].to_numpy() + off]
+    ok = np.isfinite(secs)
+    extra = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (np.zeros(ok.sum(), dtype=np.int64), cols[ok])), shape=(1, n))
+    graph = sp.vstack([sp.hstack([net.reverse_csr, sp.csr_matrix((n, 1))]), sp.hstack([extra, sp.csr_matrix((1, 1))])])
+    t = dijkstra(graph.tocsr(), directed=True, indices=n, limit=CUTOFF_S)[:n]
+    geom = net.edge_geom
+    length = shapely.length(geom)
+    edges = np.flatnonzero(net.edge_enterable & np.isfinite(t[net.edge_v]))
+    out = []
+    for m in MINUTES:
+        band = m * 60.0
+        lines = []
+        for e in edges.tolist():
+            left = band - t[net.edge_v[e]]
+            if left < 0:
+                continue
+            start = length[e] * max(0.0, 1.0 - left / net.edge_s[e]) if net.edge_s[e] > 0 else 0.0
+            lines.append(substring(geom[e], start, length[e]))
+        for e, pos, o in zip(joins["edge"], joins["pos_m"], off, strict=True):
+            if o > band or not net.edge_enterable[e]:
+                continue
+            lo = pos - (band - o) / net.edge_s[e] * length[e] if net.edge_s[e] > 0 else 0.0
+            rev = net.edge_rev[e]
+            hi = pos + (band - o) / net.edge_s[rev] * length[e] if rev >= 0 and net.edge_s[rev] > 0 else pos
+            lines.append(substring(geom[e], max(lo, 0.0), min(hi, length[e])))
+        lines = [g for g in lines if g.length > 0]
+        out.append(shapely.buffer(shapely.multilinestrings(lines), offset_m, quad_segs=quad_segs))
+    return out
 
 
 # ---------------------------------------------------------------------- comparing

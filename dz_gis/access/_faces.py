@@ -73,7 +73,8 @@ class StreetFaces:
 
     def faces_of_pieces(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``pieces``, face) pairs for the faces around each piece."""
-        counts = np.diff(self.piece_faces.indptr)[pieces]
+        ptr = self.piece_faces.indptr
+        counts = ptr[pieces + 1] - ptr[pieces]
         return np.repeat(np.arange(len(pieces)), counts), _gather(self.piece_faces, pieces)
 
 

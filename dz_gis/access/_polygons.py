@@ -119,16 +119,17 @@ def band_polygons(
     a, b = faces.piece_a[pieces], faces.piece_b[pieces]
     t_u, t_v = times.at(net.edge_u[edge]), times.at(net.edge_v[edge])
     length = shapely.length(net.edge_geom[edge])
-    own_reach = [(e, _OwnEdge(net, e, pos, off)) for e, pos, off in own]
+    own_reach = [(np.flatnonzero(edge == e), _OwnEdge(net, e, pos, off)) for e, pos, off in own]
     # streets that cannot be entered from the side (tunnels, raised carriageways) are walked
     # along but give no land: no one beside them joins the network there
     blocked = ~net.edge_enterable[edge]
+    around = _Around(faces, pieces)
     out = []
     for band_s in bands_s:
         su, sv = _reach(net, edge, length, band_s - t_u, band_s - t_v)
         su, sv = np.where(blocked, -np.inf, su), np.where(blocked, np.inf, sv)
-        own_band = [(np.flatnonzero(edge == e), *profile.reach(band_s)) for e, profile in own_reach]
-        out.append(_band_polygon(faces, pieces, edge, a, b, su, sv, own_band))
+        own_band = [(on, *profile.reach(band_s)) for on, profile in own_reach]
+        out.append(_band_polygon(faces, around, a, b, su, sv, own_band))
     return [p if f.is_empty else shapely.union(p, f) for p, f in zip(out, fragments, strict=True)]
 
 
@@ -178,8 +179,24 @@ def _fragment_land(
     return out
 
 
-def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geometry:
-    """One band's polygon from the reached positions on ``pieces``."""
+class _Around:
+    """The faces around a search's pieces, found once for all its bands."""
+
+    def __init__(self, faces: StreetFaces, pieces: np.ndarray) -> None:
+        self.pieces = pieces
+        self.pair_at, pair_face = faces.faces_of_pieces(pieces)  # (position in pieces, face)
+        self.face, self.pair_face = np.unique(pair_face, return_inverse=True)  # local face numbers
+        self.face_pieces = faces.face_pieces[self.face]
+
+    def full_faces(self, full: np.ndarray) -> np.ndarray:
+        """Local numbers of the faces whose pieces are all ``full`` (a mask over the pieces)."""
+        n_full = np.bincount(self.pair_face, weights=full[self.pair_at], minlength=len(self.face))
+        return n_full == self.face_pieces
+
+
+def _band_polygon(faces: StreetFaces, around: _Around, a, b, su, sv, own_band) -> shapely.Geometry:
+    """One band's polygon from the reached positions on ``around.pieces``."""
+    pieces = around.pieces
     # reached intervals on each piece: [a, min(b, su)] from u and [max(a, sv), b] from v
     loc = np.arange(len(pieces))
     parts_loc, parts_lo, parts_hi = [loc, loc], [a, np.maximum(a, sv)], [np.minimum(b, su), b]
@@ -197,19 +214,15 @@ def _band_polygon(faces, pieces, edge, a, b, su, sv, own_band) -> shapely.Geomet
     full = np.zeros(len(pieces), dtype=bool)
     full[pl[(plo <= a[pl] + 1e-9) & (phi >= b[pl] - 1e-9)]] = True
     full |= (su >= sv) & (su > a) & (sv < b)
-    touched = np.unique(pl)
-    pair_at, pair_face = faces.faces_of_pieces(pieces[touched])
-    pair_loc = touched[pair_at]
-    face_ids, inv = np.unique(pair_face, return_inverse=True)
-    n_full = np.bincount(inv, weights=full[pair_loc], minlength=len(face_ids))
-    full_ids = face_ids[n_full == faces.face_pieces[face_ids]]
+    full_face = around.full_faces(full)
+    full_ids = around.face[full_face]
     part = ~full[pl]
     cut = _substrings(faces.piece_geom[pieces[pl[part]]], plo[part] - a[pl[part]], phi[part] - a[pl[part]])
-    whole = np.flatnonzero(full)
     # a whole street between whole faces gives no land anywhere else: any point across it
     # that it could reach is nearer a reached street of the face in between
-    at, face = faces.faces_of_pieces(pieces[whole])
-    whole = whole[np.unique(at[~np.isin(face, full_ids)])]
+    beside = np.zeros(len(pieces), dtype=bool)
+    beside[around.pair_at[~full_face[around.pair_face]]] = True
+    whole = np.flatnonzero(full & beside)
     lines = np.concatenate([faces.piece_geom[pieces[whole]], cut])
     far = None
     if faces.far_holes[full_ids].all():
