@@ -2,9 +2,10 @@
 
 Run from the repository root::
 
-    python scripts/bench_file_network.py                    # 1,000,000 nodes (~5 min)
+    python scripts/bench_file_network.py                    # 50,000, 200,000 and 1,000,000 nodes
     python scripts/bench_file_network.py --sizes 100000     # quicker
     python scripts/bench_file_network.py --no-networkx      # the array path only
+    python scripts/bench_file_network.py --no-isochrones    # times only
 
 For each size a synthetic OpenStreetMap file is written with pyosmium
 (:func:`dz_gis.datasets.synthetic.synthetic_osm_file`: the street grid of the engine bench as
@@ -17,8 +18,12 @@ process so that its peak memory is its own (``ru_maxrss`` of the finished child,
 (b) the networkx path: :func:`dz_gis.network.walk_graph_from_file` (pyrosm, a networkx graph)
     and :func:`dz_gis.access.nearest_times` on the graph.
 
-Both with 1.4 % of the nodes as facilities (at most 2,800, 5 categories), a few metres off
-their node, 15-minute cutoff, no cache. The two paths' times are compared node by node.
+(c) isochrones on the array path: :func:`dz_gis.access.isochrones` of every facility, 5, 10
+    and 15 minutes, after the street faces (timed alone: their cost per node is compared
+    across the sizes, goal within 1.5x). Goal: the process peaks under 5 GB at 1M nodes.
+
+All with 1.4 % of the nodes as facilities (at most 2,800, 5 categories), a few metres off
+their node, 15-minute cutoff, no cache. The times of (a) and (b) are compared node by node.
 """
 
 from __future__ import annotations
@@ -38,10 +43,11 @@ N_CATEGORIES = 5
 FACILITY_SHARE = 0.014
 FACILITY_CAP = 2800
 GOAL_MB = 1500.0
+ISO_GOAL_MB = 5000.0
 
 
 def child(path: str, mode: str, out: str) -> None:
-    """One path, file to times, in this process; writes seconds per step and the times."""
+    """One path, file to times (or isochrones), in this process; writes seconds per step and the times."""
     import geopandas as gpd
 
     from dz_gis.access import nearest_times
@@ -49,7 +55,7 @@ def child(path: str, mode: str, out: str) -> None:
 
     steps = {}
     t = time.perf_counter()
-    if mode == "arrays":
+    if mode in ("arrays", "isochrones"):
         net = walk_network_from_file(path, cache=False)
     else:
         net = walk_graph_from_file(path, cache=False)
@@ -67,6 +73,9 @@ def child(path: str, mode: str, out: str) -> None:
     xy = p.xy[rows] + np.c_[np.cos(angle), np.sin(angle)] * rng.uniform(2.0, 6.0, count)[:, None]
     cats = np.array([f"cat{k + 1}" for k in range(N_CATEGORIES)])[np.arange(count) % N_CATEGORIES]
     fac = gpd.GeoDataFrame({"category": cats}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=p.crs)
+    if mode == "isochrones":
+        isochrone_steps(net, p, fac, steps, out)
+        return
     t = time.perf_counter()
     times = nearest_times(net, fac, cutoff_min=15)
     steps["nearest_times (first call)"] = time.perf_counter() - t
@@ -77,6 +86,31 @@ def child(path: str, mode: str, out: str) -> None:
     np.savez(out + ".npz", ids=nodes.index.to_numpy(), values=nodes.to_numpy())
     info = {"steps": steps, "nodes": p.n, "edges": len(p.edge_u), "facilities": count}
     info["peak_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    with open(out, "w") as fh:
+        json.dump(info, fh)
+
+
+def isochrone_steps(net, p, fac, steps: dict, out: str) -> None:
+    """Faces (timed per node) and every facility's 5/10/15-minute isochrones, on the array network."""
+    import shapely
+
+    from dz_gis.access import DEFAULT_OFFSET_M, isochrones
+    from dz_gis.access._faces import street_faces
+    from dz_gis.access._polygons import BUFFER_QUAD_SEGS
+
+    t = time.perf_counter()
+    street_faces(p, DEFAULT_OFFSET_M, BUFFER_QUAD_SEGS)
+    steps["street faces"] = time.perf_counter() - t
+    fac = fac.assign(facility_id=np.arange(len(fac)))
+    t = time.perf_counter()
+    iso = isochrones(net, fac, minutes=(5, 10, 15))
+    steps["isochrones"] = time.perf_counter() - t
+    info = {"steps": steps, "nodes": p.n, "edges": len(p.edge_u), "facilities": len(fac)}
+    info["valid"] = bool(shapely.is_valid(iso.geometry.array).all())
+    info["polygons"] = len(iso)
+    info["faces_us_per_node"] = steps["street faces"] / p.n * 1e6
+    info["peak_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    np.savez(out + ".npz", ids=np.zeros(0), values=np.zeros(0))
     with open(out, "w") as fh:
         json.dump(info, fh)
 
@@ -105,8 +139,15 @@ def run(path: str, mode: str, tmp: str) -> dict | None:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", nargs="+", type=int, default=[1_000_000], help="node counts (default 1000000)")
+    p.add_argument(
+        "--sizes",
+        nargs="+",
+        type=int,
+        default=[50_000, 200_000, 1_000_000],
+        help="node counts (default 50000 200000 1000000)",
+    )
     p.add_argument("--no-networkx", action="store_true", help="skip the networkx path (b)")
+    p.add_argument("--no-isochrones", action="store_true", help="skip the isochrone run (c)")
     p.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -115,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     from dz_gis.datasets.synthetic import synthetic_osm_file
 
     ok = True
+    iso: dict[int, dict | None] = {}
     print(f"bench_file_network: sizes {', '.join(f'{s:,}' for s in args.sizes)}; {os.cpu_count()} CPUs")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -128,7 +170,39 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_networkx:
                 results["(b) networkx: walk_graph_from_file"] = run(path, "networkx", tmp)
             ok &= report(results)
+            if not args.no_isochrones:
+                iso[size] = run(path, "isochrones", tmp)
+                ok &= report_isochrones(iso[size])
+    if len([r for r in iso.values() if r]) > 1:
+        ok &= report_faces(iso)
     return 0 if ok else 1
+
+
+def report_isochrones(r: dict | None) -> bool:
+    """The isochrone run's peak memory against its goal."""
+    if r is None:
+        print("(c) isochrones: failed")
+        return False
+    steps = "; ".join(f"{k} {v:.2f}" for k, v in r["steps"].items())
+    print(f"{'(c) arrays: isochrones 5/10/15':<38} {r['peak_mb']:>6,.0f} MB {r['wall']:>8.1f}  {steps}")
+    met = r["peak_mb"] < ISO_GOAL_MB and r["valid"]
+    print(
+        f"{'PASS' if met else 'FAIL'} isochrone run peak {r['peak_mb']:,.0f} MB (goal < {ISO_GOAL_MB:,.0f} MB), "
+        f"{r['polygons']:,} polygons, all valid: {r['valid']}"
+    )
+    return met
+
+
+def report_faces(iso: dict) -> bool:
+    """Street faces' cost per node across the sizes (goal: within 1.5x of each other)."""
+    per = {size: r["faces_us_per_node"] for size, r in iso.items() if r}
+    spread = max(per.values()) / min(per.values())
+    cells = ", ".join(f"{size:,} nodes {us:.1f} us" for size, us in per.items())
+    met = spread <= 1.5
+    print(
+        f"\n{'PASS' if met else 'FAIL'} street faces per node: {cells}; largest / smallest {spread:.2f} (goal <= 1.5)"
+    )
+    return met
 
 
 def report(results: dict) -> bool:

@@ -232,7 +232,10 @@ def exact_isochrones(net, joins: pd.DataFrame, offset_m: float, quad_segs: int) 
     cols = np.r_[joins["u"].to_numpy(), joins["v"].to_numpy()]
     secs = np.r_[joins["from_u_s"].to_numpy() + off, joins["from_v_s"].to_numpy() + off]
     ok = np.isfinite(secs)
-    extra = sp.csr_matrix((np.maximum(secs[ok], 1e-9), (np.zeros(ok.sum(), dtype=np.int64), cols[ok])), shape=(1, n))
+    first = np.full(n, np.inf)
+    np.minimum.at(first, cols[ok], secs[ok])  # scipy would sum duplicate entries: keep the fastest link
+    hit = np.flatnonzero(np.isfinite(first))
+    extra = sp.csr_matrix((np.maximum(first[hit], 1e-9), (np.zeros(len(hit), dtype=np.int64), hit)), shape=(1, n))
     graph = sp.vstack([sp.hstack([net.reverse_csr, sp.csr_matrix((n, 1))]), sp.hstack([extra, sp.csr_matrix((1, 1))])])
     t = dijkstra(graph.tocsr(), directed=True, indices=n, limit=CUTOFF_S)[:n]
     geom = net.edge_geom
@@ -241,13 +244,14 @@ def exact_isochrones(net, joins: pd.DataFrame, offset_m: float, quad_segs: int) 
     out = []
     for m in MINUTES:
         band = m * 60.0
-        lines = []
-        for e in edges.tolist():
-            left = band - t[net.edge_v[e]]
-            if left < 0:
-                continue
-            start = length[e] * max(0.0, 1.0 - left / net.edge_s[e]) if net.edge_s[e] > 0 else 0.0
-            lines.append(substring(geom[e], start, length[e]))
+        left = band - t[net.edge_v[edges]]
+        step = net.edge_s[edges]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            start = np.where(step > 0, length[edges] * np.maximum(0.0, 1.0 - left / step), 0.0)
+        on = left >= 0
+        whole = on & (start <= 0)  # most reached edges are reached from end to end
+        lines = list(geom[edges[whole]])
+        lines += [substring(geom[e], a, length[e]) for e, a in zip(edges[on & ~whole], start[on & ~whole], strict=True)]
         for e, pos, o in zip(joins["edge"], joins["pos_m"], off, strict=True):
             if o > band or not net.edge_enterable[e]:
                 continue
