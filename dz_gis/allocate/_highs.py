@@ -30,7 +30,7 @@ class MilpResult:
     objective: float  #: objective value of ``x`` (in the model's own sense)
     bound: float  #: the best bound HiGHS proved
     mip_gap: float  #: relative gap between them (0 when optimal)
-    status: str  #: ``"optimal"`` or ``"time_limit"`` (best found, with its gap)
+    status: str  #: ``"optimal"``, ``"time_limit"`` or ``"node_limit"`` (best found, with its gap)
     solve_s: float  #: seconds spent in HiGHS
 
 
@@ -159,6 +159,8 @@ class Milp:
             label = "optimal"
         elif status == highspy.HighsModelStatus.kTimeLimit and feasible:
             label = "time_limit"
+        elif status == highspy.HighsModelStatus.kSolutionLimit and feasible:
+            label = "node_limit"  # only where the model sets mip_max_nodes itself (a heuristic's sub-model)
         else:
             raise DzGisError(
                 f"the solver stopped without a solution: {h.modelStatusToString(status)}. "

@@ -31,6 +31,8 @@ __all__ = ["TightCover", "max_cover_milp", "tighten_max_cover"]
 
 #: the restricted model of step 3 takes at most this many candidates (those the LP uses most)
 RESTRICTED_MAX = 120
+#: and is searched for at most this many branch-and-bound nodes (a count, so the start is the same every run)
+RESTRICTED_NODES = 200
 
 
 @dataclass
@@ -82,7 +84,9 @@ def tighten_max_cover(
     keep_all.start_value = covered(cover, weights, start)
     if p <= 0 or n_cols <= p or n_rows == 0:
         return keep_all
-    relaxed = max_cover_milp(cover, weights, p).relaxation()
+    whole = max_cover_milp(cover, weights, p)
+    whole.options["presolve"] = "off"  # as below: little to find, and measured slower with it
+    relaxed = whole.relaxation()
     if relaxed is None:  # pragma: no cover - the relaxation of a feasible bounded model is solved
         return keep_all
     keep_all.lp_bound = relaxed.objective
@@ -119,6 +123,7 @@ def _restricted_optimum(
     sub, sub_w, columns, _ = keep_columns(cover, weights, pool, in_start)
     milp = max_cover_milp(sub, sub_w, p)
     milp.options["presolve"] = "off"  # HiGHS's presolve finds next to nothing here and costs most of the time
+    milp.options["mip_max_nodes"] = RESTRICTED_NODES  # a start, not the answer: the best found is enough
     result = milp.solve(start=max_cover_start(sub, np.searchsorted(columns, start)))
     if result is None:  # pragma: no cover - opening nothing is always feasible
         return start
