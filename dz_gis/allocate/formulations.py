@@ -17,7 +17,7 @@ from ._highs import Milp
 from .greedy import greedy_cover
 from .inputs import SitingInputs, group_members
 from .reduce import ReducedCoverage, reduce_coverage
-from .tighten import max_cover_milp, max_cover_start, tighten_max_cover
+from .tighten import PROOF_OPTIONS, max_cover_milp, max_cover_start, tighten_max_cover
 
 __all__ = [
     "Built",
@@ -128,18 +128,7 @@ def _tight_max_cover(inputs: SitingInputs, shape: tuple[int, int], red: ReducedC
     cost = None if inputs.site_cost is None else inputs.site_cost[red.columns]
     tight = tighten_max_cover(red.cover, red.weights, p, cost)
     milp = max_cover_milp(tight.cover, tight.weights, p)
-    # Options measured on the dense 2,000 × 500 MCLP of scripts/bench_allocate.py, where the start
-    # is already optimal or close: HiGHS's presolve removes one row and one column there yet took
-    # 1.4 of 1.8 s; restarts after presolve only cost time; the sub-MIP heuristics (RINS, RENS)
-    # and feasibility jump look for a better solution for seconds, and the proof does not need them.
-    milp.options.update(
-        presolve="off",
-        mip_allow_restart=False,
-        mip_heuristic_run_rins=False,
-        mip_heuristic_run_rens=False,
-        mip_heuristic_run_feasibility_jump=False,
-        mip_heuristic_run_root_reduced_cost=False,
-    )
+    milp.options.update(PROOF_OPTIONS)
     built = Built(milp, red.columns[tight.columns], max_cover_start(tight.cover, tight.start))
     built.constant = red.served_by_existing
     built.sizes = _sizes(shape, tight.cover.shape)
