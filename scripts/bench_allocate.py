@@ -16,7 +16,9 @@ Instances (same cost matrix, same objective, both solved to proven optimality):
 Weights are random whole numbers. spopt gets the dense matrix with 1e6 for pairs beyond the
 cutoff (above every service time); its p_facilities counts existing sites, ours new ones only
 (no existing sites here, so the same p). Timed one after the other in one run: ours =
-from_cost_matrix + solve (build and reduce, then HiGHS); spopt = from_cost_matrix (the PuLP
+from_cost_matrix + solve (build and reduce, then HiGHS; for MCLP the reduction also solves the LP
+relaxation and a restricted model for its start and bound: that time is in "build", what HiGHS
+spends proving the optimum on the model left is "solve"); spopt = from_cost_matrix (the PuLP
 model), then solve with PULP_CBC_CMD(msg=False) and results=False (its answer tables are not
 timed). The OD matrix is computed once, outside both timings. Objectives must agree to 1e-6
 relative or the check FAILs (exit status 1).

@@ -2,8 +2,9 @@
 
 :mod:`~dz_gis.allocate.models` holds LSCP, MCLP and p-median on a cost matrix or on map
 layers (with the plan's side constraints: existing and closed sites, a quota per unit,
-capacities, a budget); :mod:`~dz_gis.allocate.reduce` makes hard instances small;
-:mod:`~dz_gis.allocate._highs` passes the sparse model to HiGHS.
+capacities, a budget); :mod:`~dz_gis.allocate.reduce` and :mod:`~dz_gis.allocate.tighten`
+(MCLP: a start and a Lagrangian bound, :mod:`~dz_gis.allocate.bound`) make hard instances
+small; :mod:`~dz_gis.allocate._highs` passes the sparse model to HiGHS.
 :mod:`~dz_gis.allocate.candidates` makes candidate sites from the network,
 :mod:`~dz_gis.allocate.presets` asks the plan's questions (elderly-care complexes, public
 toilets) and :mod:`~dz_gis.allocate.close` finds the fewest sites that close named gaps;

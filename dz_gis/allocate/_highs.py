@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from .._errors import DzGisError
 
-__all__ = ["Milp", "MilpResult"]
+__all__ = ["LpRelaxation", "Milp", "MilpResult"]
 
 
 @dataclass
@@ -30,8 +30,17 @@ class MilpResult:
     objective: float  #: objective value of ``x`` (in the model's own sense)
     bound: float  #: the best bound HiGHS proved
     mip_gap: float  #: relative gap between them (0 when optimal)
-    status: str  #: ``"optimal"`` or ``"time_limit"`` (best found, with its gap)
+    status: str  #: ``"optimal"``, ``"time_limit"`` or ``"node_limit"`` (best found, with its gap)
     solve_s: float  #: seconds spent in HiGHS
+
+
+@dataclass
+class LpRelaxation:
+    """The linear relaxation of a :class:`Milp` (integrality dropped), solved."""
+
+    x: np.ndarray  #: value of every column
+    row_dual: np.ndarray  #: dual value of every row (how the objective moves per unit of the row's bound)
+    objective: float
 
 
 @dataclass
@@ -100,6 +109,27 @@ class Milp:
             raise DzGisError("the solver returned a solution whose cost is not its objective; please report this.")
         return result
 
+    def relaxation(self) -> LpRelaxation | None:
+        """Solve the linear relaxation (every column continuous); None when it is not solved to optimality."""
+        highspy = _highspy()
+        h = _new_highs(highspy)
+        h.setOptionValue("output_flag", False)
+        for name, value in self.options.items():
+            if not name.startswith("mip_"):
+                h.setOptionValue(name, value)
+        lp = self._lp(highspy)
+        lp.integrality_ = []
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = h.getSolution()
+        return LpRelaxation(
+            x=np.asarray(solution.col_value, dtype=float),
+            row_dual=np.asarray(solution.row_dual, dtype=float),
+            objective=float(h.getInfo().objective_function_value),
+        )
+
     def _consistent(self, result: MilpResult) -> bool:
         cost = float(np.concatenate(self.cost) @ result.x) if self.cost else 0.0
         return abs(cost - result.objective) <= 1e-6 * max(1.0, abs(result.objective))
@@ -129,6 +159,8 @@ class Milp:
             label = "optimal"
         elif status == highspy.HighsModelStatus.kTimeLimit and feasible:
             label = "time_limit"
+        elif status == highspy.HighsModelStatus.kSolutionLimit and feasible:
+            label = "node_limit"  # only where the model sets mip_max_nodes itself (a heuristic's sub-model)
         else:
             raise DzGisError(
                 f"the solver stopped without a solution: {h.modelStatusToString(status)}. "

@@ -11,6 +11,8 @@ A covering model (LSCP, MCLP) only asks *which* candidates reach each demand row
 - a candidate that reaches no remaining row is never needed either (same exceptions).
 
 The reduced model is solved and its answer mapped back to the original rows and columns.
+When a bound rules candidates out (:mod:`~dz_gis.allocate.tighten`), :func:`keep_columns`
+reduces again: rows no kept candidate reaches cover nothing whatever is built, and leave.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["ReducedCoverage", "reduce_coverage"]
+__all__ = ["ReducedCoverage", "keep_columns", "reduce_coverage"]
 
 
 @dataclass
@@ -87,6 +89,30 @@ def reduce_coverage(
         served_by_existing=float(weights[served].sum()),
         unreachable=unreachable,
     )
+
+
+def keep_columns(
+    cover: sp.csr_matrix,
+    weights: np.ndarray,
+    keep: np.ndarray,
+    protect: np.ndarray,
+    site_cost: np.ndarray | None = None,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """A covering model cut to the columns ``keep`` (bool), reduced again; ``protect`` columns stay.
+
+    Returns the new matrix, its rows' weights, the old column of each new column and the new
+    row of each old row (-1 where no kept column reaches the row: it leaves the model).
+    """
+    cols = np.flatnonzero(keep | protect)
+    sub = sp.csr_matrix(cover)[:, cols].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    merged, row_of_kept, merged_w = _merge_rows(sub[rows], weights[rows])
+    undominated = np.zeros(len(cols), dtype=bool)
+    undominated[_undominated(merged, None if site_cost is None else site_cost[cols])] = True
+    stay = np.flatnonzero(undominated | protect[cols])
+    row_of = np.full(cover.shape[0], -1, dtype=np.int64)
+    row_of[rows] = row_of_kept
+    return merged[:, stay].tocsr(), merged_w, cols[stay], row_of
 
 
 def _merge_rows(cover: sp.csr_matrix, weights: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
