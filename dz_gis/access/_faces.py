@@ -55,13 +55,31 @@ class StreetFaces:
     piece_geom: np.ndarray  #: 2D, running the way of its edge
     face_pieces: np.ndarray  #: number of pieces around (or inside) each face
     face_geom: np.ndarray
-    face_near: np.ndarray  #: land of each face within offset_m of its streets
+    #: land of each face within offset_m of its streets, kept only where the far land has holes
+    #: (None elsewhere: :meth:`near_land` makes it from the face and its far rings)
+    near_kept: np.ndarray
     far_rings: np.ndarray  #: outer rings of the parts of each face's far land (the rest of it)
     far_ptr: np.ndarray  #: face f's far rings are far_rings[far_ptr[f]:far_ptr[f + 1]]
     far_holes: np.ndarray  #: True where the far parts have no holes (the face minus them is near)
     node_pieces: sp.csr_matrix  #: node row × piece incidence (via the piece's edge)
     edge_pieces: sp.csr_matrix  #: directed edge × piece incidence
     piece_faces: sp.csr_matrix  #: piece × face incidence
+
+    def near_land(self, ids: np.ndarray) -> np.ndarray:
+        """Land of faces ``ids`` within ``offset_m`` of their streets."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = self.near_kept[ids]
+        make = np.flatnonzero(shapely.is_missing(out))
+        if len(make):
+            # the face with its far parts (hole-free, inside it) as holes
+            face = ids[make]
+            rings, of = shapely.get_rings(self.face_geom[face], return_index=True)
+            counts = self.far_ptr[face + 1] - self.far_ptr[face]
+            holes = self.far_rings[ranges(self.far_ptr[face], self.far_ptr[face + 1])]
+            index = np.r_[of, np.repeat(np.arange(len(face)), counts)]
+            order = np.argsort(index, kind="stable")
+            out[make] = shapely.polygons(np.r_[rings, holes][order], indices=index[order])
+        return out
 
     def pieces_at_nodes(self, rows: np.ndarray) -> np.ndarray:
         """Pieces on the edges at node ``rows`` (with repeats)."""
@@ -96,7 +114,7 @@ def street_faces(net: PreparedNetwork, offset_m: float, quad_segs: int) -> Stree
 
 def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
     canon = net.canonical
-    geoms = shapely.force_2d(net.edge_geom[canon])
+    geoms = shapely.force_2d(net.geoms(canon))  # not net.edge_geom: that keeps every edge's line
     real = shapely.length(geoms) > 0  # a zero-length edge (a node joined to its twin) bounds no land
     canon, geoms = canon[real], geoms[real]
     order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
@@ -113,6 +131,7 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
     near, (far_rings, far_ptr), far_holes = _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m, quad_segs)
+    near[far_holes] = None  # made again on demand from the face and its far rings: saves memory
     n_pieces = len(pieces)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
@@ -134,7 +153,7 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
         piece_geom=pieces,
         face_pieces=np.bincount(pf_face, minlength=len(faces)),
         face_geom=faces,
-        face_near=near,
+        near_kept=near,
         far_rings=far_rings,
         far_ptr=far_ptr,
         far_holes=far_holes,

@@ -118,7 +118,7 @@ def band_polygons(
     edge = faces.piece_edge[pieces]
     a, b = faces.piece_a[pieces], faces.piece_b[pieces]
     t_u, t_v = times.at(net.edge_u[edge]), times.at(net.edge_v[edge])
-    length = shapely.length(net.edge_geom[edge])
+    length = net.edge_length[edge]
     own_reach = [(np.flatnonzero(edge == e), _OwnEdge(net, e, pos, off)) for e, pos, off in own]
     # streets that cannot be entered from the side (tunnels, raised carriageways) are walked
     # along but give no land: no one beside them joins the network there
@@ -155,7 +155,7 @@ def _fragment_land(
     if not near.any():
         return empty
     edge, t_u, t_v = frag[near], t_u[near], t_v[near]
-    length = shapely.length(net.edge_geom[edge])
+    length = net.edge_length[edge]
     own_reach = [(e, _OwnEdge(net, e, pos, off)) for e, pos, off in own if e in set(edge.tolist())]
     out = []
     for band_s in bands_s:
@@ -174,7 +174,7 @@ def _fragment_land(
         if not keep.any():
             out.append(shapely.Polygon())
             continue
-        lines = _substrings(shapely.force_2d(net.edge_geom[edge[at[keep]]]), lo_all[keep], hi_all[keep])
+        lines = _substrings(shapely.force_2d(net.geoms(edge[at[keep]])), lo_all[keep], hi_all[keep])
         out.append(shapely.buffer(shapely.union_all(lines), offset_m, quad_segs=BUFFER_QUAD_SEGS))
     return out
 
@@ -231,7 +231,7 @@ def _band_polygon(faces: StreetFaces, around: _Around, a, b, su, sv, own_band) -
         full_land = faces.face_geom[full_ids]
         far = faces.far_rings[ranges(faces.far_ptr[full_ids], faces.far_ptr[full_ids + 1])]
     else:
-        full_land = faces.face_near[full_ids]
+        full_land = faces.near_land(full_ids)
     core = shapely.coverage_union_all(full_land) if len(full_land) else shapely.Polygon()
     if not len(lines):
         return _punch(core, far)
@@ -271,7 +271,7 @@ class _OwnEdge:
     """Walking times along a facility's own edge, straight to the facility."""
 
     def __init__(self, net: PreparedNetwork, e: int, pos_m: float, off_s: float) -> None:
-        L = float(shapely.length(net.edge_geom[e]))
+        L = float(net.edge_length[e])
         self.grid = np.linspace(0.0, L, 129)
         fe = time_fraction(net, np.full(len(self.grid), e), self.grid) * net.edge_s[e]
         here = np.interp(pos_m, self.grid, fe)
