@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
@@ -194,13 +193,14 @@ def _merge_across(
         union = shapely.coverage_union_all(members)  # faces share their rings vertex for vertex
         merged[group] = union if shapely.is_valid(union) else shapely.union_all(members)
     new_face = label[pf_face]
+    # (piece, face) pairs once each, as one integer key: a 1-D unique, not a row-wise one
+    key = np.unique(pf_piece.astype(np.int64) * n_new + new_face)
+    piece, face = key // n_new, key % n_new
     # a blocked piece inside a joined face bounds nothing; between two faces it still bounds both
-    ends = pd.DataFrame({"piece": pf_piece, "face": new_face}).groupby("piece")["face"].nunique()
-    inside = side & (ends.reindex(pf_piece).to_numpy() == 1)
-    keep = ~inside
-    pairs = np.unique(np.column_stack([pf_piece[keep], new_face[keep]]), axis=0)
+    n_faces = np.bincount(piece, minlength=len(blocked))
+    keep = ~(blocked[piece] & (n_faces[piece] == 1))
     logger.info("isochrone faces: %d faces joined across %d streets that give no land", n - n_new, blocked.sum())
-    return merged, pairs[:, 0], pairs[:, 1]
+    return merged, piece[keep], face[keep]
 
 
 def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
