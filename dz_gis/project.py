@@ -71,7 +71,7 @@ TOP_KEYS = {
 INPUT_KEYS = {"file", "layer", "columns", "coords", "encoding", "header_row"}
 FACILITY_KEYS = INPUT_KEYS | {"category", "unknown_categories"}
 NETWORK_KEYS = {"file", "online", "place", "boundary", "dem", "slope_model", "walk_m_per_min", "buffer_m", "cache"}
-SITING_KEYS = {"elderly_care": {"p", "capacity", "walk_m_per_min"}, "toilets": {"p"}}
+SITING_KEYS = {"elderly_care": {"p", "capacity", "walk_m_per_min"}, "toilets": {"p", "new_residential"}}
 OUTPUT_KEYS = {"folder", "web_map", "folio", "tiles", "tiles_attribution"}
 #: coordinate systems a project may name, besides an EPSG code (EPSG:4547, 4547)
 COORDS = ("wgs84", "gcj02", "bd09", "cgcs2000")
@@ -335,6 +335,12 @@ def _siting(path: Path, value: Any) -> dict[str, dict[str, Any]]:
         p = opts.get("p")
         if p is not None and (not isinstance(p, int) or isinstance(p, bool) or p < 1):
             raise ValidationError(f"{path}: siting.{name}.p: expected how many new sites (1, 2, ...), not {p!r}.")
+        column = opts.get("new_residential")
+        if column is not None and not isinstance(column, str):
+            raise ValidationError(
+                f"{path}: siting.{name}.new_residential: expected the name of a yes/no column of the community "
+                f"layer, not {column!r}."
+            )
         out[name] = opts
     return out
 
@@ -398,7 +404,8 @@ minutes: [5, 10, 15]
 # Proposed sites (选址建议), each an exact covering model (MCLP).
 siting:
   elderly_care: {{}}           # 社区养老服务综合体: p defaults to the streets (街道) that lack one
-  toilets: {{p: 3}}            # 公共厕所: p new toilets
+  toilets: {{p: 3}}            # 公共厕所: p new toilets; new_residential: <column> gives each marked
+                               # new residential community (新建居住社区) without one a toilet
 
 # Outputs (成果): tables (CSV), GeoPackage for QGIS, web map (网页地图) and the folio PDF (图册).
 outputs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import shapely
@@ -160,3 +162,58 @@ def test_toilets_also_serve_public_spaces(sample, planned, candidates):
     assert prop.sites["serves"].sum() <= hh.sum() and prop.sites["public_spaces"].sum() <= len(spaces)
     with pytest.raises(ValidationError, match="public_space_weight"):
         propose_toilets(run, rules, candidates, graph=sample.graph, p=3, public_space_weight=-1)
+
+
+def test_toilets_for_new_residential_communities(sample, planned, candidates):
+    """The plan's new-residential rule (新建居住社区 … 一个公共厕所): each marked community without a
+    toilet inside gets one of the proposals, whatever serves the most households."""
+    from dz_gis import InfeasibleError
+    from dz_gis.scopes import build_units, units_containing
+
+    run, rules, check = planned
+    comm = build_units(run.communities)["community"]
+    toilets = run.facilities[run.facilities["category"] == "public_toilet"]
+    have = set(units_containing(comm, toilets).dropna().astype(str))
+    free = units_containing(comm, candidates.assign(geometry=candidates.geometry.representative_point()))
+    plain = propose_toilets(run, rules, candidates, graph=sample.graph, p=1, check=check, public_space_weight=0)
+    # mark a community with candidates, no toilet and not where the unconstrained site goes, and
+    # one that has a toilet already (it needs none)
+    lacking = [c for c in free.dropna().astype(str).unique() if c not in have]
+    marked = [c for c in lacking if c not in set(plain.sites["community_id"].astype(str))][:1]
+    assert len(marked) == 1 and have
+    flag = np.where(run.communities["community_id"].astype(str).isin([*marked, sorted(have)[0]]), "是", "否")
+    run_new = dataclasses.replace(run, communities=run.communities.assign(new_residential=flag))
+    for p in (1, 2):
+        prop = propose_toilets(
+            run_new,
+            rules,
+            candidates,
+            graph=sample.graph,
+            p=p,
+            check=check,
+            public_space_weight=0,
+            new_residential="new_residential",
+        )
+        assert len(prop.sites) == p and prop.model.status == "optimal"
+        mine = prop.sites["community_id"].astype(str) == marked[0]
+        assert mine.sum() == 1 and (prop.sites.loc[mine, "min_floor_m2"] == 30).all()
+        assert prop.sites.loc[~mine, "min_floor_m2"].isna().all()
+        if p == 1:  # the rule moves the one site away from where it serves the most
+            assert prop.model.objective <= plain.model.objective + 1e-9
+    # no candidate inside a marked community: the error names it
+    outside = candidates[~free.astype(str).isin(marked[:1]).to_numpy()]
+    with pytest.raises(InfeasibleError, match=str(marked[0])):
+        propose_toilets(
+            run_new, rules, outside, graph=sample.graph, p=2, public_space_weight=0, new_residential="new_residential"
+        )
+    with pytest.raises(ValidationError, match="no column 'is_new'"):
+        propose_toilets(run_new, rules, candidates, graph=sample.graph, new_residential="is_new")
+    odd = run.communities.assign(new_residential="maybe")
+    with pytest.raises(ValidationError, match="neither yes nor no"):
+        propose_toilets(
+            dataclasses.replace(run, communities=odd),
+            rules,
+            candidates,
+            graph=sample.graph,
+            new_residential="new_residential",
+        )

@@ -104,6 +104,7 @@ def propose_toilets(
     p: int = 5,
     public_spaces: tuple[str, ...] = PUBLIC_SPACES,
     public_space_weight: float | None = None,
+    new_residential: str | None = None,
     **options: Any,
 ) -> Proposals:
     """Public toilets (公共厕所): ``p`` new ones covering the most demand within the plan's minutes (5).
@@ -113,6 +114,12 @@ def propose_toilets(
     each weighing ``public_space_weight`` households (default: as much as the median
     compound, a neutral choice, not a measured figure; 0 leaves them out). The per-community
     tables count households only.
+
+    ``new_residential`` names a yes/no column of the community layer marking new residential
+    communities (新建居住社区): each one without a public toilet inside gets one among the
+    proposals (the plan, ch.3 §2: 建设一个建筑面积不小于30平方米的公共厕所; the floor area is the
+    design's to meet, written on the site as ``min_floor_m2``). ``p`` grows to their number
+    when smaller. A marked community with no candidate site inside raises ``InfeasibleError``.
     """
     spaces = run.facilities[run.facilities["category"].isin(public_spaces)]
     if public_space_weight is None:
@@ -120,9 +127,50 @@ def propose_toilets(
     if public_space_weight < 0:
         raise ValidationError(f"public_space_weight must be ≥ 0, got {public_space_weight}.")
     extra = spaces if public_space_weight > 0 and len(spaces) else None
-    return propose_sites(
-        run, rules, "public_toilet", candidates, graph=graph, p=p, extra_demand=(extra, public_space_weight), **options
+    quota = _new_residential_quota(run, new_residential) if new_residential else None
+    proposals = propose_sites(
+        run,
+        rules,
+        "public_toilet",
+        candidates,
+        graph=graph,
+        p=max(p, len(quota or {})),
+        extra_demand=(extra, public_space_weight),
+        community_quota=quota,
+        **options,
     )
+    if quota:
+        marked = proposals.sites["community_id"].astype(str).isin(quota)
+        proposals.sites["min_floor_m2"] = np.where(marked, NEW_RESIDENTIAL_TOILET_M2, np.nan)
+    return proposals
+
+
+#: Floor area (m²) of the public toilet a new residential community builds (plan ch.3 §2).
+NEW_RESIDENTIAL_TOILET_M2 = 30.0
+
+_YES = {"1", "true", "yes", "y", "是", "新建", "t"}
+_NO = {"0", "false", "no", "n", "否", "", "nan", "none", "f"}
+
+
+def _new_residential_quota(run: CoverageRun, column: str) -> dict[str, int]:
+    """One public toilet for each community marked in ``column`` that has none inside."""
+    comm = run.communities
+    if column not in comm:
+        raise ValidationError(
+            f"the community layer has no column {column!r} marking new residential communities "
+            f"(columns: {', '.join(map(str, comm.columns))}); add one (yes/no, 是/否) or leave new_residential out."
+        )
+    text = comm[column].astype(str).str.strip().str.lower()
+    odd = sorted(set(text[~text.isin(_YES | _NO)]))
+    if odd:
+        raise ValidationError(
+            f"community column {column!r}: values {odd[:5]} are neither yes nor no; "
+            "use yes/no, true/false, 1/0 or 是/否."
+        )
+    marked = comm.loc[text.isin(_YES).to_numpy(), "community_id"].astype(str)
+    toilets = run.facilities[run.facilities["category"] == "public_toilet"]
+    have = set(units_containing(build_units(comm)["community"], toilets).dropna().astype(str))
+    return {cid: 1 for cid in marked if cid not in have}
 
 
 def propose_sites(
@@ -142,10 +190,13 @@ def propose_sites(
     catalog: Catalog | None = None,
     check: PlanCheck | None = None,
     extra_demand: tuple[gpd.GeoDataFrame | None, float] = (None, 0.0),
+    community_quota: dict[str, int] | None = None,
 ) -> Proposals:
     """New sites of one facility category by MCLP, with the street quota its rules set (see the module text).
 
     ``extra_demand`` = (points, weight of each): demand beside the compounds (e.g. public spaces).
+    ``community_quota`` = {community id: sites at least}: new or existing sites inside each
+    (instead of the street quota).
     """
     catalog = catalog or default_catalog()
     minutes = float(minutes or _rule_minutes(rules, category) or catalog[category].circle_min)
@@ -158,9 +209,15 @@ def propose_sites(
     groups = "street" if quota and sites_streets is not None else None
     need = _streets_lacking(units, existing, quota) if groups else 0
     p = int(p if p is not None else max(need, 1))
+    min_per_group: int | dict[str, int] | None = quota if groups else None
     if groups and sites_streets is not None:
         candidates = candidates.assign(street=sites_streets[0])
         existing = existing.assign(street=sites_streets[1])
+    if community_quota:
+        groups, min_per_group = "community", community_quota
+        inside = units["community"]
+        candidates = candidates.assign(community=units_containing(inside, _points(candidates)).astype(str))
+        existing = existing.assign(community=units_containing(inside, _points(existing)).astype(str))
     demand, demand_weights = _demand(run.compounds, weights, *extra_demand)
     model = MCLP.from_layers(
         graph,
@@ -172,7 +229,7 @@ def propose_sites(
         weights=demand_weights,
         walk_m_per_min=walk_m_per_min,
         groups=groups,
-        min_per_group=quota if groups else None,
+        min_per_group=min_per_group,
         capacity=capacity,
     ).solve(time_limit=time_limit)
     sites = _new_sites(model, category, catalog, run.communities, len(run.compounds))
@@ -264,6 +321,10 @@ def _streets(
     cand = units_containing(units["street"], candidates.assign(geometry=candidates.geometry.representative_point()))
     ex = units_containing(units["street"], existing.assign(geometry=existing.geometry.representative_point()))
     return cand, ex
+
+
+def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.assign(geometry=frame.geometry.representative_point())
 
 
 def _streets_lacking(units: Any, existing: gpd.GeoDataFrame, quota: int) -> int:
