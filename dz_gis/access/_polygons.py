@@ -255,7 +255,9 @@ def _punch(polygon: shapely.Geometry, holes: np.ndarray | None) -> shapely.Geome
     if len(parts) == 1:
         owner = np.zeros(len(holes), dtype=np.int64)
     else:
-        where, owner_part = shapely.STRtree(parts).query(shapely.get_point(holes, 0), predicate="within")
+        # the tree over the points and the parts as queries: GEOS prepares each part once (a
+        # point-in-polygon index), where the other way round tests every point against a raw part
+        owner_part, where = shapely.STRtree(shapely.get_point(holes, 0)).query(parts, predicate="contains")
         owner = np.full(len(holes), -1, dtype=np.int64)
         owner[where] = owner_part
         if (owner < 0).any():  # a vertex on a part's boundary: should not happen, but be safe
