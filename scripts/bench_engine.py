@@ -18,7 +18,9 @@ Methods, all on the same graph in the same run:
 (c) the floor: bare ``scipy.sparse.csgraph.dijkstra(min_only=True)`` per category on
     the prebuilt CSR of :func:`dz_gis.network.prepare` (prepare time excluded);
 (d) ours, :func:`dz_gis.access.nearest_times`, first call and repeated;
-(e) isochrones: :func:`dz_gis.access.isochrones` vs ego_graph + buffer + union.
+(e) isochrones: :func:`dz_gis.access.isochrones` (wall clock and CPU) vs the reach + convex
+    hull recipe (goal <= 6x) and ego_graph + buffer + union; checked valid and against the
+    plain exact build (every reached stretch of street buffered) on a subset.
 
 (a), (b) and (c) start at the facilities' nearest nodes, as the notebook does; (d) and
 (e) snap the facilities onto the nearest edge. Exact agreement of (d) with (c) is
