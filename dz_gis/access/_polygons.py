@@ -232,7 +232,7 @@ def _band_polygon(faces: StreetFaces, around: _Around, a, b, su, sv, own_band) -
         far = faces.far_rings[ranges(faces.far_ptr[full_ids], faces.far_ptr[full_ids + 1])]
     else:
         full_land = faces.near_land(full_ids)
-    core = shapely.coverage_union_all(full_land) if len(full_land) else shapely.Polygon()
+    core = _coverage_union(full_land)
     if not len(lines):
         return _punch(core, far)
     # The frontier: land within the offset of the other reached streets, wherever it lies.
@@ -241,6 +241,19 @@ def _band_polygon(faces: StreetFaces, around: _Around, a, b, su, sv, own_band) -
     # nothing there and never enters the far land cut out below.
     reach = shapely.buffer(chains(lines), faces.offset_m, quad_segs=BUFFER_QUAD_SEGS)
     return _punch(shapely.union(core, reach) if len(full_land) else reach, far)
+
+
+def _coverage_union(land: np.ndarray) -> shapely.Geometry:
+    """Union of the whole faces' land (GEOS's coverage union, a plain one should GEOS refuse it).
+
+    The faces share their rings vertex for vertex, so the coverage union applies: ~5x a plain one.
+    """
+    if not len(land):
+        return shapely.Polygon()
+    try:
+        return shapely.coverage_union_all(land)
+    except shapely.errors.GEOSException:  # pragma: no cover - faces are built as a coverage
+        return shapely.union_all(land)
 
 
 def _punch(polygon: shapely.Geometry, holes: np.ndarray | None) -> shapely.Geometry:
