@@ -21,6 +21,7 @@ and only for the edges asked about.
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -138,18 +139,21 @@ class PreparedNetwork:
     def with_source(self, cols: np.ndarray, seconds: np.ndarray) -> sp.csr_matrix:
         """The (n+1)-node reversed graph whose extra node ``n`` links to ``cols``.
 
-        Costs one concatenation of the edge arrays, not a rebuild of the matrix.
+        Its arrays are this thread's own copy of the graph's, made on the first call: each
+        call writes only the extra node's links at their end, so nothing the size of the
+        graph is copied per call. The matrix is valid until this thread's next call.
         """
         order = np.lexsort((seconds, cols))
         cols, seconds = cols[order], seconds[order]
         first = np.r_[True, cols[1:] != cols[:-1]]  # keep the fastest link per node
         cols, seconds = cols[first], seconds[first]
-        indptr = self.csr_indptr.copy()
-        indptr[-1] += len(cols)
-        data = np.concatenate([self.csr_data, np.maximum(seconds, 1e-9)])
-        indices = np.concatenate([self.csr_indices, cols.astype(self.csr_indices.dtype)])
+        data, indices, indptr = _source_scratch(self, len(cols))
+        nnz, end = len(self.csr_data), len(self.csr_data) + len(cols)
+        data[nnz:end] = np.maximum(seconds, 1e-9)
+        indices[nnz:end] = cols
+        indptr[-1] = end
         n1 = self.n + 1
-        return sp.csr_matrix((data, indices, indptr), shape=(n1, n1), copy=False)
+        return sp.csr_matrix((data[:end], indices[:end], indptr), shape=(n1, n1), copy=False)
 
     @cached_property
     def canonical(self) -> np.ndarray:
@@ -225,6 +229,26 @@ class PreparedNetwork:
         if key not in self._derived:
             self._derived[key] = build()
         return self._derived[key]
+
+
+#: Per network, per thread: the reversed graph's arrays with room for a virtual source's links.
+_SCRATCH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _source_scratch(net: PreparedNetwork, links: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The calling thread's copy of ``net``'s reversed-graph arrays, with room for ``links`` more entries."""
+    with _SCRATCH_LOCK:
+        local = _SCRATCH.setdefault(net, threading.local())
+    have = getattr(local, "arrays", None)
+    nnz = len(net.csr_data)
+    if have is None or len(have[0]) < nnz + links:
+        room = nnz + max(2 * links, 4096)
+        data = np.empty(room, dtype=net.csr_data.dtype)
+        indices = np.empty(room, dtype=net.csr_indices.dtype)
+        data[:nnz], indices[:nnz] = net.csr_data, net.csr_indices
+        local.arrays = have = (data, indices, net.csr_indptr.copy())
+    return have
 
 
 #: What the access functions take: a networkx graph in the OSMnx convention, or its prepared form.
