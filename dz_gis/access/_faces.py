@@ -72,12 +72,9 @@ class StreetFaces:
         if len(make):
             # the face with its far parts (hole-free, inside it) as holes
             face = ids[make]
-            rings, of = shapely.get_rings(self.face_geom[face], return_index=True)
             counts = self.far_ptr[face + 1] - self.far_ptr[face]
             holes = self.far_rings[ranges(self.far_ptr[face], self.far_ptr[face + 1])]
-            index = np.r_[of, np.repeat(np.arange(len(face)), counts)]
-            order = np.argsort(index, kind="stable")
-            out[make] = shapely.polygons(np.r_[rings, holes][order], indices=index[order])
+            out[make] = with_holes(self.face_geom[face], holes, np.repeat(np.arange(len(face)), counts))
         return out
 
     def pieces_at_nodes(self, rows: np.ndarray) -> np.ndarray:
@@ -93,6 +90,18 @@ class StreetFaces:
         ptr = self.piece_faces.indptr
         counts = ptr[pieces + 1] - ptr[pieces]
         return np.repeat(np.arange(len(pieces)), counts), _gather(self.piece_faces, pieces)
+
+
+def with_holes(polygons: np.ndarray, holes: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """``polygons`` with the rings ``holes`` added as holes, hole k to ``polygons[owner[k]]``.
+
+    The rings must lie inside their polygon, apart from its other rings: all is built in one
+    ``shapely.polygons`` call, no overlay.
+    """
+    rings, of = shapely.get_rings(polygons, return_index=True)  # each shell first, then its holes
+    index = np.r_[of, owner]
+    order = np.argsort(index, kind="stable")
+    return shapely.polygons(np.r_[rings, holes][order], indices=index[order])
 
 
 def _gather(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import shapely
 from ..network.prepared import PreparedNetwork
 from ..network.snap import time_fraction
 from ._chains import chains
-from ._faces import StreetFaces
+from ._faces import StreetFaces, with_holes
 from ._planar import ranges
 
 BUFFER_QUAD_SEGS = 4
@@ -275,10 +275,7 @@ def _punch(polygon: shapely.Geometry, holes: np.ndarray | None) -> shapely.Geome
         owner[where] = owner_part
         if (owner < 0).any():  # a vertex on a part's boundary: should not happen, but be safe
             return shapely.difference(polygon, shapely.union_all(shapely.polygons(holes)))
-    rings, of = shapely.get_rings(parts, return_index=True)  # each part's shell first, then its holes
-    index = np.r_[of, owner]
-    order = np.argsort(index, kind="stable")
-    out = shapely.polygons(np.r_[rings, holes][order], indices=index[order])
+    out = with_holes(parts, holes, owner)
     return out[0] if len(out) == 1 else shapely.multipolygons(out)
 
 

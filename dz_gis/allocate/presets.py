@@ -318,8 +318,8 @@ def _streets(
 ) -> tuple[pd.Series, pd.Series] | None:
     if "street" not in units:
         return None
-    cand = units_containing(units["street"], candidates.assign(geometry=candidates.geometry.representative_point()))
-    ex = units_containing(units["street"], existing.assign(geometry=existing.geometry.representative_point()))
+    cand = units_containing(units["street"], _points(candidates))
+    ex = units_containing(units["street"], _points(existing))
     return cand, ex
 
 
