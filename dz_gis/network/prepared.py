@@ -38,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 from .._errors import CRSError, ValidationError
 from .._gc import gc_paused
 from .from_graph import arrays_from_graph, graph_from_arrays
+from .segments import SegmentIndex, segment_index
 
 __all__ = ["Network", "PreparedNetwork", "invalidate", "network_from_arrays", "prepare"]
 
@@ -170,14 +171,11 @@ class PreparedNetwork:
         return idx[((self.edge_rev < 0) | (idx < self.edge_rev)) & self.edge_enterable]
 
     @cached_property
-    def access_geoms(self) -> np.ndarray:
-        """LineStrings of :attr:`access_edges` (made once; both spatial indexes share them)."""
-        return self.geoms(self.access_edges)
-
-    @cached_property
-    def access_tree(self) -> shapely.STRtree:
-        """Spatial index over :attr:`access_edges`."""
-        return shapely.STRtree(self.access_geoms)
+    def access_index(self) -> SegmentIndex:
+        """Spatial index over :attr:`access_edges` (arrays; its lines are numbered like them)."""
+        edges = self.access_edges
+        lines = None if self.given_geom is None else self.given_geom[edges]
+        return segment_index(self.xy, self.edge_u[edges], self.edge_v[edges], lines)
 
     @cached_property
     def fragment_access_edges(self) -> np.ndarray:
@@ -190,14 +188,6 @@ class PreparedNetwork:
         """:attr:`access_edges` on the main network."""
         edges = self.access_edges
         return edges[self.component[self.edge_u[edges]] == self.main_component]
-
-    @cached_property
-    def main_access_tree(self) -> shapely.STRtree:
-        """Spatial index over :attr:`main_access_edges` (the same tree when there are no fragments)."""
-        if len(self.fragment_access_edges) == 0:
-            return self.access_tree
-        main = self.component[self.edge_u[self.access_edges]] == self.main_component
-        return shapely.STRtree(self.access_geoms[main])  # the same geometries, not copies
 
     @cached_property
     def node_tree(self) -> Any:

@@ -118,55 +118,27 @@ def snap(
     return Snapped(table.set_axis(points.index), attachments)
 
 
-def _nearest(tree: shapely.STRtree, edges: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest of ``edges`` (indexed by ``tree``) to each point, and its distance."""
-    (where, hit), dist = tree.query_nearest(pts, all_matches=False, return_distance=True)
-    order = np.argsort(where, kind="stable")
-    if len(order) != len(pts):  # pragma: no cover - STRtree answers every point
-        raise ValidationError("could not find a nearest edge for every point.")
-    return edges[hit[order]], dist[order]
-
-
-def _nearest_main(
-    net: PreparedNetwork, pts: np.ndarray, near_any: np.ndarray, d_any: np.ndarray, main: np.ndarray
-) -> np.ndarray:
-    """Distance from each point to its nearest street on the main network.
-
-    The nearest street of most points is on it already; for the others (beside a fragment)
-    the access tree is searched within a radius doubled until a main street is inside it,
-    and the nearest of those is the nearest of all.
-    """
-    d_main = d_any.copy()
-    off = np.flatnonzero(net.component[net.edge_u[near_any]] != net.main_component)
-    for i in off.tolist():
-        radius = max(float(d_any[i]), 1.0)
-        while True:
-            hits = net.access_tree.query(pts[i], predicate="dwithin", distance=radius)
-            hits = hits[main[hits]]
-            if len(hits):
-                d_main[i] = float(shapely.distance(pts[i], net.access_geoms[hits]).min())
-                break
-            radius *= 2.0
-    return d_main
-
-
 def _snap(
     net: PreparedNetwork, pts: np.ndarray, max_snap_m: float, reach_m: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    near_any, d_any = _nearest(net.access_tree, net.access_edges, pts)
-    # every enterable street within reach (any component), and the main network's within reach
-    # of its nearest street, so a point on a fragment is joined to both
-    p1, t1 = net.access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_any, reach_m))
-    if len(net.fragment_access_edges) == 0:  # one network: the same answers
-        d_main = d_any
-        pair = np.column_stack([p1, net.access_edges[t1]])
-        pair = pair[np.lexsort((pair[:, 1], pair[:, 0]))]
-    else:  # the main network's streets are some of the access tree's: no second tree
-        main = net.component[net.edge_u[net.access_edges]] == net.main_component
-        d_main = _nearest_main(net, pts, near_any, d_any, main)
-        p2, t2 = net.access_tree.query(pts, predicate="dwithin", distance=np.maximum(d_main, reach_m))
-        p2, t2 = p2[main[t2]], t2[main[t2]]
-        pair = np.unique(np.column_stack([np.r_[p1, p2], net.access_edges[np.r_[t1, t2]]]), axis=0)
+    index, access = net.access_index, net.access_edges
+    xy = shapely.get_coordinates(pts)
+    near, d_any = index.nearest(xy)
+    near_any = access[near]
+    # every enterable street within reach (any component), and for a point whose nearest
+    # street is on a fragment, the main network's nearest and those within reach of it
+    p, line, _ = index.within(xy, np.maximum(d_any, reach_m))
+    d_main = d_any
+    if len(net.fragment_access_edges):
+        main = net.component[net.edge_u[access]] == net.main_component
+        off = np.flatnonzero(~main[near])
+        if len(off):
+            d_main = d_any.copy()
+            _, d_main[off] = index.nearest(xy[off], allowed=main)
+            p2, line2, _ = index.within(xy[off], np.maximum(d_main[off], reach_m))
+            keep = main[line2]
+            p, line = np.r_[p, off[p2[keep]]], np.r_[line, line2[keep]]
+    pair = np.unique(np.column_stack([p, access[line]]), axis=0)
     joins = _joins(net, pts, pair[:, 0], pair[:, 1])
     joins = joins[joins["snap_m"].to_numpy() <= max_snap_m]
     joins = joins.sort_values(["point", "snap_m"], kind="stable")
