@@ -127,8 +127,11 @@ def _closest_per_pair(p: np.ndarray, line: np.ndarray, d: np.ndarray) -> tuple[n
 def segment_index(
     xy: np.ndarray, u: np.ndarray, v: np.ndarray, lines: np.ndarray | None, *, piece_m: float = PIECE_M
 ) -> SegmentIndex:
-    """Index ``m`` lines: line ``i`` runs from node ``u[i]`` to ``v[i]`` (rows of ``xy``), straight
-    where ``lines`` is None or missing there, along ``lines[i]`` otherwise (its own vertices, 2-D)."""
+    """Index ``m`` lines between nodes (rows of ``xy``), numbered 0..m-1.
+
+    Line ``i`` runs from node ``u[i]`` to ``v[i]``: straight where ``lines`` is None or
+    missing there, along ``lines[i]`` otherwise (its own vertices, in 2-D).
+    """
     m = len(u)
     shaped = np.zeros(m, dtype=bool) if lines is None else ~shapely.is_missing(lines)
     straight = np.flatnonzero(~shaped)
