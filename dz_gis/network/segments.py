@@ -135,22 +135,17 @@ def segment_index(
     m = len(u)
     shaped = np.zeros(m, dtype=bool) if lines is None else ~shapely.is_missing(lines)
     straight = np.flatnonzero(~shaped)
-    coords = [np.asarray(xy[:, :2], dtype=float)]
-    seg_a, seg_b, seg_line = [u[straight]], [v[straight]], [straight]
-    if shaped.any():
-        given = np.flatnonzero(shaped)
+    vert = np.zeros((0, 2))
+    given = np.flatnonzero(shaped)
+    start = owner = np.zeros(0, dtype=np.int64)
+    if len(given) and lines is not None:
         vert, owner = shapely.get_coordinates(lines[given], return_index=True)
-        base = len(xy)
-        same = np.r_[owner[1:] == owner[:-1], False]  # vertex k starts a segment to k + 1
-        start = np.flatnonzero(same)
-        coords.append(vert)
-        seg_a.append(base + start)
-        seg_b.append(base + start + 1)
-        seg_line.append(given[owner[start]])
-    coords = np.concatenate(coords)
-    seg_a = np.concatenate(seg_a).astype(np.int64)
-    seg_b = np.concatenate(seg_b).astype(np.int64)
-    seg_line = np.concatenate(seg_line).astype(np.int64)
+        start = np.flatnonzero(np.r_[owner[1:] == owner[:-1], False])  # vertex k starts a segment to k + 1
+    base = len(xy)
+    coords = np.concatenate([np.asarray(xy[:, :2], dtype=float), vert])
+    seg_a = np.concatenate([u[straight], base + start]).astype(np.int64)
+    seg_b = np.concatenate([v[straight], base + start + 1]).astype(np.int64)
+    seg_line = np.concatenate([straight, given[owner[start]]]).astype(np.int64)
     a, b = coords[seg_a], coords[seg_b]
     length = np.hypot(*(b - a).T)
     pieces = np.maximum(np.ceil(length / piece_m), 1).astype(np.int64)
