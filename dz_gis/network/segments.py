@@ -25,11 +25,14 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-__all__ = ["PIECE_M", "SegmentIndex", "segment_index"]
+__all__ = ["MIN_PIECE_M", "PIECE_M", "SegmentIndex", "segment_index"]
 
 #: Long segments are indexed as pieces no longer than this (metres), so a search ball need
-#: only be this much wider than the distance asked about.
-PIECE_M = 40.0
+#: only be half of it wider than the distance asked about. Shorter where most segments are
+#: (twice their median length, at least :data:`MIN_PIECE_M`): dense sidewalk networks keep
+#: small balls, and a street grid about one piece per segment.
+PIECE_M = 100.0
+MIN_PIECE_M = 10.0
 
 #: Points are searched this many at a time (bounds the candidate pairs held at once).
 _CHUNK = 1 << 15
@@ -125,12 +128,13 @@ def _closest_per_pair(p: np.ndarray, line: np.ndarray, d: np.ndarray) -> tuple[n
 
 
 def segment_index(
-    xy: np.ndarray, u: np.ndarray, v: np.ndarray, lines: np.ndarray | None, *, piece_m: float = PIECE_M
+    xy: np.ndarray, u: np.ndarray, v: np.ndarray, lines: np.ndarray | None, *, piece_m: float | None = None
 ) -> SegmentIndex:
     """Index ``m`` lines between nodes (rows of ``xy``), numbered 0..m-1.
 
     Line ``i`` runs from node ``u[i]`` to ``v[i]``: straight where ``lines`` is None or
-    missing there, along ``lines[i]`` otherwise (its own vertices, in 2-D).
+    missing there, along ``lines[i]`` otherwise (its own vertices, in 2-D). Pieces are at
+    most ``piece_m`` long (default: see :data:`PIECE_M`).
     """
     m = len(u)
     shaped = np.zeros(m, dtype=bool) if lines is None else ~shapely.is_missing(lines)
@@ -143,13 +147,16 @@ def segment_index(
         start = np.flatnonzero(np.r_[owner[1:] == owner[:-1], False])  # vertex k starts a segment to k + 1
     base = len(xy)
     coords = np.concatenate([np.asarray(xy[:, :2], dtype=float), vert])
-    seg_a = np.concatenate([u[straight], base + start]).astype(np.int64)
-    seg_b = np.concatenate([v[straight], base + start + 1]).astype(np.int64)
-    seg_line = np.concatenate([straight, given[owner[start]]]).astype(np.int64)
+    row = np.int32 if len(coords) < 2**31 else np.int64  # half the memory on any city
+    seg_a = np.concatenate([u[straight], base + start]).astype(row)
+    seg_b = np.concatenate([v[straight], base + start + 1]).astype(row)
+    seg_line = np.concatenate([straight, given[owner[start]]]).astype(row)
     a, b = coords[seg_a], coords[seg_b]
     length = np.hypot(*(b - a).T)
+    if piece_m is None:
+        piece_m = float(np.clip(2.0 * np.median(length), MIN_PIECE_M, PIECE_M)) if len(length) else PIECE_M
     pieces = np.maximum(np.ceil(length / piece_m), 1).astype(np.int64)
-    piece_seg = np.repeat(np.arange(len(seg_a)), pieces)
+    piece_seg = np.repeat(np.arange(len(seg_a), dtype=row), pieces)
     # the j-th of k pieces has its midpoint at (j + 1/2) / k along the segment
     first = np.cumsum(pieces) - pieces
     frac = (np.arange(len(piece_seg)) - first[piece_seg] + 0.5) / pieces[piece_seg]
