@@ -29,6 +29,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
+from .._arrays import unique_ints
 from .._gc import gc_paused
 from ..network.prepared import PreparedNetwork
 from ._planar import planar_faces, ranges
@@ -139,7 +140,6 @@ def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces
     pf_piece, pf_face = pf_piece[by_face], pf_face[by_face]
 
     near, (far_rings, far_ptr), far_holes = _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m, quad_segs)
-    near[far_holes] = None  # made again on demand from the face and its far rings: saves memory
     n_pieces = len(pieces)
     piece_nodes = np.r_[net.edge_u[edge], net.edge_v[edge]]
     piece_ids = np.r_[np.arange(n_pieces), np.arange(n_pieces)]
@@ -203,7 +203,7 @@ def _merge_across(
         merged[group] = union if shapely.is_valid(union) else shapely.union_all(members)
     new_face = label[pf_face]
     # (piece, face) pairs once each, as one integer key: a 1-D unique, not a row-wise one
-    key = np.unique(pf_piece.astype(np.int64) * n_new + new_face)
+    key = unique_ints(pf_piece.astype(np.int64) * n_new + new_face)
     piece, face = key // n_new, key % n_new
     # a blocked piece inside a joined face bounds nothing; between two faces it still bounds both
     n_faces = np.bincount(piece, minlength=len(blocked))
@@ -222,8 +222,9 @@ def _frame_bounds(lines: np.ndarray, offset_m: float) -> np.ndarray:
 def _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m: float, quad_segs: int):
     """Land of each face near its streets, the outer rings of the rest of it, and whether that rest is hole-free.
 
-    Near: within ``offset_m`` of the face's streets. A hole-free rest can be cut out of a
-    merged polygon as plain holes (those rings).
+    Near: within ``offset_m`` of the face's streets; None where the rest is hole-free (then
+    it is the face with those rings as holes, :meth:`StreetFaces.near_land`). A hole-free
+    rest can be cut out of a merged polygon as plain holes (those rings).
     """
 
     def far(part: slice) -> np.ndarray:
@@ -240,22 +241,25 @@ def _near_and_far(faces, frame, pieces, pf_piece, pf_face, offset_m: float, quad
         lines = shapely.multilinestrings(pieces[pf_piece[inside]], indices=idx)
         reach = shapely.buffer(shapely.line_merge(lines), offset_m, quad_segs=quad_segs)
         inner[owner] = shapely.difference(inner[owner], reach)
-    near = faces.copy()
+    near = np.full(len(faces), None, dtype=object)
     # the outer face's ring is the frame, not a street: its land is found the slow way
     outer = np.flatnonzero((shapely.bounds(faces) == frame).all(axis=1))  # the frame's own numbers
-    inner[outer] = None
     for f in outer:
         streets = shapely.line_merge(shapely.multilinestrings(pieces[pf_piece[pf_face == f]]))
         near[f] = shapely.intersection(faces[f], shapely.buffer(streets, offset_m, quad_segs=quad_segs))
-    # the far part lies at least offset_m inside the face, so the ring stays untouched
-    cut = np.flatnonzero(~shapely.is_empty(inner) & ~shapely.is_missing(inner))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        halves = np.array_split(cut, 2)
-        near[cut] = np.concatenate(list(pool.map(lambda c: shapely.difference(faces[c], inner[c]), halves)))
     inner[outer] = shapely.difference(faces[outer], near[outer])
     parts, part_of = shapely.get_parts(inner, return_index=True)
     has_holes = np.bincount(part_of, weights=shapely.get_num_interior_rings(parts) > 0, minlength=len(faces))
     far_holes = has_holes == 0
+    # near land is kept only where the far land has holes; elsewhere it is the face with the far
+    # parts' rings as holes (the far part lies at least offset_m inside the face), made on demand
+    cut = np.flatnonzero(~far_holes & ~shapely.is_empty(inner) & ~shapely.is_missing(inner))
+    cut = cut[~np.isin(cut, outer)]
+    if len(cut):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = np.array_split(cut, 2)
+            near[cut] = np.concatenate(list(pool.map(lambda c: shapely.difference(faces[c], inner[c]), halves)))
+    near[far_holes] = None
     solid = ~shapely.is_empty(parts)
     rings = shapely.get_exterior_ring(parts[solid])
     ptr = np.r_[0, np.cumsum(np.bincount(part_of[solid], minlength=len(faces)))]

@@ -18,6 +18,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from .._arrays import unique_ints
+
 
 def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Faces of ``lines`` inside the rectangle ``frame`` (xmin, ymin, xmax, ymax).
@@ -98,7 +100,7 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
     complex_cycle = np.zeros(n_cycles, dtype=bool)
     complex_cycle[walk[broken]] = True
     span = int(origin.max(initial=0)) + 1
-    visits = np.unique(walk * span + origin[keep])  # (walk, vertex) pairs, once each
+    visits = unique_ints(walk * span + origin[keep])  # (walk, vertex) pairs, once each
     repeated = np.bincount(visits // span, minlength=n_cycles) < np.bincount(walk, minlength=n_cycles)
     complex_cycle |= repeated
     outer = int(np.argmin(area)) if n_cycles else -1
@@ -120,7 +122,7 @@ def planar_faces(lines: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.n
 
     # the others, one by one
     for c in np.flatnonzero(complex_cycle):
-        own = np.unique(keep[walk == c] // 2)
+        own = unique_ints(keep[walk == c] // 2)
         if c != outer and not len(own):
             continue
         if c == outer:

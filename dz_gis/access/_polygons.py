@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from .._arrays import unique_ints
 from ..network.prepared import PreparedNetwork
 from ..network.snap import time_fraction
 from ._chains import chains
@@ -111,7 +112,7 @@ def band_polygons(
     pieces = faces.pieces_at_nodes(times.within(top))
     if own:
         pieces = np.r_[pieces, faces.pieces_on_edges(np.array([o[0] for o in own]))]
-    pieces = np.unique(pieces)
+    pieces = unique_ints(pieces)
     fragments = _fragment_land(net, times, own, bands_s, faces.offset_m)
     if len(pieces) == 0:
         return fragments

@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from .._arrays import unique_ints
 from .._errors import ValidationError
 from .._validate import require_columns, require_nonempty
 from ..network.prepared import Network, PreparedNetwork, prepare
@@ -275,7 +276,7 @@ def local_times(
     radius = limit * net.fastest_mps + 1.0
     ends = np.r_[joins["u"].to_numpy(), joins["v"].to_numpy()]
     near = net.node_tree.query_ball_point(net.xy[ends], radius)
-    local = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near] + [np.zeros(0, np.int64)]))
+    local = unique_ints(np.concatenate([np.asarray(x, dtype=np.int64) for x in near] + [np.zeros(0, np.int64)]))
     position = np.full(n, -1, dtype=np.int64)
     position[local] = np.arange(len(local))
     sub = net.reverse_csr[local][:, local]
