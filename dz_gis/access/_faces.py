@@ -123,7 +123,10 @@ def street_faces(net: PreparedNetwork, offset_m: float, quad_segs: int) -> Stree
 
 def _build(net: PreparedNetwork, offset_m: float, quad_segs: int) -> StreetFaces:
     canon = net.canonical
-    geoms = shapely.force_2d(net.geoms(canon))  # not net.edge_geom: that keeps every edge's line
+    geoms = net.geoms(canon)  # not net.edge_geom: that keeps every edge's line
+    raised = shapely.has_z(geoms)
+    if raised.any():  # 3-D lines on a DEM; the others are not copied
+        geoms[raised] = shapely.force_2d(geoms[raised])
     real = shapely.length(geoms) > 0  # a zero-length edge (a node joined to its twin) bounds no land
     canon, geoms = canon[real], geoms[real]
     order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
@@ -197,8 +200,10 @@ def _merge_across(
     merged = np.empty(n_new, dtype=object)
     single = counts[label] == 1
     merged[label[single]] = faces[single]
-    for group in np.flatnonzero(counts > 1):
-        members = faces[label == group]
+    by_label = np.argsort(label, kind="stable")
+    first = np.r_[0, np.cumsum(counts)]
+    for group in np.flatnonzero(counts > 1):  # each group's faces by slicing, not a pass over all
+        members = faces[by_label[first[group] : first[group + 1]]]
         union = shapely.coverage_union_all(members)  # faces share their rings vertex for vertex
         merged[group] = union if shapely.is_valid(union) else shapely.union_all(members)
     new_face = label[pf_face]
