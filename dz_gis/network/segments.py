@@ -35,7 +35,7 @@ PIECE_M = 100.0
 MIN_PIECE_M = 10.0
 
 #: Points are searched this many at a time (bounds the candidate pairs held at once).
-_CHUNK = 1 << 15
+_CHUNK = 1 << 12
 
 
 @dataclass(frozen=True)
