@@ -5,7 +5,7 @@ Run from the repository root::
     python scripts/bench_file_network.py                    # 50,000, 200,000 and 1,000,000 nodes
     python scripts/bench_file_network.py --sizes 100000     # quicker
     python scripts/bench_file_network.py --no-networkx      # the array path only
-    python scripts/bench_file_network.py --no-isochrones    # times only
+    python scripts/bench_file_network.py --no-isochrones    # times and snapping only
 
 For each size a synthetic OpenStreetMap file is written with pyosmium
 (:func:`dz_gis.datasets.synthetic.synthetic_osm_file`: the street grid of the engine bench as
@@ -17,6 +17,12 @@ process so that its peak memory is its own (``ru_maxrss`` of the finished child,
     :func:`dz_gis.access.nearest_times` on the network it returns;
 (b) the networkx path: :func:`dz_gis.network.walk_graph_from_file` (pyrosm, a networkx graph)
     and :func:`dz_gis.access.nearest_times` on the graph.
+
+(s) snapping on the array path: the index of street segments in arrays
+    (:attr:`dz_gis.network.PreparedNetwork.access_index`) against a GEOS ``STRtree`` over a
+    LineString per street, built in the same process one after the other (memory: resident
+    growth while each is built), and 100,000 random points: nearest street and every street
+    within max(nearest, 25 m), the same pairs from both.
 
 (c) isochrones on the array path: :func:`dz_gis.access.isochrones` of every facility, 5, 10
     and 15 minutes, after the street faces (timed alone: their cost per node is compared
@@ -44,6 +50,7 @@ FACILITY_SHARE = 0.014
 FACILITY_CAP = 2800
 GOAL_MB = 1500.0
 ISO_GOAL_MB = 5000.0
+SNAP_POINTS = 100_000
 
 
 def child(path: str, mode: str, out: str) -> None:
@@ -55,7 +62,7 @@ def child(path: str, mode: str, out: str) -> None:
 
     steps = {}
     t = time.perf_counter()
-    if mode in ("arrays", "isochrones"):
+    if mode in ("arrays", "isochrones", "snap"):
         net = walk_network_from_file(path, cache=False)
     else:
         net = walk_graph_from_file(path, cache=False)
@@ -76,6 +83,9 @@ def child(path: str, mode: str, out: str) -> None:
     if mode == "isochrones":
         isochrone_steps(net, p, fac, steps, out)
         return
+    if mode == "snap":
+        snap_steps(p, steps, out)
+        return
     t = time.perf_counter()
     times = nearest_times(net, fac, cutoff_min=15)
     steps["nearest_times (first call)"] = time.perf_counter() - t
@@ -86,6 +96,53 @@ def child(path: str, mode: str, out: str) -> None:
     np.savez(out + ".npz", ids=nodes.index.to_numpy(), values=nodes.to_numpy())
     info = {"steps": steps, "nodes": p.n, "edges": len(p.edge_u), "facilities": count}
     info["peak_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    with open(out, "w") as fh:
+        json.dump(info, fh)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) / 1024.0 for line in fh if line.startswith("VmRSS"))
+
+
+def snap_steps(p, steps: dict, out: str) -> None:
+    """The array snapping index and a GEOS STRtree over the same streets: memory, build, 100,000 points."""
+    import gc
+
+    import shapely
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(p.xy.min(axis=0), p.xy.max(axis=0), size=(SNAP_POINTS, 2))
+    gc.collect()
+    before = _rss_mb()
+    t = time.perf_counter()
+    index = p.access_index
+    steps["arrays: build"] = time.perf_counter() - t
+    arrays_mb = _rss_mb() - before
+    t = time.perf_counter()
+    _, d = index.nearest(xy)
+    pt, line, _ = index.within(xy, np.maximum(d, 25.0))
+    steps["arrays: 100k points"] = time.perf_counter() - t
+    gc.collect()
+    before = _rss_mb()
+    t = time.perf_counter()
+    tree = shapely.STRtree(p.geoms(p.access_edges))
+    tree.query(shapely.Point(0.0, 0.0))  # GEOS builds the tree on the first query
+    steps["STRtree: build"] = time.perf_counter() - t
+    geos_mb = _rss_mb() - before
+    t = time.perf_counter()
+    pts = shapely.points(xy)
+    (where, _), dist = tree.query_nearest(pts, all_matches=False, return_distance=True)
+    d_geos = dist[np.argsort(where, kind="stable")]
+    pg, lg = tree.query(pts, predicate="dwithin", distance=np.maximum(d_geos, 25.0))
+    steps["STRtree: 100k points"] = time.perf_counter() - t
+    m = len(p.access_edges)
+    ours, theirs = np.sort(pt.astype(np.int64) * m + line), np.sort(pg.astype(np.int64) * m + lg)
+    info = {"steps": steps, "nodes": p.n, "edges": len(p.edge_u), "streets": m, "pairs": len(ours)}
+    info |= {"arrays_mb": arrays_mb, "geos_mb": geos_mb, "nearest_diff_m": float(np.abs(d - d_geos).max())}
+    info["pairs_differ"] = int(len(np.setxor1d(ours, theirs)))
+    info["peak_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    np.savez(out + ".npz", ids=np.zeros(0), values=np.zeros(0))
     with open(out, "w") as fh:
         json.dump(info, fh)
 
@@ -170,12 +227,36 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_networkx:
                 results["(b) networkx: walk_graph_from_file"] = run(path, "networkx", tmp)
             ok &= report(results)
+            ok &= report_snap(run(path, "snap", tmp))
             if not args.no_isochrones:
                 iso[size] = run(path, "isochrones", tmp)
                 ok &= report_isochrones(iso[size])
     if len([r for r in iso.values() if r]) > 1:
         ok &= report_faces(iso)
     return 0 if ok else 1
+
+
+def report_snap(r: dict | None) -> bool:
+    """The snapping index against the STRtree: memory, time, the same answers."""
+    if r is None:
+        print("(s) snapping: failed")
+        return False
+    st = r["steps"]
+    print(
+        f"(s) snapping index, {r['streets']:,} streets: arrays {r['arrays_mb']:,.0f} MB, built in "
+        f"{st['arrays: build']:.2f} s; GEOS STRtree {r['geos_mb']:,.0f} MB, {st['STRtree: build']:.2f} s "
+        f"(memory {r['geos_mb'] / max(r['arrays_mb'], 1e-9):.1f}x)"
+    )
+    print(
+        f"    {SNAP_POINTS:,} points, nearest + within max(nearest, 25 m): arrays {st['arrays: 100k points']:.2f} s, "
+        f"STRtree {st['STRtree: 100k points']:.2f} s ({st['STRtree: 100k points'] / st['arrays: 100k points']:.2f}x)"
+    )
+    met = r["pairs_differ"] == 0 and r["nearest_diff_m"] <= 1e-6
+    print(
+        f"{'PASS' if met else 'FAIL'} same streets from both: {r['pairs']:,} pairs, {r['pairs_differ']} differ; "
+        f"nearest distance max |diff| {r['nearest_diff_m']:.1e} m"
+    )
+    return met
 
 
 def report_isochrones(r: dict | None) -> bool:

@@ -24,8 +24,8 @@ def chains(lines: np.ndarray) -> shapely.Geometry:
     n = len(lines)
     coords, owner = shapely.get_coordinates(lines, return_index=True)
     coords = coords + 0.0  # -0.0 and 0.0 are one vertex
-    first = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
-    last = np.r_[first[1:] - 1, len(owner) - 1]
+    first = np.concatenate(([0], np.flatnonzero(np.diff(owner)) + 1))  # not np.r_: ~15 us a call
+    last = np.concatenate((first[1:] - 1, [len(owner) - 1]))
     # end 2i: the start of line i, end 2i+1: its end; each points along the line, away from it
     at = np.empty(2 * n, dtype=np.int64)
     at[0::2], at[1::2] = first, last
@@ -51,7 +51,7 @@ def chains(lines: np.ndarray) -> shapely.Geometry:
     backwards = (take % 2) == 1
     # the coordinates of each traversal, dropping the first point of all but a chain's first line
     chain = label[take]
-    starts = np.r_[True, chain[1:] != chain[:-1]]
+    starts = np.concatenate(([True], chain[1:] != chain[:-1]))
     count = last[line] - first[line] + 1
     skip = (~starts).astype(np.int64)
     k = ranges(skip, count)
@@ -69,8 +69,8 @@ def _pair_straight_through(vertex: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """
     order = np.lexsort((angle, vertex))
     v = vertex[order]
-    group = np.r_[0, np.flatnonzero(np.diff(v)) + 1]
-    size = np.diff(np.r_[group, len(v)])
+    group = np.concatenate(([0], np.flatnonzero(np.diff(v)) + 1))
+    size = np.diff(np.concatenate((group, [len(v)])))
     half = size // 2
     pos = np.arange(len(v)) - np.repeat(group, size)
     h = np.repeat(half, size)

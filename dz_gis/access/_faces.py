@@ -100,9 +100,9 @@ def with_holes(polygons: np.ndarray, holes: np.ndarray, owner: np.ndarray) -> np
     ``shapely.polygons`` call, no overlay.
     """
     rings, of = shapely.get_rings(polygons, return_index=True)  # each shell first, then its holes
-    index = np.r_[of, owner]
+    index = np.concatenate((of, owner))
     order = np.argsort(index, kind="stable")
-    return shapely.polygons(np.r_[rings, holes][order], indices=index[order])
+    return shapely.polygons(np.concatenate((rings, holes))[order], indices=index[order])
 
 
 def _gather(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:

@@ -148,7 +148,7 @@ def ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     total = int(lengths.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(total)
+    return np.repeat(starts - np.cumsum(np.concatenate(([0], lengths[:-1]))), lengths) + np.arange(total)
 
 
 def vertex_ids(points: np.ndarray) -> np.ndarray:

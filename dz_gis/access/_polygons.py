@@ -79,17 +79,18 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     """Vectorised ``shapely.ops.substring`` for start < end (shapely has no array version)."""
     coords, idx = shapely.get_coordinates(geoms, return_index=True)
     seg = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
-    same = np.r_[idx[1:] == idx[:-1]]
-    cum = np.r_[0.0, np.cumsum(np.where(same, seg, 0.0))]
-    first = np.r_[0, np.flatnonzero(~same) + 1]
-    cum = cum - np.repeat(cum[first], np.diff(np.r_[first, len(idx)]))
+    # np.concatenate, not np.r_, on this per-polygon path: np.r_ costs ~15 us a call
+    same = idx[1:] == idx[:-1]
+    cum = np.concatenate(([0.0], np.cumsum(np.where(same, seg, 0.0))))
+    first = np.concatenate(([0], np.flatnonzero(~same) + 1))
+    cum = cum - np.repeat(cum[first], np.diff(np.concatenate((first, [len(idx)]))))
     inner = (cum > start[idx]) & (cum < end[idx])
     p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
     p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
     n = len(geoms)
     all_xy = np.vstack([p0, coords[inner], p1])
-    all_idx = np.r_[np.arange(n), idx[inner], np.arange(n)]
-    all_key = np.r_[np.full(n, -1.0), cum[inner], np.full(n, np.inf)]
+    all_idx = np.concatenate((np.arange(n), idx[inner], np.arange(n)))
+    all_key = np.concatenate((np.full(n, -1.0), cum[inner], np.full(n, np.inf)))
     order = np.lexsort((all_key, all_idx))
     return shapely.linestrings(all_xy[order], indices=all_idx[order])
 
