@@ -78,3 +78,12 @@ def test_a_long_straight_street_is_found_from_its_middle():
     assert line.tolist() == [0] and d[0] == pytest.approx(10.0)
     p, hit, _ = index.within(np.array([[2500.0, 10.0]]), 20.0)
     assert hit.tolist() == [0]
+
+
+def test_no_points_no_pairs():
+    xy, u, v, given = _lines(7, m=20)
+    index = segment_index(xy, u, v, given)
+    p, hit, d = index.within(np.zeros((0, 2)), 10.0)
+    assert len(p) == len(hit) == len(d) == 0
+    line, dist = index.nearest(np.zeros((0, 2)))
+    assert len(line) == len(dist) == 0

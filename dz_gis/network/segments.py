@@ -67,7 +67,7 @@ class SegmentIndex:
         are near.
         """
         dist = np.broadcast_to(np.asarray(dist, dtype=float), (len(xy),))
-        out_p, out_l, out_d = [], [], []
+        out_p, out_l, out_d = [np.zeros(0, dtype=np.int64)], [self.seg_line[:0]], [np.zeros(0)]
         for lo in range(0, len(xy), _CHUNK):
             p, piece = self._ball(xy[lo : lo + _CHUNK], dist[lo : lo + _CHUNK] + self.half)
             seg = self.piece_seg[piece]
