@@ -201,10 +201,10 @@ def require_valid_geometry(gdf: gpd.GeoDataFrame, where: str, id_column: str | N
 
 
 def warn_duplicate_points(gdf: gpd.GeoDataFrame, id_column: str, where: str, *, tolerance_m: float = 1.0) -> None:
-    """Warn about features listed twice: the same category within ``tolerance_m`` (and the same name).
+    """Warn about features listed twice: the same category and name (those the layer has) within ``tolerance_m``.
 
-    A facility listed twice counts twice (floor area per 100 households doubles), so the
-    planner is told which ids to check; nothing is dropped.
+    A facility listed twice counts twice (floor area per 100 households doubles), a compound
+    twice its households, so the planner is told which ids to check; nothing is dropped.
     """
     if len(gdf) < 2 or gdf.crs is None:
         return
@@ -220,9 +220,11 @@ def warn_duplicate_points(gdf: gpd.GeoDataFrame, id_column: str, where: str, *, 
         return
     ids = gdf[id_column].astype(str).to_numpy() if id_column in gdf else gdf.index.astype(str).to_numpy()
     pairs = ", ".join(f"{ids[i]} = {ids[j]}" for i, j in zip(a[keep][:5], b[keep][:5], strict=True))
+    same = " and ".join(c for c in ("category", "name") if c in gdf) or "place"
     warnings.warn(
-        f"{where}: {int(keep.sum())} pair(s) of features look listed twice (same category and name, within "
-        f"{tolerance_m:g} m): {pairs}. Each counts (floor areas add up); delete the copies if they are one place.",
+        f"{where}: {int(keep.sum())} pair(s) of features look listed twice (same {same}, within "
+        f"{tolerance_m:g} m): {pairs}. Each counts (households and floor areas add up); delete the copies if "
+        "they are one place.",
         UserWarning,
         stacklevel=3,
     )

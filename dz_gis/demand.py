@@ -28,7 +28,7 @@ from ._errors import ColumnError, DataFileError, ValidationError
 from ._raster import open_raster
 from ._validate import require_columns
 
-__all__ = ["households_from_buildings", "demand_from_raster", "assign_demand", "link_compounds"]
+__all__ = ["assign_demand", "codes_as_text", "demand_from_raster", "households_from_buildings", "link_compounds"]
 
 logger = logging.getLogger(__name__)
 
@@ -208,9 +208,9 @@ def link_compounds(compounds: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -
         If the codes are numbers Excel rounded (``5.11702E+11``): the digits are lost.
     """
     require_columns(communities, ["community_id"], "communities")
-    codes = communities["community_id"].astype(str).str.strip()
+    codes = codes_as_text(communities["community_id"])
     given = compounds["community_id"] if "community_id" in compounds else pd.Series(np.nan, index=compounds.index)
-    text = given.astype("string").str.strip()
+    text = codes_as_text(given)
     rounded = text.str.fullmatch(r"[0-9.]+[eE]\+[0-9]+").fillna(False).to_numpy(dtype=bool)
     if rounded.any():
         shown = ", ".join(sorted(set(text[rounded].astype(str)))[:3])
@@ -223,8 +223,11 @@ def link_compounds(compounds: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -
     out = compounds.copy()
     out["community_id"] = np.where(link == "code", text.to_numpy(dtype=object), None)
     if "name" in communities:
-        names = communities.drop_duplicates("name", keep=False).set_index(communities["name"].astype(str))
-        by_name = text.map(names["community_id"].astype(str)) if len(names) else pd.Series(index=text.index)
+        # only names that pick out one community: two 新华社区 in two streets name neither
+        named_once = communities[communities["name"].notna()].drop_duplicates("name", keep=False)
+        names = pd.Series(named_once["community_id"].astype(str).to_numpy(), index=named_once["name"].astype(str))
+        names = names[names.index.str.strip() != ""]
+        by_name = text.map(names) if len(names) else pd.Series(np.nan, index=text.index)
         named = (link == "") & by_name.notna().to_numpy()
         out.loc[named, "community_id"] = by_name[named].to_numpy()
         link = np.where(named, "name", link)
@@ -242,6 +245,17 @@ def link_compounds(compounds: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -
     out["community_link"] = link
     _warn_links(out, given)
     return out
+
+
+def codes_as_text(codes: pd.Series) -> pd.Series:
+    """Codes as text: ``511702001005.0`` (a code Excel or pandas stored as a float) as ``511702001005``.
+
+    Integers and text codes alike, so a layer with numeric codes matches one with text codes.
+    """
+    text = codes.astype("string").str.strip()
+    whole = text.str.fullmatch(r"[0-9]+\.0*").fillna(False).to_numpy(dtype=bool)
+    text[whole] = text[whole].str.replace(r"\.0*$", "", regex=True)
+    return text
 
 
 def _warn_links(out: gpd.GeoDataFrame, given: pd.Series) -> None:

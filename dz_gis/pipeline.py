@@ -17,15 +17,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import DzGisError
+from ._errors import DzGisError, ValidationError
 from ._validate import require_columns, require_nonempty, warn_duplicate_points, warn_overlaps
 from .access.coverage import coverage_by_unit, share_within
 from .access.isochrones import isochrones
 from .access.times import nearest_times
 from .catalog import Catalog, default_catalog
-from .demand import assign_demand, link_compounds
+from .demand import assign_demand, codes_as_text, link_compounds
 from .network.prepared import Network, prepare
-from .network.snap import DEFAULT_MAX_SNAP_M, snap
+from .network.snap import DEFAULT_MAX_SNAP_M, Snapped, snap
 from .plan.gaps import flag_gaps
 from .plan.indicators import indicator_table
 from .plan.register import RegisterReport, read_register, reconcile_register
@@ -71,6 +71,43 @@ def check_layers(communities: pd.DataFrame, compounds: pd.DataFrame, facilities:
         require_columns(frame, cols, name)
 
 
+def check_on_network(layer: gpd.GeoDataFrame, snapped: Snapped, what: str, id_column: str, max_snap_m: float) -> None:
+    """Stop when no feature of a layer is near the walking network; warn when many are not.
+
+    Features farther than ``max_snap_m`` from every street get no walking time, so their
+    homes count as reaching nothing. That is right for a farmstead beyond the last lane,
+    and wrong when the network was built for another area: then a planner must hear of it
+    before reading any share.
+    """
+    far = snapped.points["too_far"].to_numpy(dtype=bool)
+    if not far.any():
+        return
+    ids = layer[id_column].astype(str).to_numpy() if id_column in layer else layer.index.astype(str).to_numpy()
+    shown = ", ".join(ids[far][:5]) + (" ..." if far.sum() > 5 else "")
+    fix = (
+        "Check that the walking network covers the study area (the OSM file or the area it was built for) "
+        "and that the layer's coordinates are in the system declared (coords:)."
+    )
+    if far.all():
+        raise ValidationError(
+            f"{what}: none of the {len(far):,} features lies within {max_snap_m:g} m of the walking network, "
+            f"so no walking time can be computed. {fix}"
+        )
+    share = far.mean()
+    if what == "compounds" and "households" in layer:
+        hh = pd.to_numeric(layer["households"], errors="coerce").to_numpy(dtype=float)
+        if np.nansum(hh) > 0:
+            share = np.nansum(hh[far]) / np.nansum(hh)
+    if share >= 0.05:
+        warnings.warn(
+            f"{what}: {int(far.sum()):,} of {len(far):,} features ({share:.0%}"
+            f"{' of the households' if what == 'compounds' and share != far.mean() else ''}) lie more than "
+            f"{max_snap_m:g} m from the walking network and reach nothing ({shown}). {fix}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def run_coverage(
     graph: Network,
     communities: gpd.GeoDataFrame,
@@ -107,13 +144,18 @@ def run_coverage(
     catalog = catalog or default_catalog()
     check_layers(communities, compounds, facilities)
     minutes = tuple(int(m) for m in minutes)
+    # codes as text on both sides: a layer made by hand with integer codes meets compounds' text codes
+    communities = communities.assign(community_id=codes_as_text(communities["community_id"]).astype(object))
     warn_overlaps(communities, "community_id", "communities")
     warn_duplicate_points(facilities, "facility_id", "facilities")
+    warn_duplicate_points(compounds, "compound_id", "compounds")
     compounds = link_compounds(compounds, communities)  # by code, by name, or by location; never dropped silently
     communities, _ = assign_demand(communities, compounds)
     net = prepare(graph)
     fsnap = snap(net, facilities, max_snap_m=max_snap_m)  # once: the times, the circles and the tables use it
     csnap = snap(net, compounds, max_snap_m=max_snap_m)
+    check_on_network(facilities, fsnap, "facilities", "facility_id", max_snap_m)
+    check_on_network(compounds, csnap, "compounds", "compound_id", max_snap_m)
     with warnings.catch_warnings():
         # the unreachable facilities are reported in the result table instead
         warnings.simplefilter("ignore", UserWarning)

@@ -278,10 +278,17 @@ def _network(path: Path, value: Any) -> NetworkSpec:
     options = {k: v for k, v in spec.items() if v is not None}
     if "dem" in options:
         options["dem"] = _file(path, "network.dem", options["dem"])
-    for key in ("buffer_m", "walk_m_per_min"):
-        if key in options and (not isinstance(options[key], int | float) or options[key] < 0):
+    for key, least in (("buffer_m", "zero or more"), ("walk_m_per_min", "more than zero")):
+        value = options.get(key)
+        if key in options and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < 0
+            or (value == 0 and key != "buffer_m")
+        ):
             raise ValidationError(
-                f"{path}: network.{key}: expected a number of metres (per minute), not {options[key]!r}."
+                f"{path}: network.{key}: expected a number of metres{' per minute' if 'min' in key else ''}, "
+                f"{least}, not {value!r}."
             )
     return NetworkSpec(
         file=_file(path, "network.file", file) if file is not None else None,

@@ -211,6 +211,10 @@ def _project(folder: Path, text: str) -> Path:
         (("minutes: [5, 10, 15]", "minutes: [5, ten]"), r"minutes: expected whole minutes"),
         (("network: {file: network.osm.pbf}", "network: {}"), r"network: missing"),
         (("network: {file: network.osm.pbf}", "network: {place: 通川区}"), r"online: is not true.*internet"),
+        (
+            ("network: {file: network.osm.pbf}", "network: {file: network.osm.pbf, walk_m_per_min: 0}"),
+            r"network\.walk_m_per_min: expected a number of metres per minute, more than zero, not 0",
+        ),
         (("{folder: results}", "{folder: results, tiles: 'https://t.example.org/{z}/{x}/{y}.png'}"), "tiles_attr"),
         (("outputs: {folder: results}", "outputs: {folder: results}\nsurveyed: [养老院子]"), r"surveyed.*'养老院子'"),
     ],

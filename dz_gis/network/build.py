@@ -175,8 +175,8 @@ def walk_network_from_ways(
     xy = np.column_stack([x, y])
     a, b = rows[: len(seg)], rows[len(seg) :]
     way = owner[seg]
-    speed = float(walk_m_per_min or settings.walk_m_per_min)
-    if speed <= 0:
+    speed = float(settings.walk_m_per_min if walk_m_per_min is None else walk_m_per_min)
+    if not speed > 0:
         raise ValidationError(f"walk_m_per_min must be positive, got {walk_m_per_min}.")
     kind = ways.kind[way]
     steps = (tags["highway"].to_numpy() == "steps")[kind]
@@ -225,8 +225,9 @@ def add_walk_times(
     DataFileError
         If the DEM cannot be read or does not cover the network.
     """
-    speed = float(walk_m_per_min or graph.graph.get("walk_m_per_min") or settings.walk_m_per_min)
-    if speed <= 0:
+    given = walk_m_per_min if walk_m_per_min is not None else graph.graph.get("walk_m_per_min")
+    speed = float(settings.walk_m_per_min if given is None else given)
+    if not speed > 0:
         raise ValidationError(f"walk_m_per_min must be positive, got {walk_m_per_min}.")
     if slope_model not in SLOPE_MODELS:
         raise ValidationError(f"slope_model must be one of {SLOPE_MODELS}, not {slope_model!r}.")

@@ -106,6 +106,13 @@ def snap(
         raise ValidationError("some points have no geometry; drop or fix them before computing walking times.")
     if len(net.main_access_edges) == 0:
         raise ValidationError("the walking network has no street a point can join (all are tunnels or raised).")
+    bad = ~np.isfinite(shapely.bounds(geoms)).all(axis=1)
+    if bad.any():  # e.g. lon/lat swapped: latitudes past 90° project to infinity
+        raise ValidationError(
+            f"{int(bad.sum())} of {len(bad)} points have no finite coordinates in the network's CRS "
+            f"(positions {', '.join(map(str, np.flatnonzero(bad)[:5]))}): their coordinates are not in the "
+            "system their layer declares (longitude and latitude swapped, or metres declared as degrees?)."
+        )
     pts = shapely.point_on_surface(geoms)
     xy = shapely.get_coordinates(pts)
     key = (hashlib.sha1(xy.tobytes()).hexdigest(), float(max_snap_m), float(reach_m))
