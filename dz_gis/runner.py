@@ -242,7 +242,7 @@ def run_command(project: Project, command: str) -> int:
             )
         _wrote([path])
     elif command == "export":
-        _wrote(list(runner.write(folio=False).values()))
+        _wrote(list(runner.write(folio=False).values()), one_step=False)
     else:
         written = runner.write()
         print_report(runner, written, time.perf_counter() - t0, graph_s=runner.seconds["network"])
@@ -255,8 +255,22 @@ def _catalog() -> Catalog:
     return default_catalog()
 
 
-def _wrote(paths: list[Path]) -> None:
+def _wrote(paths: list[Path], *, one_step: bool = True) -> None:
     print(f"\nWrote 已写出 {', '.join(str(p) for p in paths) or 'nothing'}.")
+    if not (one_step and paths):
+        return
+    from ._atomic import MANIFEST
+
+    folder = paths[0].parent
+    listed = folder / MANIFEST
+    others = set(listed.read_text(encoding="utf-8").split()) - {p.name for p in paths} if listed.exists() else set()
+    if any((folder / name).exists() for name in others):
+        print(
+            f"Note 注意: {folder} also holds the files of an earlier complete run ({', '.join(sorted(others)[:4])}"
+            f"{' ...' if len(others) > 4 else ''}); only the file(s) above come from this one. Run dz-gis export "
+            "(or run) to write every file from one run.",
+            file=sys.stderr,
+        )
 
 
 def job_from_project(project: Project) -> Job:

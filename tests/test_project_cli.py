@@ -173,8 +173,9 @@ def test_run_equals_the_library_on_the_same_data(own, own_run, sample):
     assert diff.max() <= hh.max() / hh.sum() + 1e-9
 
 
-def test_run_prints_the_report_and_progress(own, capsys):
+def test_run_prints_the_report_and_progress(own, own_run, capsys):
     folder, _ = own
+    capsys.readouterr()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(settings, "cache_folder", folder / "cache")
         assert main(["gaps", str(folder / "own.yaml")]) == 0
@@ -183,6 +184,8 @@ def test_run_prints_the_report_and_progress(own, capsys):
     assert "[gaps] plan check" in captured.err
     assert "Plan check (" in captured.out and "gaps.csv" in captured.out
     assert (folder / "results" / "indicators.csv").exists()
+    # one step into a folder holding a complete run: the planner is told the files now mix two runs
+    assert "also holds the files of an earlier complete run" in captured.err and "coverage.gpkg" in captured.err
 
 
 def test_network_command_prints_the_size(own, sample, capsys):
