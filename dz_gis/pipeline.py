@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from ._errors import DzGisError, ValidationError
-from ._validate import require_columns, require_nonempty, warn_duplicate_points, warn_overlaps
+from ._validate import (
+    require_columns,
+    require_nonempty,
+    require_nonnegative_numbers,
+    warn_duplicate_points,
+    warn_overlaps,
+)
 from .access.coverage import coverage_by_unit, share_within
 from .access.isochrones import isochrones
 from .access.times import nearest_times
@@ -69,6 +75,26 @@ def check_layers(communities: pd.DataFrame, compounds: pd.DataFrame, facilities:
     ):
         require_nonempty(frame, name)
         require_columns(frame, cols, name)
+
+
+def warn_missing_households(compounds: pd.DataFrame) -> None:
+    """Warn when compounds have no households: they count in no share, silently otherwise."""
+    empty = compounds["households"].isna().to_numpy()
+    if not empty.any():
+        return
+    ids = compounds["compound_id"].astype(str).to_numpy()
+    if empty.all():
+        what = (
+            "households is empty for every compound, so every household share is empty (no data). Fill in the "
+            "households (户数), or name the column that holds them (columns: {households: <column>})."
+        )
+    else:
+        shown = ", ".join(ids[empty][:5]) + (" ..." if empty.sum() > 5 else "")
+        what = (
+            f"{int(empty.sum()):,} of {len(empty):,} compounds have no households ({shown}): they count in no "
+            "share, and their communities' shares are of their other compounds. Fill them in (户数)."
+        )
+    warnings.warn(f"compounds: {what}", UserWarning, stacklevel=3)
 
 
 def check_on_network(layer: gpd.GeoDataFrame, snapped: Snapped, what: str, id_column: str, max_snap_m: float) -> None:
@@ -144,6 +170,10 @@ def run_coverage(
     catalog = catalog or default_catalog()
     check_layers(communities, compounds, facilities)
     minutes = tuple(int(m) for m in minutes)
+    compounds = require_nonnegative_numbers(compounds, ["households", "population"], "compounds")
+    warn_missing_households(compounds)
+    # names (公园) as catalog ids (park); a category the catalog does not know is an error, not dropped
+    facilities = facilities.assign(category=catalog.resolve_all(facilities["category"], where="facilities"))
     # codes as text on both sides: a layer made by hand with integer codes meets compounds' text codes
     communities = communities.assign(community_id=codes_as_text(communities["community_id"]).astype(object))
     warn_overlaps(communities, "community_id", "communities")

@@ -1,6 +1,7 @@
 """`make demo` end to end (through the CLI entry point)."""
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,13 @@ def test_check_plan_warns_when_the_rules_assume_another_walking_speed(sample):
 def test_run_snaps_once_and_its_circles_follow_its_snapping_limit(sample):
     import dz_gis
 
-    run = dz_gis.run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities, max_snap_m=20)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        run = dz_gis.run_coverage(sample.graph, sample.communities, sample.compounds, sample.facilities, max_snap_m=20)
+    said = [str(w.message) for w in caught]
+    assert any(
+        re.match(r"facilities: \d+ of 98 features \(\d+%\) lie more than 20 m from the walking", m) for m in said
+    )
     dropped = run.facilities[~run.facilities["reachable"]]
     assert len(dropped) and (dropped["snap_m"] > 20).all()
     # a facility the table calls unreachable draws no circle either

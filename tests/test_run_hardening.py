@@ -83,3 +83,34 @@ def test_a_layer_off_the_network_stops_the_run_and_a_part_of_it_warns(sample):
     half.loc[moved, "geometry"] = away[moved]
     with pytest.warns(UserWarning, match=r"compounds: \d+ of \d+ features \(\d+% of the households\) lie more than"):
         check_on_network(half, snap_points(net, half), "compounds", "compound_id", 250.0)
+
+
+def test_facility_names_become_ids_and_unknown_categories_stop_the_run(sample):
+    from dz_gis import CategoryError
+    from dz_gis.pipeline import run_coverage
+
+    fac = sample.facilities.copy()
+    fac.loc[fac["category"] == "park", "category"] = "公园"
+    run = run_coverage(sample.graph, sample.communities, sample.compounds, fac, with_isochrones=False)
+    assert run.summary.loc["park", "facilities"] == (sample.facilities["category"] == "park").sum() > 0
+    fac.loc[fac["category"] == "公园", "category"] = "prak"
+    with pytest.raises(
+        CategoryError, match=r"facilities: 1 facility category value\(s\) are not in the catalog: 'prak'"
+    ):
+        run_coverage(sample.graph, sample.communities, sample.compounds, fac, with_isochrones=False)
+
+
+def test_compounds_without_households_are_named(sample):
+    from dz_gis.pipeline import warn_missing_households
+
+    comps = sample.compounds.copy()
+    comps.loc[comps.index[:3], "households"] = np.nan
+    with pytest.warns(UserWarning, match=r"compounds: 3 of \d+ compounds have no households \(.*\): they count in no"):
+        warn_missing_households(comps)
+    with pytest.warns(UserWarning, match=r"households is empty for every compound.*columns: \{households:"):
+        warn_missing_households(comps.assign(households=np.nan))
+    bad = comps.assign(households=-comps["households"].fillna(1))
+    from dz_gis.pipeline import run_coverage
+
+    with pytest.raises(Exception, match=r"compounds: column 'households' cannot be negative"):
+        run_coverage(sample.graph, sample.communities, bad, sample.facilities, with_isochrones=False)
