@@ -131,6 +131,8 @@ def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
             keep_default_na=False,
             na_values=[""],
         )
+    except DataFileError:
+        raise  # already says what is wrong (e.g. several sheets); it is a ValueError, not to be wrapped again
     except ImportError as exc:  # e.g. old binary .xls needs python-calamine or xlrd
         raise DataFileError(
             f"{path}: cannot read this Excel format ({exc}). Open it in Excel/WPS and save it as "
