@@ -11,7 +11,7 @@ import warnings
 import openpyxl
 import pytest
 
-from dz_gis import DataFileError, read_facilities
+from dz_gis import ColumnError, DataFileError, read_compounds, read_facilities
 
 #: Three compounds in 达州 (WGS84), as a planner's list has them.
 COMPOUNDS = [
@@ -55,3 +55,56 @@ def test_several_sheets_message_comes_through_once(tmp_path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert read_facilities(path, coords="wgs84", layer="二季度")["name"].tolist() == ["乙幼儿园"]
+
+
+# ----------------------------------------------------------------------------- units in column names
+
+
+def _write_csv(path, header: list[str], rows: list[list[object]]):
+    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("households", "population"),
+    [("户数（户）", "人口(人)"), ("户数(户)", "人口（人）"), ("户数【户】", "常住人口[人]")],
+)
+def test_compound_columns_with_a_unit_in_brackets(tmp_path, households: str, population: str) -> None:
+    header = ["小区编号", "小区名称", "社区编码", households, population, "经度", "纬度"]
+    path = _write_csv(tmp_path / "小区.csv", header, [list(r) for r in COMPOUNDS])
+    got = read_compounds(path, coords="wgs84")
+    assert got["households"].tolist() == [320.0, 540.0, 210.0]
+    assert got["population"].tolist() == [910.0, 1520.0, 600.0]
+    assert households not in got.columns and population not in got.columns
+
+
+@pytest.mark.parametrize("area", ["建筑面积（平方米）", "面积(m²)", "面积(m2)"])
+def test_facility_area_with_a_unit_in_brackets(tmp_path, area: str) -> None:
+    rows = [["甲幼儿园", "幼儿园", 1200, 107.4752, 31.2043], ["乙幼儿园", "幼儿园", 650, 107.4861, 31.2077]]
+    path = _write_csv(tmp_path / "设施.csv", ["名称", "类型", area, "经度", "纬度"], rows)
+    assert read_facilities(path, coords="wgs84")["area_m2"].tolist() == [1200.0, 650.0]
+
+
+def test_header_with_units_is_found_below_a_title(tmp_path) -> None:
+    rows = [["达州市通川区小区统计表"], ["小区名称", "户数（户）", "人口（人）", "经度", "纬度"]]
+    rows += [[r[1], r[3], r[4], r[5], r[6]] for r in COMPOUNDS]
+    path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
+    with pytest.warns(UserWarning, match="row 2"):
+        got = read_compounds(path, coords="wgs84")
+    assert got["households"].tolist() == [320.0, 540.0, 210.0]
+
+
+def test_two_columns_with_units_for_one_standard_are_ambiguous(tmp_path) -> None:
+    header = ["小区名称", "户数（户）", "总户数(户)", "经度", "纬度"]
+    path = _write_csv(tmp_path / "小区.csv", header, [[r[1], r[3], r[3], r[5], r[6]] for r in COMPOUNDS])
+    with pytest.raises(ColumnError, match=r"小区.csv: several columns could be 'households'.*户数（户）"):
+        read_compounds(path, coords="wgs84")
+
+
+def test_exact_alias_wins_over_a_name_with_a_unit(tmp_path) -> None:
+    header = ["小区名称", "户数", "户数（2019年）", "经度", "纬度"]
+    path = _write_csv(tmp_path / "小区.csv", header, [[r[1], r[3], 1, r[5], r[6]] for r in COMPOUNDS])
+    got = read_compounds(path, coords="wgs84")
+    assert got["households"].tolist() == [320.0, 540.0, 210.0]
+    assert got["户数（2019年）"].tolist() == ["1", "1", "1"]

@@ -42,6 +42,23 @@ def _norm(name: object) -> str:
     return re.sub(r"[\s_\-()（）²]+", "", str(name)).lower()
 
 
+#: A unit or note in brackets at the end of a column name: 户数（户）, 面积(m²), 人口【人】, 面积[平方米].
+_TRAILING_BRACKETS = re.compile(r"\s*[(（【\[][^()（）【】\[\]]*[)）】\]]\s*$")
+
+
+def _unit_stripped(name: object) -> str:
+    """``name`` without a bracketed unit at its end (户数（户） → 户数); ``_norm`` alone keeps the unit (户数户).
+
+    >>> _unit_stripped("建筑面积（平方米）"), _unit_stripped("面积(m²)"), _unit_stripped("小区名称")
+    ('建筑面积', '面积', '小区名称')
+    """
+    return _TRAILING_BRACKETS.sub("", str(name))
+
+
+def _known_names() -> set[str]:
+    return {_norm(a) for aliases in COLUMN_ALIASES.values() for a in aliases}
+
+
 def expand_cut_name(name: str) -> str | None:
     """The alias a field name cut short by the 10-byte DBF limit stands for, when only one standard fits.
 
@@ -59,8 +76,8 @@ def expand_cut_name(name: str) -> str | None:
 
 def header_score(cells: Sequence[object]) -> int:
     """How many cells of a row are known column names (经度, 户数, name …): a header row scores 2 or more."""
-    known = {_norm(a) for aliases in COLUMN_ALIASES.values() for a in aliases}
-    return sum(1 for c in cells if isinstance(c, str) and _norm(c) in known)
+    known = _known_names()
+    return sum(1 for c in cells if isinstance(c, str) and (_norm(c) in known or _norm(_unit_stripped(c)) in known))
 
 
 def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[str, str]) -> str | None:
@@ -76,6 +93,13 @@ def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[st
         return col
     wanted = {_norm(a) for a in COLUMN_ALIASES[standard]}
     hits = [c for c in df.columns if c != "geometry" and _norm(c) in wanted]
+    if not hits:
+        # 户数（户）: tried again without the unit, but only for names that are no alias as written, so
+        # 面积(m2) (an alias, area_m2) and a column that is exactly 户数 keep their meaning.
+        known = _known_names()
+        hits = [
+            c for c in df.columns if c != "geometry" and _norm(c) not in known and _norm(_unit_stripped(c)) in wanted
+        ]
     if len(hits) > 1:
         raise ColumnError(
             f"{where}: several columns could be {standard!r}: {hits} (字段不明确). "
