@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import warnings
 
+import geopandas as gpd
 import openpyxl
 import pytest
+from shapely import box
 
-from dz_gis import ColumnError, DataFileError, read_compounds, read_facilities
+from dz_gis import ColumnError, DataFileError, read_communities, read_compounds, read_facilities
+from dz_gis.demand import link_compounds
 
 #: Three compounds in 达州 (WGS84), as a planner's list has them.
 COMPOUNDS = [
@@ -108,3 +111,78 @@ def test_exact_alias_wins_over_a_name_with_a_unit(tmp_path) -> None:
     got = read_compounds(path, coords="wgs84")
     assert got["households"].tolist() == [320.0, 540.0, 210.0]
     assert got["户数（2019年）"].tolist() == ["1", "1", "1"]
+
+
+# ----------------------------------------------------------------------------- the community of a compound
+
+
+def _compounds_naming(tmp_path, column: str, values: list[str], code: bool = False):
+    header = ["小区编号", "小区名称"] + (["社区编码"] if code else []) + ["户数", column, "经度", "纬度"]
+    rows = [
+        [r[0], r[1]] + ([r[2]] if code else []) + [r[3], v, r[5], r[6]] for r, v in zip(COMPOUNDS, values, strict=True)
+    ]
+    return _write_csv(tmp_path / "小区.csv", header, rows)
+
+
+COMMUNITY_NAMES = ["朝阳社区", "西外社区", "凤凰山社区"]
+
+
+@pytest.mark.parametrize("column", ["所属社区", "所属社区名称", "所属居委会", "社区名称", "社区"])
+def test_compound_list_names_its_community(tmp_path, column: str) -> None:
+    got = read_compounds(_compounds_naming(tmp_path, column, COMMUNITY_NAMES), coords="wgs84")
+    assert got["community_id"].tolist() == COMMUNITY_NAMES
+    assert got["name"].tolist() == ["凤凰小区", "西外花园", "塔沱新村"]
+    assert column not in got.columns
+
+
+def test_compound_names_link_to_their_communities_by_name(tmp_path) -> None:
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["C1", "C2", "C3"], "name": COMMUNITY_NAMES},
+        geometry=[box(107.0, 30.0, 107.1, 30.1), box(107.1, 30.0, 107.2, 30.1), box(107.2, 30.0, 107.3, 30.1)],
+        crs="EPSG:4326",
+    )  # far from the compounds: a link by location would find none
+    compounds = read_compounds(_compounds_naming(tmp_path, "所属社区", COMMUNITY_NAMES), coords="wgs84")
+    with pytest.warns(UserWarning, match="linked by name"):
+        linked = link_compounds(compounds, communities)
+    assert linked["community_id"].tolist() == ["C1", "C2", "C3"]
+    assert linked["community_link"].tolist() == ["name", "name", "name"]
+
+
+@pytest.mark.parametrize("column", ["所属社区", "社区名称"])
+def test_community_code_beside_the_name_is_the_one_used(tmp_path, column: str) -> None:
+    path = _compounds_naming(tmp_path, column, COMMUNITY_NAMES, code=True)
+    got = read_compounds(path, coords="wgs84")
+    assert got["community_id"].tolist() == ["511702001001", "511702001002", "511702001003"]
+    assert got["name"].tolist() == ["凤凰小区", "西外花园", "塔沱新村"]
+    assert got[column].tolist() == COMMUNITY_NAMES  # kept, unrenamed
+
+
+def test_suoshu_shequ_code_column(tmp_path) -> None:
+    path = _compounds_naming(tmp_path, "所属社区编码", ["511702001001", "511702001002", "511702001003"])
+    assert read_compounds(path, coords="wgs84")["community_id"].tolist() == [r[2] for r in COMPOUNDS]
+
+
+def test_community_layer_keeps_its_code_beside_suoshu(tmp_path) -> None:
+    grid = gpd.GeoDataFrame(
+        {"网格名称": ["一网格", "二网格"], "社区编码": ["G1", "G2"], "所属社区": ["朝阳社区", "朝阳社区"]},
+        geometry=[box(107.47, 31.20, 107.48, 31.21), box(107.48, 31.20, 107.49, 31.21)],
+        crs="EPSG:4326",
+    )
+    grid.to_file(tmp_path / "网格.gpkg")
+    got = read_communities(tmp_path / "网格.gpkg")
+    assert got["community_id"].tolist() == ["G1", "G2"]
+    assert got["所属社区"].tolist() == ["朝阳社区", "朝阳社区"]
+    # without a code column, 所属社区 (shared by both) is not taken for the communities' own id
+    grid.drop(columns="社区编码").to_file(tmp_path / "网格2.gpkg")
+    assert read_communities(tmp_path / "网格2.gpkg")["community_id"].tolist() == ["C1", "C2"]
+
+
+def test_facility_list_with_suoshu_shequ_reads(tmp_path) -> None:
+    rows = [
+        ["甲幼儿园", "幼儿园", "朝阳社区", 107.4752, 31.2043],
+        ["乙幼儿园", "幼儿园", "西外社区", 107.4861, 31.2077],
+    ]
+    path = _write_csv(tmp_path / "设施.csv", ["名称", "类型", "所属社区", "经度", "纬度"], rows)
+    got = read_facilities(path, coords="wgs84")
+    assert got["category"].tolist() == ["kindergarten", "kindergarten"]
+    assert got["所属社区"].tolist() == ["朝阳社区", "西外社区"]

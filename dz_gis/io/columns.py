@@ -10,7 +10,15 @@ import pandas as pd
 
 from .._errors import ColumnError
 
-__all__ = ["COLUMN_ALIASES", "expand_cut_name", "find_column", "header_score", "standardise"]
+__all__ = [
+    "BELONGING_ALIASES",
+    "COLUMN_ALIASES",
+    "compound_columns",
+    "expand_cut_name",
+    "find_column",
+    "header_score",
+    "standardise",
+]
 
 #: Names a file may use for each standard column (compared ignoring case, spaces, _ and -).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -22,6 +30,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "居委会代码",
         "统计用区划代码",
         "区划代码",
+        # The community a compound (or facility) belongs to, by code or by name: link_compounds takes both.
+        "所属社区",
+        "所属社区名称",
+        "所属社区编码",
+        "所属居委会",
     ),
     "compound_id": ("compound_id", "小区编码", "小区编号", "小区代码", "院落编号"),
     "facility_id": ("facility_id", "设施编码", "设施编号", "设施代码", "poi_id", "osm_id"),
@@ -36,6 +49,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "long", "longitude", "经度", "东经", "x"),
     "lat": ("lat", "latitude", "纬度", "北纬", "y"),
 }
+
+
+#: Aliases of community_id that name the community a feature *belongs to*: not the id of a community itself.
+BELONGING_ALIASES = ("所属社区", "所属社区名称", "所属社区编码", "所属居委会")
+#: Names of a community's name, which in a compound list also holding the compound's name are its community.
+_COMMUNITY_NAMES = ("社区名称", "社区")
 
 
 def _norm(name: object) -> str:
@@ -80,8 +99,13 @@ def header_score(cells: Sequence[object]) -> int:
     return sum(1 for c in cells if isinstance(c, str) and (_norm(c) in known or _norm(_unit_stripped(c)) in known))
 
 
-def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[str, str]) -> str | None:
-    """The file's column for a standard one: named in ``columns``, else found by its aliases (None: absent)."""
+def find_column(
+    df: pd.DataFrame, standard: str, where: str, columns: Mapping[str, str], ignore: Sequence[str] = ()
+) -> str | None:
+    """The file's column for a standard one: named in ``columns``, else found by its aliases (None: absent).
+
+    ``ignore`` lists aliases that do not count here (e.g. 所属社区 in a community layer).
+    """
     if standard in columns:
         col = columns[standard]
         if col not in df.columns:
@@ -91,7 +115,7 @@ def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[st
                 "these names exactly as written."
             )
         return col
-    wanted = {_norm(a) for a in COLUMN_ALIASES[standard]}
+    wanted = {_norm(a) for a in COLUMN_ALIASES[standard]} - {_norm(a) for a in ignore}
     hits = [c for c in df.columns if c != "geometry" and _norm(c) in wanted]
     if not hits:
         # 户数（户）: tried again without the unit, but only for names that are no alias as written, so
@@ -109,9 +133,16 @@ def find_column(df: pd.DataFrame, standard: str, where: str, columns: Mapping[st
 
 
 def standardise(
-    gdf: gpd.GeoDataFrame, standards: list[str], where: str, columns: Mapping[str, str]
+    gdf: gpd.GeoDataFrame,
+    standards: list[str],
+    where: str,
+    columns: Mapping[str, str],
+    ignore: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
-    """``gdf`` with its columns renamed to the standard names; ambiguous or unknown names are a ColumnError."""
+    """``gdf`` with its columns renamed to the standard names; ambiguous or unknown names are a ColumnError.
+
+    ``ignore`` lists aliases that do not count for this layer (see :func:`find_column`).
+    """
     unknown = set(columns) - set(COLUMN_ALIASES)
     if unknown:
         raise ColumnError(
@@ -119,7 +150,7 @@ def standardise(
         )
     rename = {}
     for std in standards:
-        col = find_column(gdf, std, where, columns)
+        col = find_column(gdf, std, where, columns, ignore)
         if col is not None and col != std:
             if std in gdf.columns:
                 raise ColumnError(
@@ -128,3 +159,28 @@ def standardise(
                 )
             rename[col] = std
     return gdf.rename(columns=rename)
+
+
+def compound_columns(df: pd.DataFrame, where: str, columns: Mapping[str, str]) -> dict[str, str]:
+    """``columns`` for a compound list, which names both the compound and its community.
+
+    小区名称 and 社区名称 (or 社区) are both aliases of ``name``, which would be ambiguous: the
+    compound's own name is ``name``, and the community's name becomes ``community_id`` when the
+    list has no community code column (link_compounds matches it by name). A community code
+    column beside 所属社区 is the one used: a code links more surely than a name.
+    """
+    out = dict(columns)
+    if "community_id" not in out:
+        code = find_column(df, "community_id", where, out, ignore=BELONGING_ALIASES)
+        if code is not None:
+            out["community_id"] = code
+    has_community = "community_id" in out or find_column(df, "community_id", where, out) is not None
+    keys = {_norm(a) for a in _COMMUNITY_NAMES}
+    community = [c for c in df.columns if _norm(c) in keys]
+    wanted = {_norm(a) for a in COLUMN_ALIASES["name"]}
+    own = [c for c in df.columns if c != "geometry" and _norm(c) in wanted and c not in community]
+    if "name" not in out and len(community) == 1 and len(own) == 1:
+        out["name"] = str(own[0])
+        if not has_community:
+            out["community_id"] = str(community[0])
+    return out

@@ -45,7 +45,7 @@ from .._validate import (
     require_valid_geometry,
 )
 from ..catalog import Catalog, default_catalog
-from .columns import standardise
+from .columns import BELONGING_ALIASES, compound_columns, standardise
 from .files import WGS84, read_table
 
 __all__ = ["read_communities", "read_compounds", "read_facilities"]
@@ -181,7 +181,8 @@ def read_communities(
         path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
     )
     std = ["community_id", "name", "street", "district", "households", "population", "area_m2", "community_type"]
-    gdf = standardise(gdf, std, where, columns or {})
+    # 所属社区 in a community layer is not its own id (a 网格 layer names its community there).
+    gdf = standardise(gdf, std, where, columns or {}, ignore=BELONGING_ALIASES)
     gdf = _ids(gdf, "community_id", "C", where)
     gdf = require_valid_geometry(gdf, where, "community_id")
     require_geometry_types(gdf, ["Polygon", "MultiPolygon"], where, "community_id")
@@ -215,7 +216,7 @@ def read_compounds(
         path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
     )
     std = ["compound_id", "name", "community_id", "households", "population"]
-    gdf = standardise(gdf, std, where, columns or {})
+    gdf = standardise(gdf, std, where, compound_columns(gdf, where, columns or {}))
     _no_scientific_codes(gdf, "community_id", where)
     gdf = _ids(gdf, "compound_id", "R", where)
     gdf = require_valid_geometry(gdf, where, "compound_id")
