@@ -308,7 +308,7 @@ def test_study_area_rejects_one_misplaced_feature(tmp_path) -> None:
         "南外幼儿园,幼儿园,107.4100,31.1500\n",  # 8 km south-west, beyond the 2 km margin
         encoding="utf-8",
     )
-    with pytest.raises(StudyAreaError, match=r"1 feature\(s\).*row 2 facility_id='F2'"):
+    with pytest.raises(StudyAreaError, match=r"1 feature\(s\).*Excel row 3 facility_id='F2'"):
         read_facilities(path, coords="wgs84", study_area=(107.46, 31.19, 107.52, 31.24))
 
 

@@ -6,6 +6,7 @@ with the public readers.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import geopandas as gpd
@@ -13,7 +14,14 @@ import openpyxl
 import pytest
 from shapely import box
 
-from dz_gis import ColumnError, DataFileError, read_communities, read_compounds, read_facilities
+from dz_gis import (
+    ColumnError,
+    DataFileError,
+    StudyAreaError,
+    read_communities,
+    read_compounds,
+    read_facilities,
+)
 from dz_gis.demand import link_compounds
 
 #: Three compounds in 达州 (WGS84), as a planner's list has them.
@@ -186,3 +194,26 @@ def test_facility_list_with_suoshu_shequ_reads(tmp_path) -> None:
     got = read_facilities(path, coords="wgs84")
     assert got["category"].tolist() == ["kindergarten", "kindergarten"]
     assert got["所属社区"].tolist() == ["朝阳社区", "西外社区"]
+
+
+# ----------------------------------------------------------------------------- row numbers as Excel shows them
+
+
+def test_bad_value_names_the_excel_row_below_a_title_and_a_blank_row(tmp_path) -> None:
+    rows: list[list[object]] = [["达州市通川区小区统计表"], [], HEADER]  # title on row 1, blank row 2, header row 3
+    rows += [list(COMPOUNDS[0]), [], list(COMPOUNDS[1]), [*COMPOUNDS[2][:5], "107.47.33", COMPOUNDS[2][6]]]
+    path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
+    with pytest.warns(UserWarning, match="row 3"), pytest.raises(ColumnError) as err:
+        read_compounds(path, coords="wgs84")
+    # the third compound is the 3rd data row, but row 7 in Excel (title, blank, header and a blank row above it)
+    assert re.search(r"小区.xlsx: column '经度' \(lon\) has 1 .*\(Excel row 7: '107.47.33'\)", str(err.value))
+
+
+def test_far_feature_names_the_excel_row_of_a_csv(tmp_path) -> None:
+    rows = [[r[1], r[3], r[5], r[6]] for r in COMPOUNDS] + [["远方小区", 100, 10.7481, 31.2043]]
+    text = "小区名称,户数,经度,纬度\n" + "\n".join(",".join(map(str, r)) for r in rows[:2]) + "\n,,,\n\n"
+    text += "\n".join(",".join(map(str, r)) for r in rows[2:]) + "\n"
+    path = tmp_path / "小区.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StudyAreaError, match=r"1 feature\(s\) are more than .*Excel row 7 compound_id='R4'"):
+        read_compounds(path, coords="wgs84")

@@ -17,13 +17,18 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
 from .._errors import DataFileError
+from .._validate import feature_labels
 from .columns import header_score
 
-__all__ = ["read_sheet"]
+__all__ = ["SOURCE_ROWS", "read_sheet", "row_label", "row_labels"]
+
+#: ``DataFrame.attrs`` key of a table's row numbers as Excel/WPS shows them (header, title and blank rows counted).
+SOURCE_ROWS = "dz_gis_source_rows"
 
 #: Rows searched for the header.
 _SEARCH_ROWS = 30
@@ -217,7 +222,7 @@ def read_sheet(
         )
     width = len(names)
     last = max((j for j, n in enumerate(names) if n is not None), default=-1) if text else width - 1
-    body = []
+    body, numbers = [], []
     for i, r in enumerate(rows[start:], start=start + 1):
         if not _filled(r):
             continue
@@ -227,11 +232,46 @@ def read_sheet(
                 "separator inside a value (e.g. 1,200 without quotes?). Put such values in quotes, or fix the row."
             )
         body.append(r[: last + 1] + [None] * (last + 1 - len(r)))
+        numbers.append(i)
     names = names[: last + 1]
     columns = _unique([str(n).strip() if n is not None else f"Unnamed: {j}" for j, n in enumerate(names)])
     df = pd.DataFrame(body, columns=columns, dtype=object)
     empty = [c for c, n in zip(columns, names, strict=True) if n is None and df[c].isna().all()]
-    return df.drop(columns=empty)
+    df = df.drop(columns=empty)
+    # Blank and title rows are skipped, so "row 99" of the data can be line 104 in Excel: messages name that.
+    df.attrs[SOURCE_ROWS] = np.asarray(numbers, dtype=np.int64)
+    return df
+
+
+def _source_rows(df: pd.DataFrame) -> np.ndarray | None:
+    """The Excel row numbers of ``df``'s rows, when it came from a table and no row was dropped since."""
+    numbers = df.attrs.get(SOURCE_ROWS)
+    return numbers if isinstance(numbers, np.ndarray) and len(numbers) == len(df) else None
+
+
+def row_labels(df: pd.DataFrame, rows, id_column: str | None = None) -> str:
+    """:func:`~dz_gis._validate.feature_labels` with the row numbers Excel/WPS shows, for a layer read from a table.
+
+    >>> df = pd.DataFrame({"name": ["甲", "乙"]})
+    >>> df.attrs[SOURCE_ROWS] = np.array([3, 5])
+    >>> row_labels(df, [1])
+    "Excel row 5 name='乙'"
+    """
+    numbers = _source_rows(df)
+    if numbers is None:
+        return feature_labels(df, rows, id_column)
+    rows = list(rows)
+    parts = [
+        feature_labels(df, [pos], id_column).replace(f"row {pos + 1}", f"Excel row {numbers[pos]}", 1)
+        for pos in rows[:8]
+    ]
+    return "; ".join(parts) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+
+
+def row_label(df: pd.DataFrame, pos: int) -> str:
+    """``row 3`` (the 3rd feature), or ``Excel row 5`` for a layer read from a table."""
+    numbers = _source_rows(df)
+    return f"row {pos + 1}" if numbers is None else f"Excel row {numbers[pos]}"
 
 
 def _unique(names: list[str]) -> list[str]:
