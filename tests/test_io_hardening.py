@@ -217,3 +217,47 @@ def test_far_feature_names_the_excel_row_of_a_csv(tmp_path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(StudyAreaError, match=r"1 feature\(s\) are more than .*Excel row 7 compound_id='R4'"):
         read_compounds(path, coords="wgs84")
+
+
+# ----------------------------------------------------------------------------- total rows
+
+
+def test_total_row_with_filled_down_coordinates_is_left_out_of_an_xlsx(tmp_path) -> None:
+    total = ["合计", "合计", None, sum(r[3] for r in COMPOUNDS), sum(r[4] for r in COMPOUNDS), *COMPOUNDS[-1][5:]]
+    rows = [["达州市通川区小区统计表"], [], HEADER, *map(list, COMPOUNDS), total]
+    path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
+    with pytest.warns(UserWarning) as record:
+        got = read_compounds(path, coords="wgs84")
+    messages = [str(w.message) for w in record]
+    total_warning = r"小区.xlsx: left out 1 total row\(s\) \(合计行\): Excel row 7 \('合计'\)"
+    assert any(re.search(total_warning, m) for m in messages)
+    assert got["households"].tolist() == [320.0, 540.0, 210.0]  # not one more compound of 1,070 households
+    assert got["name"].tolist() == ["凤凰小区", "西外花园", "塔沱新村"]
+
+
+def test_total_and_subtotal_rows_are_left_out_of_a_csv(tmp_path) -> None:
+    lines = ["名称,类型,经度,纬度", "甲幼儿园,幼儿园,107.4752,31.2043", "", ",,,"]
+    lines += ["小 计：,1,,", "乙幼儿园,幼儿园,107.4861,31.2077", "Total:,2,107.4861,31.2077", "", "合 计,2,,"]
+    path = tmp_path / "设施.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="gb18030")
+    with pytest.warns(UserWarning, match=r"设施.csv: left out 3 total row\(s\)") as record:
+        got = read_facilities(path, coords="wgs84")
+    assert len(record) == 1
+    assert "Excel row 5 ('小 计：'), Excel row 7 ('Total:'), Excel row 9 ('合 计')" in str(record[0].message)
+    assert got["name"].tolist() == ["甲幼儿园", "乙幼儿园"]
+
+
+def test_total_in_a_name_column_that_is_not_the_first(tmp_path) -> None:
+    rows = [["序号", "小区名称", "户数", "经度", "纬度"]]
+    rows += [[k + 1, r[1], r[3], r[5], r[6]] for k, r in enumerate(COMPOUNDS)] + [[None, "SUM", 1070, None, None]]
+    path = _xlsx(tmp_path / "小区.xlsx", {"Sheet1": rows})
+    with pytest.warns(UserWarning, match=r"Excel row 5 \('SUM'\)"):
+        got = read_compounds(path, coords="wgs84")
+    assert got["households"].sum() == 1070.0
+
+
+def test_a_compound_whose_name_only_starts_like_a_total_is_kept(tmp_path) -> None:
+    rows = [["小区名称", "户数", "经度", "纬度"], ["合计小区", 10, 107.4752, 31.2043]]
+    rows.append(["Summit", 20, 107.4861, 31.2077])
+    got = read_compounds(_xlsx(tmp_path / "小区.xlsx", {"Sheet1": rows}), coords="wgs84")
+    assert got["name"].tolist() == ["合计小区", "Summit"]

@@ -93,6 +93,12 @@ def expand_cut_name(name: str) -> str | None:
     return next(iter(fits.values())) if len(fits) == 1 else None
 
 
+def names_a_feature(name: object) -> bool:
+    """Whether a column name is an id or name column (小区名称, 设施编号, 社区编码 …), where a 合计 row says 合计."""
+    wanted = {_norm(a) for std in ("name", "compound_id", "facility_id", "community_id") for a in COLUMN_ALIASES[std]}
+    return isinstance(name, str) and (_norm(name) in wanted or _norm(_unit_stripped(name)) in wanted)
+
+
 def header_score(cells: Sequence[object]) -> int:
     """How many cells of a row are known column names (经度, 户数, name …): a header row scores 2 or more."""
     known = _known_names()

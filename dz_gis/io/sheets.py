@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._errors import DataFileError
 from .._validate import feature_labels
-from .columns import header_score
+from .columns import header_score, names_a_feature
 
 __all__ = ["SOURCE_ROWS", "read_sheet", "row_label", "row_labels"]
 
@@ -234,6 +234,7 @@ def read_sheet(
         body.append(r[: last + 1] + [None] * (last + 1 - len(r)))
         numbers.append(i)
     names = names[: last + 1]
+    body, numbers = _without_totals(where, names, body, numbers)
     columns = _unique([str(n).strip() if n is not None else f"Unnamed: {j}" for j, n in enumerate(names)])
     df = pd.DataFrame(body, columns=columns, dtype=object)
     empty = [c for c, n in zip(columns, names, strict=True) if n is None and df[c].isna().all()]
@@ -241,6 +242,46 @@ def read_sheet(
     # Blank and title rows are skipped, so "row 99" of the data can be line 104 in Excel: messages name that.
     df.attrs[SOURCE_ROWS] = np.asarray(numbers, dtype=np.int64)
     return df
+
+
+#: What a total or subtotal row says in its first or name column (compared without spaces, case or a colon).
+_TOTAL_WORDS = {"合计", "总计", "小计", "total", "sum", "subtotal"}
+
+
+def _is_total(cell: object) -> bool:
+    """Whether a cell says this row is a total: ``合计``, ``总 计``, ``Total:``, ``小计：``.
+
+    >>> [_is_total(c) for c in ("合 计", "Total：", "SUBTOTAL", "合计小区", 5)]
+    [True, True, True, False, False]
+    """
+    if not isinstance(cell, str):
+        return False
+    return "".join(cell.split()).rstrip(":：").lower() in _TOTAL_WORDS
+
+
+def _without_totals(
+    where: str, names: list[object], body: list[list[object]], numbers: list[int]
+) -> tuple[list[list[object]], list[int]]:
+    """The data rows without total and subtotal rows (合计, 小计, Total), with a warning naming them.
+
+    A 合计 row read as data is one more compound or facility holding the sum of all the others
+    (its coordinates often filled down from the row above): it would silently double a
+    community's households.
+    """
+    where_named = [j for j, n in enumerate(names) if j == 0 or names_a_feature(n)]
+    totals = [k for k, r in enumerate(body) if any(_is_total(r[j]) for j in where_named) or _is_total(_filled(r)[0])]
+    if not totals:
+        return body, numbers
+    shown = ", ".join(f"Excel row {numbers[k]} ({next(c for c in body[k] if _is_total(c))!r})" for k in totals[:5])
+    more = f" and {len(totals) - 5} more" if len(totals) > 5 else ""
+    warnings.warn(
+        f"{where}: left out {len(totals)} total row(s) (合计行): {shown}{more}. A total is not a feature; "
+        "delete such rows from the file to silence this warning.",
+        UserWarning,
+        stacklevel=4,
+    )
+    keep = set(range(len(body))) - set(totals)
+    return [body[k] for k in sorted(keep)], [numbers[k] for k in sorted(keep)]
 
 
 def _source_rows(df: pd.DataFrame) -> np.ndarray | None:

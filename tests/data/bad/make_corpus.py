@@ -1266,11 +1266,11 @@ MORE_CASES = [
     (
         "compounds_total_row.xlsx",
         "read_compounds",
-        {},
-        "ColumnError",
-        r"'经度' \(lon\) has 1 empty or non-numeric value\(s\) \(Excel row 4: None\).*delete those rows",
-        "a 合计 (total) row at the bottom of the compound list",
-        "",
+        {"coords": "wgs84"},
+        "UserWarning",
+        r"left out 1 total row\(s\) \(合计行\): Excel row 4 \('合计'\)\. A total is not a feature",
+        "a 合计 (total) row at the bottom of the compound list (used to stop on its empty 经度)",
+        "compounds",
     ),
 ]
 
