@@ -261,3 +261,36 @@ def test_a_compound_whose_name_only_starts_like_a_total_is_kept(tmp_path) -> Non
     rows.append(["Summit", 20, 107.4861, 31.2077])
     got = read_compounds(_xlsx(tmp_path / "小区.xlsx", {"Sheet1": rows}), coords="wgs84")
     assert got["name"].tolist() == ["合计小区", "Summit"]
+
+
+# ----------------------------------------------------------------------------- no households
+
+
+@pytest.mark.parametrize(
+    ("header", "households", "what"),
+    [
+        (["小区名称", "楼栋数", "经度", "纬度"], [12, 30, 8], r"no households \(户数\) or population \(人口\)"),
+        (["小区名称", "户数", "经度", "纬度"], [None, None, None], r"households column\(s\) are empty"),
+        (["小区名称", "人口", "经度", "纬度"], [910, 1520, 600], r"no households .* only population"),
+    ],
+)
+def test_compounds_without_households_warn(tmp_path, header: list[str], households: list, what: str) -> None:
+    rows = [[r[1], hh, r[5], r[6]] for r, hh in zip(COMPOUNDS, households, strict=True)]
+    path = _write_csv(tmp_path / "小区.csv", header, rows)
+    with pytest.warns(UserWarning) as record:
+        got = read_compounds(path, coords="wgs84")
+    assert len(record) == 1
+    msg = str(record[0].message)
+    assert msg.startswith(f"{path}: ")
+    assert re.search(what, msg), msg
+    assert f"Columns present: {header[:2]}" in msg  # 经度/纬度 became the points
+    assert 'columns={"households": "<your column>"}' in msg
+    assert "columns: {households: <your column>} under compounds: in the project file" in msg
+    assert got["households"].isna().all()  # still read: the caller decides
+
+
+def test_compounds_with_households_do_not_warn(tmp_path) -> None:
+    path = _write_csv(tmp_path / "小区.csv", HEADER, [list(r) for r in COMPOUNDS])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_compounds(path, coords="wgs84")["households"].tolist() == [320.0, 540.0, 210.0]

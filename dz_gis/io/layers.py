@@ -216,14 +216,38 @@ def read_compounds(
         path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
     )
     std = ["compound_id", "name", "community_id", "households", "population"]
+    present = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     gdf = standardise(gdf, std, where, compound_columns(gdf, where, columns or {}))
     _no_scientific_codes(gdf, "community_id", where)
     gdf = _ids(gdf, "compound_id", "R", where)
     gdf = require_valid_geometry(gdf, where, "compound_id")
     require_geometry_types(gdf, ["Point", "Polygon", "MultiPolygon"], where, "compound_id")
     gdf = require_nonnegative_numbers(gdf, ["households", "population"], where)
+    _warn_no_households(gdf, where, present)
     _check_spread(gdf, where, study_area, "compound_id")
     return _ordered(gdf, std)
+
+
+def _warn_no_households(gdf: gpd.GeoDataFrame, where: str, present: list[str]) -> None:
+    """Warn when a compound list has no household numbers: every household share would be nan%."""
+    has = {col: col in gdf.columns and bool(gdf[col].notna().any()) for col in ("households", "population")}
+    if has["households"]:
+        return
+    found = [col for col in ("households", "population") if col in gdf.columns]
+    if has["population"]:
+        what = "no households (户数) column with values, only population (人口)"
+    elif found:
+        what = f"the {' and '.join(found)} column(s) are empty in every row"
+    else:
+        what = "no households (户数) or population (人口) column"
+    warnings.warn(
+        f"{where}: {what}, so the share of households within reach will be empty (nan%) for every community "
+        f"(缺少户数). Columns present: {present}. If one of them holds the households, name it: "
+        'columns={"households": "<your column>"} in Python, or columns: {households: <your column>} under '
+        "compounds: in the project file; else fill in 户数.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def read_facilities(
