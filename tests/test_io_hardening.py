@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zipfile
 
 import geopandas as gpd
 import openpyxl
@@ -294,3 +295,47 @@ def test_compounds_with_households_do_not_warn(tmp_path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_compounds(path, coords="wgs84")["households"].tolist() == [320.0, 540.0, 210.0]
+
+
+# ----------------------------------------------------------------------------- formulas without saved values
+
+
+def _formula_compounds(path):
+    """Compounds whose 经度/纬度 are formulas, as a script writes them: openpyxl saves no values for them."""
+    rows: list[list[object]] = [HEADER]
+    rows += [[*r[:5], f"={r[5]}", f"=ROUND({r[6]},4)"] for r in COMPOUNDS]
+    return _xlsx(path, {"小区": rows})
+
+
+def test_formulas_without_saved_values_say_open_and_save(tmp_path) -> None:
+    path = _formula_compounds(tmp_path / "小区.xlsx")
+    with pytest.raises(DataFileError) as err:
+        read_compounds(path, coords="wgs84")
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: 6 cell(s) hold formulas without a saved value (F2, G2, F3, G3, F4, G4)")
+    assert "Open the file in Excel or WPS, save it" in msg
+    assert "empty or non-numeric" not in msg
+
+
+def test_formulas_with_saved_values_are_read(tmp_path) -> None:
+    # What Excel/WPS write on saving: the formula and its value (<v>…</v>) side by side.
+    path = _formula_compounds(tmp_path / "小区.xlsx")
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for r in COMPOUNDS:
+        xml = xml.replace(f"<f>{r[5]}</f><v />", f"<f>{r[5]}</f><v>{r[5]}</v>")
+        xml = xml.replace(f"<f>ROUND({r[6]},4)</f><v />", f"<f>ROUND({r[6]},4)</f><v>{r[6]}</v>")
+    assert "<v />" not in xml
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    got = read_compounds(path, coords="wgs84")
+    assert got.geometry.x.round(4).tolist() == [r[5] for r in COMPOUNDS]
+
+
+def test_a_formula_outside_the_table_does_not_stop_the_read(tmp_path) -> None:
+    rows: list[list[object]] = [["=TODAY()"], HEADER, *map(list, COMPOUNDS)]  # a date formula in the title row
+    path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
+    assert read_compounds(path, coords="wgs84")["households"].tolist() == [320.0, 540.0, 210.0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .._errors import DataFileError
 from .._validate import feature_labels
@@ -104,7 +106,34 @@ def _table_sheet(path: Path, tables: dict[str, list[list[object]]]) -> str:
     return found[0] if found else first
 
 
-def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+#: Rows of an Excel table, and its formula cells without a saved value (Excel row → column numbers).
+_Rows = tuple[list[list[object]], dict[int, list[int]]]
+
+#: A formula cell with no saved value (``<f>…</f><v/>``): written by a program, never calculated in Excel/WPS.
+_UNCACHED = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)'
+    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+
+
+def _uncached_formulas(path: Path, ws) -> dict[int, list[int]]:
+    """The sheet's formula cells that have no saved value, read from its XML.
+
+    openpyxl's ``data_only`` gives such a cell as empty, which would be reported as a value to
+    fill in; the XML tells a formula apart at no cost of a second pass over the cells.
+    """
+    member = getattr(ws, "_worksheet_path", None)
+    if not member:
+        return {}
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(member.lstrip("/"))
+    found: dict[int, list[int]] = {}
+    for col, row in _UNCACHED.findall(xml):
+        found.setdefault(int(row), []).append(column_index_from_string(col.decode()))
+    return found
+
+
+def _xlsx_rows(path: Path, layer: str | int | None) -> _Rows:
     # openpyxl directly, not pandas: pandas turns Excel's error cells (#N/A, #VALUE! ...) into
     # empty cells without a word; here they stay visible and are reported with their rows.
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
@@ -117,14 +146,16 @@ def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
                 f"{path}: layer={layer} but the workbook has {len(sheets)} sheet(s) {sheets}; pass layer=...."
             )
         if layer is not None:
-            return _sheet_rows(wb[layer] if isinstance(layer, str) else wb.worksheets[layer])
+            ws = wb[layer] if isinstance(layer, str) else wb.worksheets[layer]
+            return _sheet_rows(ws), _uncached_formulas(path, ws)
         tables = {ws.title: _sheet_rows(ws) for ws in wb.worksheets}
-        return tables[_table_sheet(path, tables)]
+        title = _table_sheet(path, tables)
+        return tables[title], _uncached_formulas(path, wb[title])
     finally:
         wb.close()
 
 
-def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+def _excel_rows(path: Path, layer: str | int | None) -> _Rows:
     try:
         if path.suffix.lower() == ".xlsx":
             return _xlsx_rows(path, layer)
@@ -148,7 +179,7 @@ def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
             f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS, and that "
             "layer=... names an existing sheet."
         ) from None
-    return [[None if pd.isna(c) or c == "" else c for c in row] for row in raw.itertuples(index=False)]
+    return [[None if pd.isna(c) or c == "" else c for c in row] for row in raw.itertuples(index=False)], {}
 
 
 def _filled(row: list[object]) -> list[object]:
@@ -202,7 +233,7 @@ def read_sheet(
     """The table in a CSV/TSV/text or Excel file, its header row found below any title rows."""
     where = str(path)
     text = suffix not in {".xlsx", ".xls"}
-    rows = _text_rows(path, encoding, suffix) if text else _excel_rows(path, layer)
+    rows, formulas = (_text_rows(path, encoding, suffix), {}) if text else _excel_rows(path, layer)
     if not any(_filled(r) for r in rows):
         raise DataFileError(
             f"{where}: the file is empty (空文件). Export the table again with a header row "
@@ -235,6 +266,7 @@ def read_sheet(
         numbers.append(i)
     names = names[: last + 1]
     body, numbers = _without_totals(where, names, body, numbers)
+    _no_uncached_formulas(where, formulas, numbers, last + 1)
     columns = _unique([str(n).strip() if n is not None else f"Unnamed: {j}" for j, n in enumerate(names)])
     df = pd.DataFrame(body, columns=columns, dtype=object)
     empty = [c for c, n in zip(columns, names, strict=True) if n is None and df[c].isna().all()]
@@ -242,6 +274,19 @@ def read_sheet(
     # Blank and title rows are skipped, so "row 99" of the data can be line 104 in Excel: messages name that.
     df.attrs[SOURCE_ROWS] = np.asarray(numbers, dtype=np.int64)
     return df
+
+
+def _no_uncached_formulas(where: str, formulas: dict[int, list[int]], numbers: list[int], width: int) -> None:
+    """Stop on table cells holding formulas without a saved value: their values are not in the file."""
+    cells = [(r, c) for r in numbers for c in formulas.get(r, ()) if c <= width]
+    if not cells:
+        return
+    shown = ", ".join(f"{get_column_letter(c)}{r}" for r, c in cells[:8])
+    raise DataFileError(
+        f"{where}: {len(cells)} cell(s) hold formulas without a saved value ({shown}"
+        f"{' …' if len(cells) > 8 else ''}) (公式没有计算结果): the file was written by a program and never "
+        "saved in Excel/WPS, so the values are not in it. Open the file in Excel or WPS, save it, and read it again."
+    )
 
 
 #: What a total or subtotal row says in its first or name column (compared without spaces, case or a colon).
