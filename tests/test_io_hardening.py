@@ -286,7 +286,7 @@ def test_compounds_without_households_warn(tmp_path, header: list[str], househol
     assert re.search(what, msg), msg
     assert f"Columns present: {header[:2]}" in msg  # 经度/纬度 became the points
     assert 'columns={"households": "<your column>"}' in msg
-    assert "columns: {households: <your column>} under compounds: in the project file" in msg
+    assert "in the project file compounds: {file: ..., columns: {households: <your column>}}" in msg
     assert got["households"].isna().all()  # still read: the caller decides
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "expand_cut_name",
     "find_column",
     "header_score",
+    "names_a_feature",
     "standardise",
 ]
 

@@ -243,8 +243,8 @@ def _warn_no_households(gdf: gpd.GeoDataFrame, where: str, present: list[str]) -
     warnings.warn(
         f"{where}: {what}, so the share of households within reach will be empty (nan%) for every community "
         f"(缺少户数). Columns present: {present}. If one of them holds the households, name it: "
-        'columns={"households": "<your column>"} in Python, or columns: {households: <your column>} under '
-        "compounds: in the project file; else fill in 户数.",
+        'columns={"households": "<your column>"} in Python, or in the project file '
+        "compounds: {file: ..., columns: {households: <your column>}}; else fill in 户数.",
         UserWarning,
         stacklevel=3,
     )
