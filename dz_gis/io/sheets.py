@@ -125,8 +125,11 @@ def _uncached_formulas(path: Path, ws) -> dict[int, list[int]]:
     member = getattr(ws, "_worksheet_path", None)
     if not member:
         return {}
-    with zipfile.ZipFile(path) as z:
-        xml = z.read(member.lstrip("/"))
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read(member.lstrip("/"))
+    except KeyError:  # a workbook whose parts are named unusually: no check rather than no table
+        return {}
     found: dict[int, list[int]] = {}
     for col, row in _UNCACHED.findall(xml):
         found.setdefault(int(row), []).append(column_index_from_string(col.decode()))
