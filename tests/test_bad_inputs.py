@@ -127,6 +127,9 @@ def _assert_truth(gdf: gpd.GeoDataFrame, check: str) -> None:
         xy = shapely.get_coordinates(gdf.geometry.array)
         assert abs(xy - FACILITY_LONLAT).max() < 1e-6, "points moved"
         assert gdf["category"].notna().all()
+    elif check == "compounds":  # the two compounds of make_corpus.py's compound lists
+        assert gdf["name"].tolist() == ["金龙小区", "滨江花园"]
+        assert gdf["households"].astype(float).tolist() == [420.0, 860.0]
     else:
         raise AssertionError(f"a read case must name its truth in the check column, not {check!r}")
 

@@ -167,7 +167,7 @@ def test_cgcs2000_geopackage_comes_back_in_wgs84(tmp_path, epsg: int) -> None:
     lon = np.array([107.4745, 107.4856, 107.5012, 107.4633])
     lat = np.array([31.2051, 31.2062, 31.2304, 31.1938])
     src = gpd.GeoDataFrame(
-        {"小区名称": ["金龙小区", "滨江花园", "翠屏小区", "南外小区"]},
+        {"小区名称": ["金龙小区", "滨江花园", "翠屏小区", "南外小区"], "户数": [420, 860, 310, 540]},
         geometry=gpd.points_from_xy(lon, lat),
         crs=WGS84,
     ).to_crs(epsg=epsg)
@@ -308,7 +308,7 @@ def test_study_area_rejects_one_misplaced_feature(tmp_path) -> None:
         "南外幼儿园,幼儿园,107.4100,31.1500\n",  # 8 km south-west, beyond the 2 km margin
         encoding="utf-8",
     )
-    with pytest.raises(StudyAreaError, match=r"1 feature\(s\).*row 2 facility_id='F2'"):
+    with pytest.raises(StudyAreaError, match=r"1 feature\(s\).*Excel row 3 facility_id='F2'"):
         read_facilities(path, coords="wgs84", study_area=(107.46, 31.19, 107.52, 31.24))
 
 

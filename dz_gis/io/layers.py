@@ -37,7 +37,6 @@ import shapely
 from .. import settings
 from .._errors import ColumnError, CRSError, GeometryError, StudyAreaError
 from .._validate import (
-    feature_labels,
     require_geometry_types,
     require_nonempty,
     require_nonnegative_numbers,
@@ -45,8 +44,9 @@ from .._validate import (
     require_valid_geometry,
 )
 from ..catalog import Catalog, default_catalog
-from .columns import standardise
+from .columns import BELONGING_ALIASES, compound_columns, standardise
 from .files import WGS84, read_table
+from .sheets import SOURCE_ROWS, row_label, row_labels
 
 __all__ = ["read_communities", "read_compounds", "read_facilities"]
 
@@ -62,7 +62,7 @@ def _no_scientific_codes(gdf: gpd.GeoDataFrame, column: str, where: str) -> None
         return
     hit = np.flatnonzero(gdf[column].astype("string").str.strip().str.fullmatch(_SCIENTIFIC).fillna(False).to_numpy())
     if len(hit):
-        shown = ", ".join(f"row {i + 1}: {gdf[column].iloc[i]!r}" for i in hit[:5])
+        shown = ", ".join(f"{row_label(gdf, i)}: {gdf[column].iloc[i]!r}" for i in hit[:5])
         raise ColumnError(
             f"{where}: column {column!r} holds codes in scientific notation ({shown}) (科学计数法): Excel shortened "
             "the long codes and their last digits are lost. Set the column's format to 文本 (Text) in Excel, type "
@@ -83,7 +83,7 @@ def _ids(gdf: gpd.GeoDataFrame, id_column: str, prefix: str, where: str) -> gpd.
         if id_column in gdf.columns:
             missing = np.flatnonzero(gdf[id_column].isna().to_numpy())
             raise ColumnError(
-                f"{where}: column {id_column!r} is empty for {feature_labels(gdf, missing)}. "
+                f"{where}: column {id_column!r} is empty for {row_labels(gdf, missing)}. "
                 f"Fill in every id, or delete the column to have ids assigned."
             )
         width = len(str(len(gdf)))
@@ -100,7 +100,7 @@ def _check_spread(gdf: gpd.GeoDataFrame, where: str, study_area: Any, id_column:
         if len(outside):
             raise StudyAreaError(
                 f"{where}: {len(outside)} feature(s) lie outside the study area "
-                f"({feature_labels(gdf, outside, id_column)}). Typical causes: swapped lon/lat, "
+                f"({row_labels(gdf, outside, id_column)}). Typical causes: swapped lon/lat, "
                 "Amap/Baidu coordinates read as WGS84 (pass coords='gcj02' or 'bd09'), or the wrong CRS."
             )
         return
@@ -111,7 +111,7 @@ def _check_spread(gdf: gpd.GeoDataFrame, where: str, study_area: Any, id_column:
     if len(far):
         raise StudyAreaError(
             f"{where}: {len(far)} feature(s) are more than {settings.max_spread_km:g} km from the "
-            f"rest (median centre {lon0:.4f}E {lat0:.4f}N): {feature_labels(gdf, far, id_column)}. "
+            f"rest (median centre {lon0:.4f}E {lat0:.4f}N): {row_labels(gdf, far, id_column)}. "
             "This is usually swapped lon/lat or a wrong CRS; fix those rows, or raise "
             "dz_gis.settings.max_spread_km for a province-wide layer."
         )
@@ -181,7 +181,8 @@ def read_communities(
         path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
     )
     std = ["community_id", "name", "street", "district", "households", "population", "area_m2", "community_type"]
-    gdf = standardise(gdf, std, where, columns or {})
+    # 所属社区 in a community layer is not its own id (a 网格 layer names its community there).
+    gdf = standardise(gdf, std, where, columns or {}, ignore=BELONGING_ALIASES)
     gdf = _ids(gdf, "community_id", "C", where)
     gdf = require_valid_geometry(gdf, where, "community_id")
     require_geometry_types(gdf, ["Polygon", "MultiPolygon"], where, "community_id")
@@ -215,14 +216,38 @@ def read_compounds(
         path, layer=layer, encoding=encoding, crs=crs, coords=coords, columns=columns, header_row=header_row
     )
     std = ["compound_id", "name", "community_id", "households", "population"]
-    gdf = standardise(gdf, std, where, columns or {})
+    present = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    gdf = standardise(gdf, std, where, compound_columns(gdf, where, columns or {}))
     _no_scientific_codes(gdf, "community_id", where)
     gdf = _ids(gdf, "compound_id", "R", where)
     gdf = require_valid_geometry(gdf, where, "compound_id")
     require_geometry_types(gdf, ["Point", "Polygon", "MultiPolygon"], where, "compound_id")
     gdf = require_nonnegative_numbers(gdf, ["households", "population"], where)
+    _warn_no_households(gdf, where, present)
     _check_spread(gdf, where, study_area, "compound_id")
     return _ordered(gdf, std)
+
+
+def _warn_no_households(gdf: gpd.GeoDataFrame, where: str, present: list[str]) -> None:
+    """Warn when a compound list has no household numbers: every household share would be nan%."""
+    has = {col: col in gdf.columns and bool(gdf[col].notna().any()) for col in ("households", "population")}
+    if has["households"]:
+        return
+    found = [col for col in ("households", "population") if col in gdf.columns]
+    if has["population"]:
+        what = "no households (户数) column with values, only population (人口)"
+    elif found:
+        what = f"the {' and '.join(found)} column(s) are empty in every row"
+    else:
+        what = "no households (户数) or population (人口) column"
+    warnings.warn(
+        f"{where}: {what}, so the share of households within reach will be empty (nan%) for every community "
+        f"(缺少户数). Columns present: {present}. If one of them holds the households, name it: "
+        'columns={"households": "<your column>"} in Python, or in the project file '
+        "compounds: {file: ..., columns: {households: <your column>}}; else fill in 户数.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def read_facilities(
@@ -269,7 +294,7 @@ def read_facilities(
         )
     empty = np.flatnonzero(gdf["category"].isna().to_numpy())
     if len(empty):
-        raise ColumnError(f"{where}: the category is empty for {feature_labels(gdf, empty)}. Fill it in.")
+        raise ColumnError(f"{where}: the category is empty for {row_labels(gdf, empty)}. Fill it in.")
     if unknown_categories not in {"error", "drop"}:
         raise ColumnError(f"unknown_categories must be 'error' or 'drop', not {unknown_categories!r}.")
     if unknown_categories == "drop":
@@ -282,7 +307,10 @@ def read_facilities(
                 UserWarning,
                 stacklevel=2,
             )
+            rows = gdf.attrs.get(SOURCE_ROWS)
             gdf = gdf[known].reset_index(drop=True)
+            if rows is not None and len(rows) == len(known):
+                gdf.attrs[SOURCE_ROWS] = rows[known]  # the rows left keep their Excel row numbers
             require_nonempty(gdf, where)
     gdf["category"] = catalog.resolve_all(gdf["category"], where=where)
     gdf = _ids(gdf, "facility_id", "F", where)
@@ -313,7 +341,7 @@ def _as_points(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
     several = [i for i in multi if shapely.get_num_geometries(gdf.geometry.iloc[i]) > 1]
     if several:
         raise GeometryError(
-            f"{where}: {feature_labels(gdf, several, 'facility_id')} hold several points each; "
+            f"{where}: {row_labels(gdf, several, 'facility_id')} hold several points each; "
             "a facility must be one point. Split them into one row per facility."
         )
     if (types != "Point").any():

@@ -13,17 +13,24 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .._errors import DataFileError
-from .columns import header_score
+from .._validate import feature_labels
+from .columns import header_score, names_a_feature
 
-__all__ = ["read_sheet"]
+__all__ = ["SOURCE_ROWS", "read_sheet", "row_label", "row_labels"]
+
+#: ``DataFrame.attrs`` key of a table's row numbers as Excel/WPS shows them (header, title and blank rows counted).
+SOURCE_ROWS = "dz_gis_source_rows"
 
 #: Rows searched for the header.
 _SEARCH_ROWS = 30
@@ -99,7 +106,37 @@ def _table_sheet(path: Path, tables: dict[str, list[list[object]]]) -> str:
     return found[0] if found else first
 
 
-def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+#: Rows of an Excel table, and its formula cells without a saved value (Excel row → column numbers).
+_Rows = tuple[list[list[object]], dict[int, list[int]]]
+
+#: A formula cell with no saved value (``<f>…</f><v/>``): written by a program, never calculated in Excel/WPS.
+_UNCACHED = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)'
+    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+
+
+def _uncached_formulas(path: Path, ws) -> dict[int, list[int]]:
+    """The sheet's formula cells that have no saved value, read from its XML.
+
+    openpyxl's ``data_only`` gives such a cell as empty, which would be reported as a value to
+    fill in; the XML tells a formula apart at no cost of a second pass over the cells.
+    """
+    member = getattr(ws, "_worksheet_path", None)
+    if not member:
+        return {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read(member.lstrip("/"))
+    except KeyError:  # a workbook whose parts are named unusually: no check rather than no table
+        return {}
+    found: dict[int, list[int]] = {}
+    for col, row in _UNCACHED.findall(xml):
+        found.setdefault(int(row), []).append(column_index_from_string(col.decode()))
+    return found
+
+
+def _xlsx_rows(path: Path, layer: str | int | None) -> _Rows:
     # openpyxl directly, not pandas: pandas turns Excel's error cells (#N/A, #VALUE! ...) into
     # empty cells without a word; here they stay visible and are reported with their rows.
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
@@ -112,14 +149,16 @@ def _xlsx_rows(path: Path, layer: str | int | None) -> list[list[object]]:
                 f"{path}: layer={layer} but the workbook has {len(sheets)} sheet(s) {sheets}; pass layer=...."
             )
         if layer is not None:
-            return _sheet_rows(wb[layer] if isinstance(layer, str) else wb.worksheets[layer])
+            ws = wb[layer] if isinstance(layer, str) else wb.worksheets[layer]
+            return _sheet_rows(ws), _uncached_formulas(path, ws)
         tables = {ws.title: _sheet_rows(ws) for ws in wb.worksheets}
-        return tables[_table_sheet(path, tables)]
+        title = _table_sheet(path, tables)
+        return tables[title], _uncached_formulas(path, wb[title])
     finally:
         wb.close()
 
 
-def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
+def _excel_rows(path: Path, layer: str | int | None) -> _Rows:
     try:
         if path.suffix.lower() == ".xlsx":
             return _xlsx_rows(path, layer)
@@ -131,6 +170,8 @@ def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
             keep_default_na=False,
             na_values=[""],
         )
+    except DataFileError:
+        raise  # already says what is wrong (e.g. several sheets); it is a ValueError, not to be wrapped again
     except ImportError as exc:  # e.g. old binary .xls needs python-calamine or xlrd
         raise DataFileError(
             f"{path}: cannot read this Excel format ({exc}). Open it in Excel/WPS and save it as "
@@ -141,7 +182,7 @@ def _excel_rows(path: Path, layer: str | int | None) -> list[list[object]]:
             f"{path}: cannot read the table ({exc}). Check that it opens in Excel/WPS, and that "
             "layer=... names an existing sheet."
         ) from None
-    return [[None if pd.isna(c) or c == "" else c for c in row] for row in raw.itertuples(index=False)]
+    return [[None if pd.isna(c) or c == "" else c for c in row] for row in raw.itertuples(index=False)], {}
 
 
 def _filled(row: list[object]) -> list[object]:
@@ -195,7 +236,7 @@ def read_sheet(
     """The table in a CSV/TSV/text or Excel file, its header row found below any title rows."""
     where = str(path)
     text = suffix not in {".xlsx", ".xls"}
-    rows = _text_rows(path, encoding, suffix) if text else _excel_rows(path, layer)
+    rows, formulas = (_text_rows(path, encoding, suffix), {}) if text else _excel_rows(path, layer)
     if not any(_filled(r) for r in rows):
         raise DataFileError(
             f"{where}: the file is empty (空文件). Export the table again with a header row "
@@ -215,7 +256,7 @@ def read_sheet(
         )
     width = len(names)
     last = max((j for j, n in enumerate(names) if n is not None), default=-1) if text else width - 1
-    body = []
+    body, numbers = [], []
     for i, r in enumerate(rows[start:], start=start + 1):
         if not _filled(r):
             continue
@@ -225,11 +266,101 @@ def read_sheet(
                 "separator inside a value (e.g. 1,200 without quotes?). Put such values in quotes, or fix the row."
             )
         body.append(r[: last + 1] + [None] * (last + 1 - len(r)))
+        numbers.append(i)
     names = names[: last + 1]
+    body, numbers = _without_totals(where, names, body, numbers)
+    _no_uncached_formulas(where, formulas, numbers, last + 1)
     columns = _unique([str(n).strip() if n is not None else f"Unnamed: {j}" for j, n in enumerate(names)])
     df = pd.DataFrame(body, columns=columns, dtype=object)
     empty = [c for c, n in zip(columns, names, strict=True) if n is None and df[c].isna().all()]
-    return df.drop(columns=empty)
+    df = df.drop(columns=empty)
+    # Blank and title rows are skipped, so "row 99" of the data can be line 104 in Excel: messages name that.
+    df.attrs[SOURCE_ROWS] = np.asarray(numbers, dtype=np.int64)
+    return df
+
+
+def _no_uncached_formulas(where: str, formulas: dict[int, list[int]], numbers: list[int], width: int) -> None:
+    """Stop on table cells holding formulas without a saved value: their values are not in the file."""
+    cells = [(r, c) for r in numbers for c in formulas.get(r, ()) if c <= width]
+    if not cells:
+        return
+    shown = ", ".join(f"{get_column_letter(c)}{r}" for r, c in cells[:8])
+    raise DataFileError(
+        f"{where}: {len(cells)} cell(s) hold formulas without a saved value ({shown}"
+        f"{' …' if len(cells) > 8 else ''}) (公式没有计算结果): the file was written by a program and never "
+        "saved in Excel/WPS, so the values are not in it. Open the file in Excel or WPS, save it, and read it again."
+    )
+
+
+#: What a total or subtotal row says in its first or name column (compared without spaces, case or a colon).
+_TOTAL_WORDS = {"合计", "总计", "小计", "total", "sum", "subtotal"}
+
+
+def _is_total(cell: object) -> bool:
+    """Whether a cell says this row is a total: ``合计``, ``总 计``, ``Total:``, ``小计：``.
+
+    >>> [_is_total(c) for c in ("合 计", "Total：", "SUBTOTAL", "合计小区", 5)]
+    [True, True, True, False, False]
+    """
+    if not isinstance(cell, str):
+        return False
+    return "".join(cell.split()).rstrip(":：").lower() in _TOTAL_WORDS
+
+
+def _without_totals(
+    where: str, names: list[object], body: list[list[object]], numbers: list[int]
+) -> tuple[list[list[object]], list[int]]:
+    """The data rows without total and subtotal rows (合计, 小计, Total), with a warning naming them.
+
+    A 合计 row read as data is one more compound or facility holding the sum of all the others
+    (its coordinates often filled down from the row above): it would silently double a
+    community's households.
+    """
+    where_named = [j for j, n in enumerate(names) if j == 0 or names_a_feature(n)]
+    totals = [k for k, r in enumerate(body) if any(_is_total(r[j]) for j in where_named) or _is_total(_filled(r)[0])]
+    if not totals:
+        return body, numbers
+    shown = ", ".join(f"Excel row {numbers[k]} ({next(c for c in body[k] if _is_total(c))!r})" for k in totals[:5])
+    more = f" and {len(totals) - 5} more" if len(totals) > 5 else ""
+    warnings.warn(
+        f"{where}: left out {len(totals)} total row(s) (合计行): {shown}{more}. A total is not a feature; "
+        "delete such rows from the file to silence this warning.",
+        UserWarning,
+        stacklevel=4,
+    )
+    keep = set(range(len(body))) - set(totals)
+    return [body[k] for k in sorted(keep)], [numbers[k] for k in sorted(keep)]
+
+
+def _source_rows(df: pd.DataFrame) -> np.ndarray | None:
+    """The Excel row numbers of ``df``'s rows, when it came from a table and no row was dropped since."""
+    numbers = df.attrs.get(SOURCE_ROWS)
+    return numbers if isinstance(numbers, np.ndarray) and len(numbers) == len(df) else None
+
+
+def row_labels(df: pd.DataFrame, rows, id_column: str | None = None) -> str:
+    """:func:`~dz_gis._validate.feature_labels` with the row numbers Excel/WPS shows, for a layer read from a table.
+
+    >>> df = pd.DataFrame({"name": ["甲", "乙"]})
+    >>> df.attrs[SOURCE_ROWS] = np.array([3, 5])
+    >>> row_labels(df, [1])
+    "Excel row 5 name='乙'"
+    """
+    numbers = _source_rows(df)
+    if numbers is None:
+        return feature_labels(df, rows, id_column)
+    rows = list(rows)
+    parts = [
+        feature_labels(df, [pos], id_column).replace(f"row {pos + 1}", f"Excel row {numbers[pos]}", 1)
+        for pos in rows[:8]
+    ]
+    return "; ".join(parts) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+
+
+def row_label(df: pd.DataFrame, pos: int) -> str:
+    """``row 3`` (the 3rd feature), or ``Excel row 5`` for a layer read from a table."""
+    numbers = _source_rows(df)
+    return f"row {pos + 1}" if numbers is None else f"Excel row {numbers[pos]}"
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -649,7 +649,7 @@ CASES = [
         "read_compounds",
         {},
         "ColumnError",
-        r"'compound_id' is empty for row 2 name='滨江花园'",
+        r"'compound_id' is empty for Excel row 3 name='滨江花园'",
         "小区编号 filled in for some rows only",
     ),
     (
@@ -745,7 +745,7 @@ CASES = [
         "read_facilities",
         {},
         "ColumnError",
-        r"category is empty for row 2 name='西外社区卫生服务站'",
+        r"category is empty for Excel row 3 name='西外社区卫生服务站'",
         "类型 left blank in one row",
     ),
     (
@@ -769,7 +769,7 @@ CASES = [
         "read_facilities",
         {},
         "ColumnError",
-        r"'经度' \(lon\) has 1 empty or non-numeric value\(s\) \(row 3: ",
+        r"'经度' \(lon\) has 1 empty or non-numeric value\(s\) \(Excel row 4: ",
         "经度 missing in one row",
     ),
     (
@@ -777,7 +777,7 @@ CASES = [
         "read_facilities",
         {},
         "StudyAreaError",
-        r"\(row 3\)\. Longitude and latitude look swapped",
+        r"\(Excel row 4\)\. Longitude and latitude look swapped",
         "经度 and 纬度 swapped in one row (纬度 > 90)",
     ),
     (
@@ -785,7 +785,7 @@ CASES = [
         "read_facilities",
         {},
         "StudyAreaError",
-        r"1 feature\(s\) are more than 100 km from the rest .*row 4",
+        r"1 feature\(s\) are more than 100 km from the rest .*Excel row 5",
         "经度 typed 10.7481 for 107.481",
     ),
     (
@@ -1250,7 +1250,7 @@ MORE_CASES = [
         "read_compounds",
         {},
         "ColumnError",
-        r"'community_id' holds codes in scientific notation \(row 1: '5\.11702E\+11'.*Set the column's format to 文本",
+        r"'community_id' holds codes in scientific notation \(Excel row 2: '5\.11702E\+11'.*format to 文本",
         "社区编码 saved by Excel as 5.11702E+11 (the last digits lost; used to be read silently)",
         "",
     ),
@@ -1266,11 +1266,11 @@ MORE_CASES = [
     (
         "compounds_total_row.xlsx",
         "read_compounds",
-        {},
-        "ColumnError",
-        r"'经度' \(lon\) has 1 empty or non-numeric value\(s\) \(row 3: None\).*delete those rows",
-        "a 合计 (total) row at the bottom of the compound list",
-        "",
+        {"coords": "wgs84"},
+        "UserWarning",
+        r"left out 1 total row\(s\) \(合计行\): Excel row 4 \('合计'\)\. A total is not a feature",
+        "a 合计 (total) row at the bottom of the compound list (used to stop on its empty 经度)",
+        "compounds",
     ),
 ]
 
