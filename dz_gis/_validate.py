@@ -22,15 +22,38 @@ __all__ = [
     "require_unique",
     "require_nonnegative_numbers",
     "feature_labels",
+    "row_label",
+    "SOURCE_ROWS",
 ]
 
 
+#: ``DataFrame.attrs`` key: the row numbers a table's rows have in Excel/WPS (header, title and
+#: blank rows counted), set by :mod:`dz_gis.io` when it reads a CSV or Excel table.
+SOURCE_ROWS = "dz_gis_source_rows"
+
+
+def row_label(df: pd.DataFrame, pos: int | np.integer) -> str:
+    """``row 3`` (the 3rd feature), or ``Excel row 5`` for a layer read from a table.
+
+    >>> df = pd.DataFrame({"name": ["甲", "乙"]})
+    >>> row_label(df, 1)
+    'row 2'
+    >>> df.attrs[SOURCE_ROWS] = np.array([3, 5])
+    >>> row_label(df, 1)
+    'Excel row 5'
+    """
+    numbers = df.attrs.get(SOURCE_ROWS)
+    if isinstance(numbers, np.ndarray) and len(numbers) == len(df):  # no row dropped since it was read
+        return f"Excel row {numbers[pos]}"
+    return f"row {pos + 1}"
+
+
 def feature_labels(gdf: pd.DataFrame, rows: Iterable[int | np.integer], id_column: str | None = None) -> str:
-    """Describe up to 8 features by row number (and id/name where present)."""
+    """Describe up to 8 features by row number (as Excel shows it, for a table) and id or name where present."""
     rows = list(rows)
     parts = []
     for pos in rows[:8]:
-        label = f"row {pos + 1}"
+        label = row_label(gdf, pos)
         for col in (id_column, "name"):
             if col and col in gdf.columns:
                 val = gdf[col].iloc[pos]
@@ -103,18 +126,18 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
         raw = df[col]
         if raw.dtype == object or pd.api.types.is_string_dtype(raw):
             raw = raw.astype("string").str.strip().str.replace(",", "", regex=False).replace("", pd.NA)
-            raw = _excel_errors_as_missing(raw, col, where)
+            raw = _excel_errors_as_missing(raw, col, where, df)
         num = pd.to_numeric(raw, errors="coerce")
         bad = np.flatnonzero(num.isna().to_numpy() & df[col].notna().to_numpy() & (raw.notna().to_numpy()))
         if len(bad):
-            shown = ", ".join(f"row {i + 1}: {df[col].iloc[i]!r}" for i in bad[:5])
+            shown = ", ".join(f"{row_label(df, i)}: {df[col].iloc[i]!r}" for i in bad[:5])
             raise ColumnError(
                 f"{where}: column {col!r} must hold numbers, but {len(bad)} value(s) are not "
                 f"numeric ({shown}) (非数字). Fix those cells or leave them empty for 'no data'."
             )
         neg = np.flatnonzero((num < 0).fillna(False).to_numpy(dtype=bool))  # NA (nullable dtypes) is not < 0
         if len(neg):
-            shown = ", ".join(f"row {i + 1}: {num.iloc[i]}" for i in neg[:5])
+            shown = ", ".join(f"{row_label(df, i)}: {num.iloc[i]}" for i in neg[:5])
             raise ColumnError(f"{where}: column {col!r} cannot be negative ({shown}) (不能为负数). Correct the values.")
         df[col] = num.astype(float)
     return df
@@ -124,12 +147,12 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
 _EXCEL_ERRORS = r"#(?:N/A|VALUE!|REF!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
 
 
-def _excel_errors_as_missing(raw: pd.Series, col: str, where: str) -> pd.Series:
+def _excel_errors_as_missing(raw: pd.Series, col: str, where: str, df: pd.DataFrame) -> pd.Series:
     errors = raw.str.fullmatch(_EXCEL_ERRORS, case=False).fillna(False).to_numpy(dtype=bool)
     if not errors.any():
         return raw
     rows = np.flatnonzero(errors)
-    shown = ", ".join(f"row {i + 1}: {raw.iloc[i]}" for i in rows[:5])
+    shown = ", ".join(f"{row_label(df, i)}: {raw.iloc[i]}" for i in rows[:5])
     warnings.warn(
         f"{where}: column {col!r} holds Excel error values in {len(rows)} row(s) ({shown}); they count as "
         "no data (无数据). Fix the formulas in Excel if these rows have values.",

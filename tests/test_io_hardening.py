@@ -1,4 +1,4 @@
-"""Bad planner tables found by the probe of /work/scratch/badinput: each is read right or stopped with the fix.
+"""Bad planner tables as a probe of real files found them: each is read right or stopped with the fix.
 
 Every test writes a real file (xlsx with openpyxl, CSV as text) into ``tmp_path`` and reads it
 with the public readers.
@@ -339,3 +339,13 @@ def test_a_formula_outside_the_table_does_not_stop_the_read(tmp_path) -> None:
     rows: list[list[object]] = [["=TODAY()"], HEADER, *map(list, COMPOUNDS)]  # a date formula in the title row
     path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
     assert read_compounds(path, coords="wgs84")["households"].tolist() == [320.0, 540.0, 210.0]
+
+
+def test_a_text_household_count_names_the_excel_row(tmp_path) -> None:
+    """The numeric checks (in _validate) name the Excel row too, not the data row."""
+    rows: list[list[object]] = [["达州市通川区小区统计表"], [], HEADER]
+    rows += [list(COMPOUNDS[0]), list(COMPOUNDS[1]), [*COMPOUNDS[2][:3], "约两百", *COMPOUNDS[2][4:]]]
+    path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
+    with pytest.warns(UserWarning, match="row 3"), pytest.raises(ColumnError, match="must hold numbers") as err:
+        read_compounds(path, coords="wgs84")
+    assert "Excel row 6: '约两百'" in str(err.value)

@@ -22,12 +22,12 @@ import shapely
 from pyproj import CRS
 
 from .._errors import ColumnError, CRSError, DataFileError, StudyAreaError
-from .._validate import require_crs, require_nonempty
+from .._validate import feature_labels, require_crs, require_nonempty, row_label
 from ..coords import check_zone_prefix, in_china, old_datum_warning, to_wgs84
 from .columns import find_column
 from .kml import read_kml
 from .shapefiles import choose_encoding, read_shapefile, shown_name, zip_members
-from .sheets import read_sheet, row_label, row_labels
+from .sheets import read_sheet
 from .sniff import VECTOR_SUFFIXES, file_kind, geopackage_layer_count
 
 __all__ = ["WGS84", "read_table", "detect_dbf_encoding"]
@@ -360,7 +360,7 @@ def _check_in_china(gdf: gpd.GeoDataFrame, where: str, coords: str) -> None:
     bad = np.flatnonzero(valid & ~(in_china(xmin, ymin) & in_china(xmax, ymax)))
     if len(bad):
         raise StudyAreaError(
-            f"{where}: {len(bad)} feature(s) lie outside China ({row_labels(gdf, bad)}), where "
+            f"{where}: {len(bad)} feature(s) lie outside China ({feature_labels(gdf, bad)}), where "
             f"the coords={coords!r} offset is undefined. Check that longitude and latitude are not "
             f"swapped, or drop coords={coords!r} if these are plain WGS84 coordinates."
         )
@@ -373,7 +373,7 @@ def _check_finite(gdf: gpd.GeoDataFrame, where: str, crs: CRS) -> None:
     if len(bad):
         raise CRSError(
             f"{where}: {len(bad)} feature(s) cannot be converted from {crs.name} to longitude/latitude "
-            f"({row_labels(gdf, bad)}); the coordinates do not fit that CRS. Check crs=...: "
+            f"({feature_labels(gdf, bad)}); the coordinates do not fit that CRS. Check crs=...: "
             "8-digit X values that start with the zone number (e.g. 36540000) need the 'with zone "
             "prefix' CRS (EPSG:4513-4533, e.g. 'EPSG:4524' for zone 36), 6-digit X values the "
             "'CM' CRS (EPSG:4534-4554, e.g. 'EPSG:4545' for CM 108E)."
@@ -405,5 +405,5 @@ def _check_lonlat_ranges(gdf: gpd.GeoDataFrame, where: str, source: str) -> None
             )
         raise StudyAreaError(
             f"{where}: {len(bad)} feature(s) have coordinates outside longitude ±180 / latitude ±90 "
-            f"({row_labels(gdf, bad)}). {hint}"
+            f"({feature_labels(gdf, bad)}). {hint}"
         )

@@ -37,16 +37,18 @@ import shapely
 from .. import settings
 from .._errors import ColumnError, CRSError, GeometryError, StudyAreaError
 from .._validate import (
+    SOURCE_ROWS,
+    feature_labels,
     require_geometry_types,
     require_nonempty,
     require_nonnegative_numbers,
     require_unique,
     require_valid_geometry,
+    row_label,
 )
 from ..catalog import Catalog, default_catalog
 from .columns import BELONGING_ALIASES, compound_columns, standardise
 from .files import WGS84, read_table
-from .sheets import SOURCE_ROWS, row_label, row_labels
 
 __all__ = ["read_communities", "read_compounds", "read_facilities"]
 
@@ -83,7 +85,7 @@ def _ids(gdf: gpd.GeoDataFrame, id_column: str, prefix: str, where: str) -> gpd.
         if id_column in gdf.columns:
             missing = np.flatnonzero(gdf[id_column].isna().to_numpy())
             raise ColumnError(
-                f"{where}: column {id_column!r} is empty for {row_labels(gdf, missing)}. "
+                f"{where}: column {id_column!r} is empty for {feature_labels(gdf, missing)}. "
                 f"Fill in every id, or delete the column to have ids assigned."
             )
         width = len(str(len(gdf)))
@@ -100,7 +102,7 @@ def _check_spread(gdf: gpd.GeoDataFrame, where: str, study_area: Any, id_column:
         if len(outside):
             raise StudyAreaError(
                 f"{where}: {len(outside)} feature(s) lie outside the study area "
-                f"({row_labels(gdf, outside, id_column)}). Typical causes: swapped lon/lat, "
+                f"({feature_labels(gdf, outside, id_column)}). Typical causes: swapped lon/lat, "
                 "Amap/Baidu coordinates read as WGS84 (pass coords='gcj02' or 'bd09'), or the wrong CRS."
             )
         return
@@ -111,7 +113,7 @@ def _check_spread(gdf: gpd.GeoDataFrame, where: str, study_area: Any, id_column:
     if len(far):
         raise StudyAreaError(
             f"{where}: {len(far)} feature(s) are more than {settings.max_spread_km:g} km from the "
-            f"rest (median centre {lon0:.4f}E {lat0:.4f}N): {row_labels(gdf, far, id_column)}. "
+            f"rest (median centre {lon0:.4f}E {lat0:.4f}N): {feature_labels(gdf, far, id_column)}. "
             "This is usually swapped lon/lat or a wrong CRS; fix those rows, or raise "
             "dz_gis.settings.max_spread_km for a province-wide layer."
         )
@@ -294,7 +296,7 @@ def read_facilities(
         )
     empty = np.flatnonzero(gdf["category"].isna().to_numpy())
     if len(empty):
-        raise ColumnError(f"{where}: the category is empty for {row_labels(gdf, empty)}. Fill it in.")
+        raise ColumnError(f"{where}: the category is empty for {feature_labels(gdf, empty)}. Fill it in.")
     if unknown_categories not in {"error", "drop"}:
         raise ColumnError(f"unknown_categories must be 'error' or 'drop', not {unknown_categories!r}.")
     if unknown_categories == "drop":
@@ -341,7 +343,7 @@ def _as_points(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
     several = [i for i in multi if shapely.get_num_geometries(gdf.geometry.iloc[i]) > 1]
     if several:
         raise GeometryError(
-            f"{where}: {row_labels(gdf, several, 'facility_id')} hold several points each; "
+            f"{where}: {feature_labels(gdf, several, 'facility_id')} hold several points each; "
             "a facility must be one point. Split them into one row per facility."
         )
     if (types != "Point").any():

@@ -24,13 +24,11 @@ import pandas as pd
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .._errors import DataFileError
-from .._validate import feature_labels
+from .._validate import SOURCE_ROWS
 from .columns import header_score, names_a_feature
 
-__all__ = ["SOURCE_ROWS", "read_sheet", "row_label", "row_labels"]
+__all__ = ["read_sheet"]
 
-#: ``DataFrame.attrs`` key of a table's row numbers as Excel/WPS shows them (header, title and blank rows counted).
-SOURCE_ROWS = "dz_gis_source_rows"
 
 #: Rows searched for the header.
 _SEARCH_ROWS = 30
@@ -330,37 +328,6 @@ def _without_totals(
     )
     keep = set(range(len(body))) - set(totals)
     return [body[k] for k in sorted(keep)], [numbers[k] for k in sorted(keep)]
-
-
-def _source_rows(df: pd.DataFrame) -> np.ndarray | None:
-    """The Excel row numbers of ``df``'s rows, when it came from a table and no row was dropped since."""
-    numbers = df.attrs.get(SOURCE_ROWS)
-    return numbers if isinstance(numbers, np.ndarray) and len(numbers) == len(df) else None
-
-
-def row_labels(df: pd.DataFrame, rows, id_column: str | None = None) -> str:
-    """:func:`~dz_gis._validate.feature_labels` with the row numbers Excel/WPS shows, for a layer read from a table.
-
-    >>> df = pd.DataFrame({"name": ["甲", "乙"]})
-    >>> df.attrs[SOURCE_ROWS] = np.array([3, 5])
-    >>> row_labels(df, [1])
-    "Excel row 5 name='乙'"
-    """
-    numbers = _source_rows(df)
-    if numbers is None:
-        return feature_labels(df, rows, id_column)
-    rows = list(rows)
-    parts = [
-        feature_labels(df, [pos], id_column).replace(f"row {pos + 1}", f"Excel row {numbers[pos]}", 1)
-        for pos in rows[:8]
-    ]
-    return "; ".join(parts) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
-
-
-def row_label(df: pd.DataFrame, pos: int) -> str:
-    """``row 3`` (the 3rd feature), or ``Excel row 5`` for a layer read from a table."""
-    numbers = _source_rows(df)
-    return f"row {pos + 1}" if numbers is None else f"Excel row {numbers[pos]}"
 
 
 def _unique(names: list[str]) -> list[str]:
