@@ -27,6 +27,7 @@ from ._validate import (
 )
 from .access.coverage import coverage_by_unit, share_within
 from .access.isochrones import isochrones
+from .access.offsets import web_offset_hint
 from .access.times import nearest_times
 from .catalog import Catalog, default_catalog
 from .demand import assign_demand, codes_as_text, link_compounds
@@ -186,6 +187,10 @@ def run_coverage(
     csnap = snap(net, compounds, max_snap_m=max_snap_m)
     check_on_network(facilities, fsnap, "facilities", "facility_id", max_snap_m)
     check_on_network(compounds, csnap, "compounds", "compound_id", max_snap_m)
+    for layer, what in ((facilities, "facilities"), (compounds, "compounds")):
+        hint = web_offset_hint(net, layer, what)  # a layer read with the wrong coords: (高德/百度)
+        if hint:
+            warnings.warn(hint, UserWarning, stacklevel=2)
     with warnings.catch_warnings():
         # the unreachable facilities are reported in the result table instead
         warnings.simplefilter("ignore", UserWarning)
