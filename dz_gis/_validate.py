@@ -24,12 +24,36 @@ __all__ = [
     "feature_labels",
     "row_label",
     "SOURCE_ROWS",
+    "SourceRows",
 ]
 
 
 #: ``DataFrame.attrs`` key: the row numbers a table's rows have in Excel/WPS (header, title and
-#: blank rows counted), set by :mod:`dz_gis.io` when it reads a CSV or Excel table.
+#: blank rows counted), a :class:`SourceRows` set by :mod:`dz_gis.io` when it reads a CSV or Excel table.
 SOURCE_ROWS = "dz_gis_source_rows"
+
+
+class SourceRows:
+    """The Excel row numbers of a table's rows, as kept in ``DataFrame.attrs``.
+
+    Compared by identity and never copied: pandas compares the attrs of frames it concatenates
+    (``==``, which an array answers element-wise) and deep-copies them, so a bare array breaks
+    ``pd.concat`` and a copy would cost a table's size per operation. Frames combined from
+    several tables get no row numbers, and their messages count rows from 1.
+    """
+
+    __slots__ = ("numbers",)
+
+    def __init__(self, numbers: Iterable[int]) -> None:
+        self.numbers = np.asarray(list(numbers) if not isinstance(numbers, np.ndarray) else numbers, dtype=np.int64)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __deepcopy__(self, memo: dict) -> SourceRows:
+        return self
 
 
 def row_label(df: pd.DataFrame, pos: int | np.integer) -> str:
@@ -38,13 +62,13 @@ def row_label(df: pd.DataFrame, pos: int | np.integer) -> str:
     >>> df = pd.DataFrame({"name": ["甲", "乙"]})
     >>> row_label(df, 1)
     'row 2'
-    >>> df.attrs[SOURCE_ROWS] = np.array([3, 5])
+    >>> df.attrs[SOURCE_ROWS] = SourceRows([3, 5])
     >>> row_label(df, 1)
     'Excel row 5'
     """
-    numbers = df.attrs.get(SOURCE_ROWS)
-    if isinstance(numbers, np.ndarray) and len(numbers) == len(df):  # no row dropped since it was read
-        return f"Excel row {numbers[pos]}"
+    rows = df.attrs.get(SOURCE_ROWS)
+    if isinstance(rows, SourceRows) and len(rows.numbers) == len(df):  # no row dropped since it was read
+        return f"Excel row {rows.numbers[pos]}"
     return f"row {pos + 1}"
 
 

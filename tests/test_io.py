@@ -346,7 +346,7 @@ def test_excel_error_values_are_no_data_with_a_warning(tmp_path, error) -> None:
         f"名称,经度,纬度,户数\nNA小区,107.50,31.21,{error}\n乙小区,107.51,31.22,300\n", encoding="utf-8-sig"
     )
     with pytest.warns(
-        UserWarning, match=r"小区.csv: column 'households' holds Excel error values in 1 row\(s\) \(row 1"
+        UserWarning, match=r"小区.csv: column 'households' holds Excel error values in 1 row\(s\) \(Excel row 2"
     ):
         got = read_compounds(path, coords="wgs84")
     assert math.isnan(got.loc[0, "households"]) and got.loc[1, "households"] == 300

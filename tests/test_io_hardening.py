@@ -349,3 +349,18 @@ def test_a_text_household_count_names_the_excel_row(tmp_path) -> None:
     with pytest.warns(UserWarning, match="row 3"), pytest.raises(ColumnError, match="must hold numbers") as err:
         read_compounds(path, coords="wgs84")
     assert "Excel row 6: '约两百'" in str(err.value)
+
+
+def test_layers_read_from_two_tables_concatenate(tmp_path) -> None:
+    """pandas compares and copies attrs when frames are combined: the Excel row numbers must survive that."""
+    import pandas as pd
+
+    from dz_gis._validate import feature_labels
+
+    one = _xlsx(tmp_path / "a.xlsx", {"小区": [HEADER, list(COMPOUNDS[0]), list(COMPOUNDS[1])]})
+    two = _xlsx(tmp_path / "b.xlsx", {"小区": [["标题"], HEADER, list(COMPOUNDS[2])]})
+    with pytest.warns(UserWarning, match="row 2"):
+        parts = [read_compounds(one, coords="wgs84"), read_compounds(two, coords="wgs84")]
+    assert feature_labels(parts[1], [0]).startswith("Excel row 3")
+    both = pd.concat(parts, ignore_index=True)
+    assert len(both) == 3 and feature_labels(both, [2]).startswith("row 3")  # no Excel rows for a mix of files

@@ -38,6 +38,7 @@ from .. import settings
 from .._errors import ColumnError, CRSError, GeometryError, StudyAreaError
 from .._validate import (
     SOURCE_ROWS,
+    SourceRows,
     feature_labels,
     require_geometry_types,
     require_nonempty,
@@ -311,8 +312,8 @@ def read_facilities(
             )
             rows = gdf.attrs.get(SOURCE_ROWS)
             gdf = gdf[known].reset_index(drop=True)
-            if rows is not None and len(rows) == len(known):
-                gdf.attrs[SOURCE_ROWS] = rows[known]  # the rows left keep their Excel row numbers
+            if isinstance(rows, SourceRows) and len(rows.numbers) == len(known):
+                gdf.attrs[SOURCE_ROWS] = SourceRows(rows.numbers[known])  # the rows left keep their Excel rows
             require_nonempty(gdf, where)
     gdf["category"] = catalog.resolve_all(gdf["category"], where=where)
     gdf = _ids(gdf, "facility_id", "F", where)

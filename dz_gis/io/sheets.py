@@ -18,13 +18,12 @@ import warnings
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .._errors import DataFileError
-from .._validate import SOURCE_ROWS
+from .._validate import SOURCE_ROWS, SourceRows
 from .columns import header_score, names_a_feature
 
 __all__ = ["read_sheet"]
@@ -273,7 +272,7 @@ def read_sheet(
     empty = [c for c, n in zip(columns, names, strict=True) if n is None and df[c].isna().all()]
     df = df.drop(columns=empty)
     # Blank and title rows are skipped, so "row 99" of the data can be line 104 in Excel: messages name that.
-    df.attrs[SOURCE_ROWS] = np.asarray(numbers, dtype=np.int64)
+    df.attrs[SOURCE_ROWS] = SourceRows(numbers)
     return df
 
 

@@ -641,7 +641,7 @@ CASES = [
         "read_compounds",
         {},
         "ColumnError",
-        r"'households' must hold numbers.*row 2: '约2000户'",
+        r"'households' must hold numbers.*Excel row 3: '约2000户'",
         "户数 written as text: 约2000户",
     ),
     (
@@ -1259,7 +1259,7 @@ MORE_CASES = [
         "read_compounds",
         {},
         "ColumnError",
-        r"'households' must hold numbers.*row 2: '2,150户'",
+        r"'households' must hold numbers.*Excel row 3: '2,150户'",
         "户数 typed with a thousands comma and the unit: 2,150户",
         "",
     ),
