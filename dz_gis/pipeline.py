@@ -78,6 +78,33 @@ def check_layers(communities: pd.DataFrame, compounds: pd.DataFrame, facilities:
         require_columns(frame, cols, name)
 
 
+def prepared_layers(
+    communities: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, catalog: Catalog
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The layers as a coverage run uses them: checked, compounds linked and their demand assigned.
+
+    Households are numbers (negative or text stop), facility names (公园) become catalog ids
+    (an unknown category stops), numeric community codes become text, and overlaps, features
+    listed twice and compounds without households are warned about. A single run
+    (:func:`run_coverage`) and a partitioned one (:func:`dz_gis.scale.run_partitioned`) both
+    start here, so both see the same layers.
+    """
+    check_layers(communities, compounds, facilities)
+    compounds = require_nonnegative_numbers(compounds, ["households", "population"], "compounds")
+    warn_missing_households(compounds)
+    # names (公园) as catalog ids (park); a category the catalog does not know is an error, not dropped
+    facilities = facilities.assign(category=catalog.resolve_all(facilities["category"], where="facilities"))
+    codes = communities["community_id"]
+    if not pd.api.types.is_string_dtype(codes):  # a layer made by hand with integer codes meets text codes
+        communities = communities.assign(community_id=codes_as_text(codes).astype(object))
+    warn_overlaps(communities, "community_id", "communities")
+    warn_duplicate_points(facilities, "facility_id", "facilities")
+    warn_duplicate_points(compounds, "compound_id", "compounds")
+    compounds = link_compounds(compounds, communities)  # by code, by name, or by location; never dropped silently
+    communities, _ = assign_demand(communities, compounds)
+    return communities, compounds, facilities
+
+
 def warn_missing_households(compounds: pd.DataFrame) -> None:
     """Warn when compounds have no households: they count in no share, silently otherwise."""
     empty = compounds["households"].isna().to_numpy()
@@ -169,19 +196,8 @@ def run_coverage(
     CoverageRun
     """
     catalog = catalog or default_catalog()
-    check_layers(communities, compounds, facilities)
     minutes = tuple(int(m) for m in minutes)
-    compounds = require_nonnegative_numbers(compounds, ["households", "population"], "compounds")
-    warn_missing_households(compounds)
-    # names (公园) as catalog ids (park); a category the catalog does not know is an error, not dropped
-    facilities = facilities.assign(category=catalog.resolve_all(facilities["category"], where="facilities"))
-    # codes as text on both sides: a layer made by hand with integer codes meets compounds' text codes
-    communities = communities.assign(community_id=codes_as_text(communities["community_id"]).astype(object))
-    warn_overlaps(communities, "community_id", "communities")
-    warn_duplicate_points(facilities, "facility_id", "facilities")
-    warn_duplicate_points(compounds, "compound_id", "compounds")
-    compounds = link_compounds(compounds, communities)  # by code, by name, or by location; never dropped silently
-    communities, _ = assign_demand(communities, compounds)
+    communities, compounds, facilities = prepared_layers(communities, compounds, facilities, catalog)
     net = prepare(graph)
     fsnap = snap(net, facilities, max_snap_m=max_snap_m)  # once: the times, the circles and the tables use it
     csnap = snap(net, compounds, max_snap_m=max_snap_m)

@@ -23,11 +23,9 @@ import pandas as pd
 
 from .. import settings
 from .._errors import DzGisError, ValidationError
-from .._validate import warn_duplicate_points, warn_overlaps
 from ..catalog import Catalog, default_catalog
 from ..coords import metric_crs_for
-from ..demand import assign_demand, link_compounds
-from ..pipeline import HORIZON_BANDS, CoverageRun, PlanCheck, check_layers, check_plan
+from ..pipeline import HORIZON_BANDS, CoverageRun, PlanCheck, check_layers, check_plan, prepared_layers
 from ..plan import RuleSet, load_rules
 from .merge import merge_results
 from .parts import Partition, fastest_factor, halo_metres, network_sources, require_partition_column, split
@@ -144,10 +142,9 @@ def run_partitioned(
         net_opts["crs"] = metric_crs_for(centre.x, centre.y)
     factor = fastest_factor(net_opts["slope_model"], net_opts["dem"])
     halo_m = halo_metres(halo, net_opts["walk_m_per_min"], factor, run_opts["max_snap_m"])
-    warn_overlaps(communities, "community_id", "communities")  # once for the whole, not per partition
-    warn_duplicate_points(facilities, "facility_id", "facilities")
-    compounds = link_compounds(compounds, communities)
-    communities, _ = assign_demand(communities, compounds)
+    # checked, linked and warned about once for the whole, as a single run does
+    catalog: Catalog = run_opts["catalog"] or default_catalog()
+    communities, compounds, facilities = prepared_layers(communities, compounds, facilities, catalog)
     parts, home, home_m = split(
         communities, compounds, facilities, partition_by=partition_by, metric=net_opts["crs"], halo_m=halo_m
     )
@@ -157,7 +154,6 @@ def run_partitioned(
     if not results:
         lines = "; ".join(f"{p}: {e}" for p, e in zip(report["partition"], report["error"], strict=True))
         raise DzGisError(f"every partition failed (所有分区均失败): {lines}")
-    catalog: Catalog = run_opts["catalog"] or default_catalog()
     run = merge_results(
         *(parts, results, home, communities, compounds, facilities),
         catalog=catalog,
