@@ -59,6 +59,10 @@ def bar(total: int, desc: str, *, unit: str = "", file: IO[str] | None = None) -
 
     with tqdm(total=total, unit=unit, **_kwargs(desc, file)) as progress:
         yield progress
+        # the last count is drawn once before the bar is cleared, however fast the loop ended
+        # (tqdm redraws at most every mininterval; a loop done within it would never show "n/n")
+        if progress.n and not progress.disable and progress.format_dict["elapsed"] >= DELAY_S:
+            progress.refresh()
 
 
 @contextmanager
