@@ -36,6 +36,32 @@ examples:
   dz-gis gaps project.yaml                 only coverage and the plan check"""
 
 
+#: Python argument names the readers' messages suggest, as the project file spells them.
+_PROJECT_KEYS = {
+    "crs=": "coords: EPSG:4545 (any EPSG code, or wgs84 / gcj02 / bd09 / cgcs2000)",
+    "coords=": "coords: gcj02",
+    "columns=": "columns: {households: 户数}",
+    "header_row=": "header_row: 2",
+    "layer=": "layer: <sheet or layer name>",
+    "category=": "category: <category>",
+    "--out": "outputs: {folder: <folder>} (not under a layer)",
+}
+
+
+def in_project_terms(message: str) -> str | None:
+    """The project-file keys for the Python arguments a message names (``crs=...`` is ``coords:`` there).
+
+    >>> in_project_terms("pass crs=... with the layer's EPSG code")
+    'In the project file: coords: EPSG:4545 (any EPSG code, or wgs84 / gcj02 / bd09 / cgcs2000), under the layer.'
+    >>> in_project_terms("the file is empty") is None
+    True
+    """
+    keys = [key for arg, key in _PROJECT_KEYS.items() if arg in message]
+    if not keys:
+        return None
+    return f"In the project file: {'; '.join(keys)}, under the layer."
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .runner import run_demo
 
@@ -102,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except DzGisError as exc:
         print(f"dz-gis: error: {exc}", file=sys.stderr)
+        hint = in_project_terms(str(exc)) if args.func is _project_command else None
+        if hint:
+            print(f"dz-gis: {hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dz-gis: interrupted", file=sys.stderr)

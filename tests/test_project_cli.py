@@ -399,3 +399,16 @@ def test_a_layer_read_in_the_wrong_web_offset_is_named(own):
     twice = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
     hint = web_offset_hint(net, twice, "facilities")
     assert hint is not None and "WGS84 coordinates read as GCJ-02" in hint
+
+
+def test_a_reader_hint_is_given_in_project_file_terms(own, capsys):
+    """The readers say crs=... (Python); a project file says coords: under the layer, and the CLI adds that."""
+    folder, _ = own
+    pd.DataFrame(
+        {"小区名称": ["甲", "乙"], "户数": [10, 20], "X": [36_540_000.0, 36_540_100.0], "Y": [3_450_000.0, 3_450_100.0]}
+    ).to_csv(folder / "metres.csv", index=False)
+    path = _project(folder, OWN_PROJECT.replace("compounds: compounds.shp", "compounds: metres.csv"))
+    assert main(["gaps", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "pass crs=... with the projected CRS" in err
+    assert "dz-gis: In the project file: coords: EPSG:4545" in err and "under the layer" in err
