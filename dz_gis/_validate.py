@@ -149,7 +149,9 @@ def require_nonnegative_numbers(df: pd.DataFrame, columns: Iterable[str], where:
             continue
         raw = df[col]
         if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-            raw = raw.astype("string").str.strip().str.replace(",", "", regex=False).replace("", pd.NA)
+            # NFKC: full-width digits and commas (１，２００) as typed with a Chinese input method
+            raw = raw.astype("string").str.normalize("NFKC").str.strip().str.replace(",", "", regex=False)
+            raw = raw.replace("", pd.NA)
             raw = _excel_errors_as_missing(raw, col, where, df)
         num = pd.to_numeric(raw, errors="coerce")
         bad = np.flatnonzero(num.isna().to_numpy() & df[col].notna().to_numpy() & (raw.notna().to_numpy()))

@@ -364,3 +364,28 @@ def test_layers_read_from_two_tables_concatenate(tmp_path) -> None:
     assert feature_labels(parts[1], [0]).startswith("Excel row 3")
     both = pd.concat(parts, ignore_index=True)
     assert len(both) == 3 and feature_labels(both, [2]).startswith("row 3")  # no Excel rows for a mix of files
+
+
+def test_a_geojson_in_metres_without_a_crs_member_takes_the_crs_given(tmp_path) -> None:
+    """GDAL reads a GeoJSON without a crs member as WGS84; exported in metres that way, crs= names its CRS."""
+    import json
+
+    comm = gpd.GeoDataFrame(
+        {"社区编码": ["511702001001"], "社区名称": ["凤凰社区"]},
+        geometry=[box(36_540_000, 3_456_000, 36_540_500, 3_456_400)],
+        crs="EPSG:4524",  # CGCS2000 3-degree zone 36, with the zone prefix
+    )
+    path = tmp_path / "社区.geojson"
+    path.write_text(json.dumps(comm.__geo_interface__), encoding="utf-8")
+    assert '"crs"' not in path.read_text(encoding="utf-8")
+    read = read_communities(path, crs="EPSG:4524")
+    assert read.crs.to_epsg() == 4326
+    assert abs(read.geometry.iloc[0].centroid.x - 108.0) < 1.0 and 25 < read.geometry.iloc[0].centroid.y < 35
+
+
+def test_full_width_household_counts_are_numbers(tmp_path) -> None:
+    rows = [HEADER] + [list(r) for r in COMPOUNDS]
+    rows[1][3], rows[2][3] = "３２０", "１，５４０"  # typed with a Chinese input method
+    path = _xlsx(tmp_path / "小区.xlsx", {"小区": rows})
+    read = read_compounds(path, coords="wgs84")
+    assert read["households"].tolist() == [320.0, 1540.0, 210.0]

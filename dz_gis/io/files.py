@@ -248,6 +248,10 @@ def read_table(
             gdf = _points_from_lonlat(pd.DataFrame(gdf), where, columns)
         if suffix in {".geojson", ".json"} and coords is None:
             _refuse_offset_crs_member(path)
+        if suffix in {".geojson", ".json"} and crs is not None and not _has_crs_member(path):
+            # a GeoJSON without a crs member says nothing of its CRS (GDAL assumes WGS84, as RFC 7946
+            # wants); one exported in metres that way is in the CRS its user names
+            gdf = gdf.set_crs(crs, allow_override=True)
         source = "file" if gdf.crs is not None else "crs="
     else:
         df = read_sheet(path, suffix, layer=layer, encoding=encoding, header_row=header_row)
@@ -299,6 +303,16 @@ def _ask_coordinate_system(gdf: gpd.GeoDataFrame, where: str) -> None:
 #: A GeoJSON ``crs`` member naming a Chinese web offset (GDAL does not know it, and reads WGS84).
 _OFFSET_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*\{[^{}]*?"name"\s*:\s*"([^"]{1,200})"')
 _OFFSET_WORDS = re.compile(r"gcj|bd-?09|baidu|amap|gaode|火星|高德|百度|腾讯", re.IGNORECASE)
+
+
+def _has_crs_member(path: Path) -> bool:
+    """Whether a GeoJSON file names its CRS (a ``"crs"`` member, near its start or end)."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    return bool(re.search(rb'"crs"\s*:', head) or re.search(rb'"crs"\s*:', tail))
 
 
 def _refuse_offset_crs_member(path: Path) -> None:
