@@ -44,8 +44,8 @@ class SourceRows:
 
     __slots__ = ("numbers",)
 
-    def __init__(self, numbers: Iterable[int]) -> None:
-        self.numbers = np.asarray(list(numbers) if not isinstance(numbers, np.ndarray) else numbers, dtype=np.int64)
+    def __init__(self, numbers: Sequence[int] | np.ndarray) -> None:
+        self.numbers = np.asarray(numbers, dtype=np.int64)
 
     def __eq__(self, other: object) -> bool:
         return self is other

@@ -147,15 +147,13 @@ def check_on_network(layer: gpd.GeoDataFrame, snapped: Snapped, what: str, id_co
             f"{what}: none of the {len(far):,} features lies within {max_snap_m:g} m of the walking network, "
             f"so no walking time can be computed. {fix}"
         )
-    share = far.mean()
-    if what == "compounds" and "households" in layer:
-        hh = pd.to_numeric(layer["households"], errors="coerce").to_numpy(dtype=float)
-        if np.nansum(hh) > 0:
-            share = np.nansum(hh[far]) / np.nansum(hh)
+    share, of = far.mean(), ""
+    hh = pd.to_numeric(layer["households"], errors="coerce").to_numpy(dtype=float) if "households" in layer else None
+    if hh is not None and np.nansum(hh) > 0:  # compounds: the share of the homes, not of the points
+        share, of = np.nansum(hh[far]) / np.nansum(hh), " of the households"
     if share >= 0.05:
         warnings.warn(
-            f"{what}: {int(far.sum()):,} of {len(far):,} features ({share:.0%}"
-            f"{' of the households' if what == 'compounds' and share != far.mean() else ''}) lie more than "
+            f"{what}: {int(far.sum()):,} of {len(far):,} features ({share:.0%}{of}) lie more than "
             f"{max_snap_m:g} m from the walking network and reach nothing ({shown}). {fix}",
             UserWarning,
             stacklevel=3,

@@ -278,18 +278,14 @@ def _network(path: Path, value: Any) -> NetworkSpec:
     options = {k: v for k, v in spec.items() if v is not None}
     if "dem" in options:
         options["dem"] = _file(path, "network.dem", options["dem"])
-    for key, least in (("buffer_m", "zero or more"), ("walk_m_per_min", "more than zero")):
-        value = options.get(key)
-        if key in options and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or value < 0
-            or (value == 0 and key != "buffer_m")
-        ):
-            raise ValidationError(
-                f"{path}: network.{key}: expected a number of metres{' per minute' if 'min' in key else ''}, "
-                f"{least}, not {value!r}."
-            )
+    for key, unit, positive in (("buffer_m", "metres", False), ("walk_m_per_min", "metres per minute", True)):
+        if key not in options:
+            continue
+        value = options[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or value < 0 or (positive and value == 0):
+            least = "more than zero" if positive else "zero or more"
+            raise ValidationError(f"{path}: network.{key}: expected a number of {unit}, {least}, not {value!r}.")
     return NetworkSpec(
         file=_file(path, "network.file", file) if file is not None else None,
         place=str(place) if place is not None else None,

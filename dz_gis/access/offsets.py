@@ -26,6 +26,8 @@ __all__ = ["web_offset_hint"]
 
 #: Fewer points than this say nothing about a layer's coordinates.
 MIN_POINTS = 8
+#: A median needs no more points than this (evenly picked): a 100,000-home layer costs what 2,000 do.
+MAX_POINTS = 2000
 
 #: A shift is named when it brings the median distance to the street down to this share or less ...
 MAX_RATIO = 0.5
@@ -73,6 +75,9 @@ def web_offset_hint(net: PreparedNetwork, layer: gpd.GeoDataFrame, what: str) ->
     if inside.sum() < MIN_POINTS:  # the offsets exist only in China
         return None
     lon, lat = lon[inside], lat[inside]
+    if len(lon) > MAX_POINTS:
+        pick = np.linspace(0, len(lon) - 1, MAX_POINTS).astype(np.int64)
+        lon, lat = lon[pick], lat[pick]
     to_net = Transformer.from_crs(4326, net.crs, always_xy=True)
 
     def median_m(x: np.ndarray, y: np.ndarray) -> float:

@@ -305,22 +305,23 @@ _OFFSET_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*\{[^{}]*?"name"\s*:\s*"([^"]{1,2
 _OFFSET_WORDS = re.compile(r"gcj|bd-?09|baidu|amap|gaode|火星|高德|百度|腾讯", re.IGNORECASE)
 
 
+def _head_and_tail(path: Path, size: int = 65536) -> tuple[bytes, bytes]:
+    """The first and last ``size`` bytes of a file: where a GeoJSON's top-level members stand."""
+    total = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(size)
+        fh.seek(max(0, total - size))
+        return head, fh.read()
+
+
 def _has_crs_member(path: Path) -> bool:
     """Whether a GeoJSON file names its CRS (a ``"crs"`` member, near its start or end)."""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(65536)
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
+    head, tail = _head_and_tail(path)
     return bool(re.search(rb'"crs"\s*:', head) or re.search(rb'"crs"\s*:', tail))
 
 
 def _refuse_offset_crs_member(path: Path) -> None:
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(65536)
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
+    head, tail = _head_and_tail(path)
     found = _OFFSET_CRS.search(head) or _OFFSET_CRS.search(tail)
     name = found[1].decode("utf-8", "replace") if found else ""
     if not _OFFSET_WORDS.search(name):

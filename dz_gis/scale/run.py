@@ -25,7 +25,7 @@ from .. import settings
 from .._errors import DzGisError, ValidationError
 from ..catalog import Catalog, default_catalog
 from ..coords import metric_crs_for
-from ..pipeline import HORIZON_BANDS, CoverageRun, PlanCheck, check_layers, check_plan, prepared_layers
+from ..pipeline import HORIZON_BANDS, CoverageRun, PlanCheck, check_plan, prepared_layers
 from ..plan import RuleSet, load_rules
 from .merge import merge_results
 from .parts import Partition, fastest_factor, halo_metres, network_sources, require_partition_column, split
@@ -129,7 +129,9 @@ def run_partitioned(
     """
     sources = network_sources(network)
     net_opts, run_opts = _options(run_options)
-    check_layers(communities, compounds, facilities)
+    # checked, linked and warned about once for the whole, as a single run does
+    catalog: Catalog = run_opts["catalog"] or default_catalog()
+    communities, compounds, facilities = prepared_layers(communities, compounds, facilities, catalog)
     require_partition_column(communities, partition_by)
     minutes = tuple(int(m) for m in run_opts["minutes"])
     full = float(max(minutes) * HORIZON_BANDS)  # how far a single run computes times
@@ -142,9 +144,6 @@ def run_partitioned(
         net_opts["crs"] = metric_crs_for(centre.x, centre.y)
     factor = fastest_factor(net_opts["slope_model"], net_opts["dem"])
     halo_m = halo_metres(halo, net_opts["walk_m_per_min"], factor, run_opts["max_snap_m"])
-    # checked, linked and warned about once for the whole, as a single run does
-    catalog: Catalog = run_opts["catalog"] or default_catalog()
-    communities, compounds, facilities = prepared_layers(communities, compounds, facilities, catalog)
     parts, home, home_m = split(
         communities, compounds, facilities, partition_by=partition_by, metric=net_opts["crs"], halo_m=halo_m
     )
